@@ -1,0 +1,206 @@
+"""Shared CSV plumbing for adapters: delimiter sniffing, header normalisation, and a DuckDB
+read of the whole file as text with every structural problem reported by line.
+
+DuckDB parses (fast, streaming, bounded memory); we only decide the dialect from the header
+line and give DuckDB explicit column names, so no per-file sniffing surprise reaches users.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from pathlib import Path
+
+import duckdb
+
+from pipelines import sql
+from pipelines.adapters.base import SourceFile
+from pipelines.errors import ImportFailed, Problem
+
+DELIMITERS = {",": "comma", ";": "semicolon", "\t": "TAB"}
+
+
+def normalise_header(name: str) -> str:
+    """Case- and space-insensitive header key: ' Package  Name ' -> 'package_name'."""
+    text = name.replace("\ufeff", "").strip().lower()
+    text = re.sub(r"[\s_/\-]+", "_", text)
+    return text.strip("_")
+
+
+def first_line(head: str) -> str:
+    for line in head.splitlines():
+        if line.strip():
+            return line
+    return ""
+
+
+def sniff_delimiter(src: SourceFile, header_line: str | None = None) -> str:
+    """The delimiter among , ; TAB that the header line uses; ambiguous or none is an error."""
+    line = header_line if header_line is not None else first_line(src.head)
+    counts = {d: line.count(d) for d in DELIMITERS}
+    best = max(counts.values())
+    if best == 0:
+        raise ImportFailed(
+            src.name,
+            [
+                Problem(
+                    "the header has a single column: no comma, semicolon or TAB delimiter found.",
+                    line=1,
+                    value=line[:80],
+                    hint="Export as CSV with one of those delimiters.",
+                )
+            ],
+        )
+    winners = [d for d, c in counts.items() if c == best]
+    if len(winners) > 1:
+        names = " and ".join(DELIMITERS[d] for d in winners)
+        raise ImportFailed(
+            src.name,
+            [
+                Problem(
+                    f"the header uses {names} equally often; the delimiter is ambiguous.",
+                    line=1,
+                    value=line[:80],
+                    hint="Re-export with a single delimiter.",
+                )
+            ],
+        )
+    return winners[0]
+
+
+def parse_header(src: SourceFile, delimiter: str, line_text: str | None = None) -> list[str]:
+    text = line_text if line_text is not None else first_line(src.head)
+    return next(csv.reader(io.StringIO(text), delimiter=delimiter))
+
+
+def duplicate_header_problems(header: list[str]) -> list[Problem]:
+    seen: dict[str, str] = {}
+    problems = []
+    for name in header:
+        key = normalise_header(name)
+        if key in seen:
+            problems.append(
+                Problem(
+                    f"duplicate column: '{seen[key]}' and '{name}' mean the same column.",
+                    line=1,
+                    column=name,
+                    hint="Remove or rename one of them.",
+                )
+            )
+        else:
+            seen[key] = name
+    return problems
+
+
+def read_text_table(
+    con: duckdb.DuckDBPyConnection,
+    src: SourceFile,
+    delimiter: str,
+    ncols: int,
+    skip: int = 0,
+    labels: list[str] | None = None,
+) -> int:
+    """Read the file into temp table `raw` (columns c0..cN, all text) or fail with every
+    structural problem (ragged rows, unterminated quotes, invalid UTF-8) located by line."""
+    names = [f"c{i}" for i in range(ncols)]
+    columns = "{" + ", ".join(f"'{n}': 'VARCHAR'" for n in names) + "}"
+    # Only our own column names and a delimiter from a fixed allowlist reach the SQL text.
+    assert delimiter in DELIMITERS
+    delim = "\\t" if delimiter == "\t" else delimiter
+    text = (
+        "create or replace temp table raw as select * from read_csv($path, auto_detect=false, "
+        f"header=true, skip=$skip, delim=E'{delim}', quote='\"', escape='\"', columns={columns}, "
+        "store_rejects=true, strict_mode=true, null_padding=false, all_varchar=true, "
+        "max_line_size=10000000)"
+    )
+    try:
+        sql.run_text(con, text, path=str(src.path), skip=skip)
+    except duckdb.Error as exc:
+        message = str(exc)
+        line = re.search(r"Line: (\d+)", message)
+        first = message.splitlines()[0] if message else "unreadable"
+        if "Invalid unicode" in message or "not utf-8" in message:
+            first = "invalid UTF-8 bytes in this line."
+        raise ImportFailed(
+            src.name,
+            [
+                Problem(
+                    first.replace("Invalid Input Error: ", ""),
+                    line=int(line.group(1)) if line else None,
+                    hint="Save the file as UTF-8 CSV, or say its encoding with --encoding.",
+                )
+            ],
+        ) from exc
+    rejects = sql.run_text(
+        con,
+        "select line, column_name, error_type, csv_line, error_message from reject_errors "
+        "order by line limit 50",
+    )
+    if rejects:
+        total = sql.run_text(con, "select count(*) from reject_errors")[0][0]
+        problems = []
+        for line, column, kind, raw_line, _message in rejects:
+            label = None
+            if column and labels and column.startswith("c") and column[1:].isdigit():
+                index = int(column[1:])
+                label = labels[index] if index < len(labels) else column
+            problems.append(
+                Problem(
+                    _describe_reject(kind, ncols),
+                    line=int(line) + skip,
+                    column=label,
+                    value=(raw_line or "")[:80],
+                    hint=_hint_reject(kind),
+                )
+            )
+        raise ImportFailed(src.name, problems, total=int(total))
+    return int(sql.run_text(con, "select count(*) from raw")[0][0])
+
+
+def _describe_reject(kind: str, ncols: int) -> str:
+    return {
+        "TOO MANY COLUMNS": f"too many columns (the header has {ncols}).",
+        "MISSING COLUMNS": f"too few columns (the header has {ncols}).",
+        "UNQUOTED VALUE": "unterminated or stray quote.",
+        "INVALID UNICODE": "invalid UTF-8 bytes in this line.",
+        "LINE SIZE OVER MAXIMUM": "line longer than 10 MB.",
+    }.get(kind, kind.lower() + ".")
+
+
+def _hint_reject(kind: str) -> str:
+    if kind in ("TOO MANY COLUMNS", "MISSING COLUMNS"):
+        return (
+            "Every row needs as many fields as the header; quote values that contain the delimiter."
+        )
+    if kind == "UNQUOTED VALUE":
+        return 'Close the quote, or double quotes inside quoted text ("").'
+    return "Fix the line and import again."
+
+
+def physical_lines(path: Path, delimiter: str, records: set[int], skip: int = 0) -> dict[int, int]:
+    """Map 0-based data-record indices to 1-based physical lines (quoted newlines, blank lines).
+
+    Only run on the error path, for the few records an error message names.
+    """
+    wanted = sorted(records)
+    out: dict[int, int] = {}
+    if not wanted:
+        return out
+    with path.open("r", encoding="utf-8-sig", newline="") as fh:
+        for _ in range(skip):
+            fh.readline()
+        reader = csv.reader(fh, delimiter=delimiter)
+        index = -1
+        start_line = skip + 1
+        pos = 0
+        for row in reader:
+            if row:
+                index += 1
+                if index >= 1 and index - 1 == wanted[pos]:
+                    out[wanted[pos]] = start_line
+                    pos += 1
+                    if pos == len(wanted):
+                        break
+            start_line = skip + reader.line_num + 1
+    return out

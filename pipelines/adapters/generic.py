@@ -1,0 +1,198 @@
+"""Generic long and wide CSV: the formats analysts write by hand or export from a notebook.
+
+Long:  date, app, [platform], [country], metric, value, [source]
+Wide:  date, app, [platform], [country], [source], <one column per metric>
+
+Headers are matched case- and space-insensitively; the delimiter is sniffed among , ; TAB;
+the file is read by DuckDB as text and every value is checked by the import contract.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from pipelines import sql
+from pipelines.adapters import csvtext
+from pipelines.adapters.base import IngestOptions, SourceFile, Staged
+from pipelines.errors import ImportFailed, Problem
+
+KEY_COLUMNS = ("date", "app", "platform", "country", "source")
+LONG_COLUMNS = ("date", "app", "platform", "country", "metric", "value", "source")
+
+
+def _header(src: SourceFile) -> tuple[str, list[str], list[str]]:
+    delimiter = csvtext.sniff_delimiter(src)
+    header = csvtext.parse_header(src, delimiter)
+    return delimiter, header, [csvtext.normalise_header(h) for h in header]
+
+
+def _missing_problem(
+    src: SourceFile,
+    required: list[str],
+    present: list[str],
+    header: list[str],
+    expected: tuple[str, ...],
+) -> Problem:
+    missing = [c for c in required if c not in present]
+    unexpected = [h for h, k in zip(header, present, strict=True) if k not in expected]
+    text = f"missing required column(s): {', '.join(missing)}."
+    if unexpected:
+        text += f" Columns found that are not expected: {', '.join(unexpected)}."
+    return Problem(
+        text,
+        line=1,
+        hint=f"The header needs {', '.join(required)} (case and spaces do not matter); "
+        "use --app/--platform for values the file does not carry.",
+    )
+
+
+def _key_expr(keys: list[str], name: str) -> str:
+    return f"c{keys.index(name)}" if name in keys else "null::varchar"
+
+
+class GenericLong:
+    name = "generic-long"
+    label = "Generic long CSV (date, app, [platform], [country], metric, value, [source])"
+    how_to_get = (
+        "Write it yourself or from a notebook: one row per day, app and metric; "
+        "UTF-8 or UTF-16 with BOM; comma, semicolon or TAB."
+    )
+
+    def sniff(self, src: SourceFile) -> bool:
+        try:
+            _, _, keys = _header(src)
+        except ImportFailed:
+            return False
+        return "date" in keys and "metric" in keys and "value" in keys
+
+    def stage(
+        self, con: duckdb.DuckDBPyConnection, src: SourceFile, options: IngestOptions
+    ) -> Staged:
+        delimiter, header, keys = _header(src)
+        problems = csvtext.duplicate_header_problems(header)
+        required = ["date", "metric", "value"] + ([] if options.app else ["app"])
+        if any(c not in keys for c in required):
+            problems.append(_missing_problem(src, required, keys, header, LONG_COLUMNS))
+        if problems:
+            raise ImportFailed(src.name, problems)
+        notices = [
+            f"ignored column '{h}' (not part of the long format)."
+            for h, k in zip(header, keys, strict=True)
+            if k not in LONG_COLUMNS
+        ]
+        rows = csvtext.read_text_table(con, src, delimiter, len(header), labels=header)
+        if rows == 0:
+            raise ImportFailed(
+                src.name,
+                [
+                    Problem(
+                        "no data rows (only a header).",
+                        line=1,
+                        hint="Export the report with data in it.",
+                    )
+                ],
+            )
+        # Only our own column identifiers (c0..cN) are formatted into this statement.
+        sql.run_text(
+            con,
+            f"""
+            create or replace temp view staging as
+            select rowid + 2 as line,
+                   {_key_expr(keys, "date")} as date,
+                   {_key_expr(keys, "app")} as app,
+                   null::varchar as app_name,
+                   {_key_expr(keys, "platform")} as platform,
+                   {_key_expr(keys, "country")} as country,
+                   {_key_expr(keys, "metric")} as metric,
+                   {_key_expr(keys, "value")} as value,
+                   {_key_expr(keys, "source")} as source,
+                   'value' as value_column
+            from raw""",
+        )  # noqa: S608
+        labels = {k: h for h, k in zip(header, keys, strict=True)}
+        return Staged(
+            rows=rows, labels=labels, notices=notices, delimiter=delimiter, lines_from_records=True
+        )
+
+
+class GenericWide:
+    name = "generic-wide"
+    label = "Generic wide CSV (date, app, [platform], [country], then one column per metric)"
+    how_to_get = (
+        "Write it yourself or from a spreadsheet: one row per day and app, one "
+        "column per metric named as in `installpulse metrics`."
+    )
+
+    def sniff(self, src: SourceFile) -> bool:
+        try:
+            _, _, keys = _header(src)
+        except ImportFailed:
+            return False
+        if "date" not in keys or "metric" in keys or "value" in keys:
+            return False
+        return any(k not in KEY_COLUMNS for k in keys)
+
+    def stage(
+        self, con: duckdb.DuckDBPyConnection, src: SourceFile, options: IngestOptions
+    ) -> Staged:
+        delimiter, header, keys = _header(src)
+        problems = csvtext.duplicate_header_problems(header)
+        required = ["date"] + ([] if options.app else ["app"])
+        if any(c not in keys for c in required):
+            problems.append(_missing_problem(src, required, keys, header, KEY_COLUMNS))
+        known = {r[0] for r in sql.run_text(con, "select metric from metrics")}
+        metric_idx = [i for i, k in enumerate(keys) if k not in KEY_COLUMNS]
+        for i in metric_idx:
+            if keys[i] not in known:
+                problems.append(
+                    Problem(
+                        "is not a known metric, so the wide layout cannot tell what it holds.",
+                        line=1,
+                        column=header[i],
+                        hint=f"Rename it to one of: {', '.join(sorted(known))}; or add it first with "
+                        "`installpulse metrics add NAME --kind event|level`.",
+                    )
+                )
+        if not metric_idx:
+            problems.append(
+                Problem(
+                    "no metric columns after the key columns.",
+                    line=1,
+                    hint="Add one column per metric, e.g. installs,uninstalls.",
+                )
+            )
+        if problems:
+            raise ImportFailed(src.name, problems)
+        rows = csvtext.read_text_table(con, src, delimiter, len(header), labels=header)
+        if rows == 0:
+            raise ImportFailed(
+                src.name,
+                [
+                    Problem(
+                        "no data rows (only a header).",
+                        line=1,
+                        hint="Export the report with data in it.",
+                    )
+                ],
+            )
+        unions = []
+        for i in metric_idx:
+            # Metric names come from the catalogue allowlist (checked above), columns are ours.
+            unions.append(f"""
+                select rowid + 2 as line,
+                       {_key_expr(keys, "date")} as date,
+                       {_key_expr(keys, "app")} as app,
+                       null::varchar as app_name,
+                       {_key_expr(keys, "platform")} as platform,
+                       {_key_expr(keys, "country")} as country,
+                       '{keys[i]}' as metric,
+                       c{i} as value,
+                       {_key_expr(keys, "source")} as source,
+                       'c{i}' as value_column
+                from raw""")  # noqa: S608
+        sql.run_text(con, "create or replace temp view staging as " + " union all ".join(unions))
+        labels = {k: h for h, k in zip(header, keys, strict=True)}
+        labels.update({f"c{i}": header[i] for i in metric_idx})
+        return Staged(
+            rows=rows * len(metric_idx), labels=labels, delimiter=delimiter, lines_from_records=True
+        )

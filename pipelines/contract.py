@@ -1,0 +1,310 @@
+"""The import contract, shared by every way data comes in (files, URLs, manual entry, demo).
+
+1. validate the whole input before writing (in DuckDB: files are never held in Python);
+2. write in one explicit BEGIN ... COMMIT; on any error the database is unchanged except one
+   failed row in the import history;
+3. the same bytes twice: the second is a no-op reported as "already imported";
+4. a file restating stored days replaces them (kept for undo), recorded in the history;
+5. every import is traceable (file name, hash, format, rows, when), archived and undoable.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+
+from pipelines import adapters, settings, sources, sql, store
+from pipelines.adapters import csvtext
+from pipelines.adapters.base import IngestOptions, SourceFile, Staged
+from pipelines.errors import ImportFailed, Problem
+
+
+@dataclass
+class ImportResult:
+    """What happened to one input."""
+
+    file_name: str
+    status: str  # 'imported' | 'already imported'
+    import_id: int
+    format: str
+    rows: int = 0
+    rows_replaced: int = 0
+    series: int = 0
+    first_date: date | None = None
+    last_date: date | None = None
+    notices: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        if self.status == "already imported":
+            return (
+                f"{self.file_name}: already imported (import #{self.import_id}); nothing changed."
+            )
+        text = (
+            f"{self.file_name}: imported as #{self.import_id} ({self.format}): "
+            f"{self.rows:,} rows in {self.series:,} series, "
+            f"{self.first_date} to {self.last_date}"
+        )
+        if self.rows_replaced:
+            text += f"; {self.rows_replaced:,} stored rows restated and replaced"
+        return text + "."
+
+
+def _options_json(options: IngestOptions) -> str:
+    return json.dumps({k: v for k, v in vars(options).items() if v is not None}, sort_keys=True)
+
+
+def _record_failure(
+    db: Path | str | None,
+    name: str,
+    sha: str | None,
+    fmt: str | None,
+    options: IngestOptions,
+    error: ImportFailed,
+    import_id: int | None = None,
+) -> int:
+    """The only write a failed import makes: one 'failed' history row with the message."""
+    with store.write_lock, store.connect(db) as con:
+        if import_id is None:
+            row = sql.run(
+                con,
+                "history_insert",
+                file_name=name,
+                sha256=sha,
+                format=fmt,
+                status="failed",
+                options=_options_json(options),
+                encoding=None,
+            )
+            import_id = int(row[0][0])
+        sql.run(con, "history_fail", import_id=import_id, message=error.render()[:20000])
+    error.import_id = import_id
+    return import_id
+
+
+def _problems_from_typed(
+    con: duckdb.DuckDBPyConnection, src: SourceFile, staged: Staged
+) -> ImportFailed | None:
+    limit = settings.get_int("INSTALLPULSE_MAX_ERRORS_SHOWN")
+    rows = sql.run(con, "import_problems", limit=limit)
+    problems: list[tuple[int, Problem]] = []
+    total = 0
+    if rows:
+        total = int(rows[0][4])
+        for line, fieldname, value, message, _ in rows:
+            label = staged.labels.get(fieldname, fieldname)
+            hint = _hint_for(fieldname, message)
+            problems.append(
+                (int(line), Problem(message, line=int(line), column=label, value=value, hint=hint))
+            )
+    if not problems:
+        dupes = sql.run(con, "import_duplicates", limit=limit)
+        if dupes:
+            total = int(dupes[0][4])
+            for lines, date_text, app, metric, _ in dupes:
+                shown = ", ".join(str(x) for x in lines[:5])
+                problems.append(
+                    (
+                        int(lines[0]),
+                        Problem(
+                            f"the same day is given twice for {app} / {metric} on lines {shown}.",
+                            line=int(lines[0]),
+                            column=staged.labels.get("date", "date"),
+                            value=date_text,
+                            hint="Keep one row per app, platform, country, metric, source and day.",
+                        ),
+                    )
+                )
+    if not problems:
+        return None
+    if staged.lines_from_records and staged.delimiter is not None:
+        problems = _remap(src, staged, problems)
+    return ImportFailed(
+        src.name,
+        [p for _, p in problems],
+        total=total,
+        shown=settings.get_int("INSTALLPULSE_MAX_ERRORS_SHOWN"),
+    )
+
+
+def _remap(
+    src: SourceFile, staged: Staged, problems: list[tuple[int, Problem]]
+) -> list[tuple[int, Problem]]:
+    """Record-based line numbers -> physical lines, when quoted newlines or blank lines exist."""
+    records = {line - 2 for line, _ in problems}
+    mapping = csvtext.physical_lines(src.path, staged.delimiter or ",", records)
+    out = []
+    for line, problem in problems:
+        physical = mapping.get(line - 2, line)
+        message = problem.message
+        if "lines " in message:
+            pass
+        out.append(
+            (
+                physical,
+                Problem(
+                    problem.message,
+                    line=physical,
+                    column=problem.column,
+                    value=problem.value,
+                    hint=problem.hint,
+                ),
+            )
+        )
+    return out
+
+
+def _hint_for(fieldname: str, message: str) -> str | None:
+    if message.startswith("unknown metric"):
+        return (
+            "See `installpulse metrics` for the names, or add one with `installpulse metrics add`."
+        )
+    if "Excel serial" in message or "ISO date" in message:
+        return "Write dates as YYYY-MM-DD (e.g. 2026-02-28)."
+    if "future" in message:
+        return "Check the date; INSTALLPULSE_FUTURE_DAYS sets how far ahead is accepted."
+    if "decimal comma" in message:
+        return "Write decimals with a point (1234.5) and no thousands separator."
+    if "parentheses" in message or "negative" in message:
+        return "Counts cannot be negative; fix the value or leave the cell empty if unknown."
+    if "currency" in message:
+        return "Write plain numbers (1200, not $1,200 or 12%)."
+    if "not a number" in message or "whole number" in message or "out of range" in message:
+        return "Write a plain number; leave the cell empty (or NA) where the value is unknown."
+    if fieldname == "country":
+        return "Use two-letter codes (US, GB, DE) or WW, or pass --country for files without it."
+    if fieldname in ("app", "platform", "source"):
+        return f"Fill the {fieldname} column or pass --{fieldname}."
+    return None
+
+
+def validate_and_write(
+    con: duckdb.DuckDBPyConnection,
+    src: SourceFile,
+    staged: Staged,
+    options: IngestOptions,
+    fmt: str,
+    has: dict[str, bool],
+    import_id: int,
+) -> ImportResult:
+    """Type-check the staged table; if clean, write it in one transaction."""
+    today = date.today()
+    params = {
+        "has_app": has.get("app", False),
+        "has_platform": has.get("platform", False),
+        "has_country": has.get("country", False),
+        "has_source": has.get("source", False),
+        "default_app": options.app,
+        "default_platform": options.platform or "unknown",
+        "default_country": options.country or "WW",
+        "default_source": options.source or "generic",
+        "min_date": settings.get("INSTALLPULSE_MIN_DATE"),
+        "max_date": (
+            today + timedelta(days=settings.get_int("INSTALLPULSE_FUTURE_DAYS"))
+        ).isoformat(),
+        "max_text": settings.get_int("INSTALLPULSE_MAX_TEXT"),
+    }
+    sql.run(con, "import_typed", **params)
+    failure = _problems_from_typed(con, src, staged)
+    if failure is not None:
+        raise failure
+    con.execute("begin")
+    con.fetchall()
+    try:
+        for statement in sql.split_statements(sql.load("import_resolve_apps")):
+            sql.run_text(con, statement)
+        rows, min_series, max_series, first, last, nseries = sql.run_text(
+            con,
+            "select count(*), min(series_id), max(series_id), min(date), max(date), "
+            "count(distinct series_id) from incoming",
+        )[0]
+        replaced = 0
+        if rows:
+            bounds = {"min_series": min_series, "max_series": max_series}
+            replaced = int(sql.run(con, "import_overlap", **bounds)[0][0])
+            if replaced:
+                for statement in sql.split_statements(sql.load("import_replace")):
+                    sql.run_text(con, statement, import_id=import_id, **bounds)
+            sql.run(con, "import_insert", import_id=import_id)
+        sql.run(
+            con,
+            "history_ok",
+            import_id=import_id,
+            rows=rows,
+            replaced=replaced,
+            series=nseries,
+            first_date=first,
+            last_date=last,
+            format=fmt,
+        )
+        con.execute("commit")
+        con.fetchall()
+    except Exception:
+        con.execute("rollback")
+        con.fetchall()
+        raise
+    return ImportResult(
+        src.name,
+        "imported",
+        import_id,
+        fmt,
+        rows=int(rows),
+        rows_replaced=replaced,
+        series=int(nseries or 0),
+        first_date=first,
+        last_date=last,
+        notices=list(src.notices) + list(staged.notices),
+    )
+
+
+def ingest_file(
+    path: Path | str,
+    db: Path | str | None = None,
+    options: IngestOptions | None = None,
+    name: str | None = None,
+) -> ImportResult:
+    """Import one file under the contract. Raises ImportFailed (located) or DatabaseBusy."""
+    options = options or IngestOptions()
+    path = Path(path)
+    display = sources.display_name(name or path.name)
+    sha: str | None = None
+    fmt: str | None = options.format
+    import_id: int | None = None
+    with tempfile.TemporaryDirectory(prefix="installpulse-") as tmp:
+        try:
+            src = sources.prepare(path, display, Path(tmp), options)
+            sha = src.sha256
+            adapter = adapters.by_name(options.format) if options.format else adapters.detect(src)
+            fmt = adapter.name
+            db_file = settings.db_path(db)
+            archived = sources.archive(src, settings.archive_dir(db_file))
+            with store.write_lock, store.connect(db) as con:
+                previous = sql.run(con, "history_by_hash", sha256=src.sha256)
+                if previous:
+                    return ImportResult(display, "already imported", int(previous[0][0]), fmt)
+                import_id = int(
+                    sql.run(
+                        con,
+                        "history_insert",
+                        file_name=display,
+                        sha256=src.sha256,
+                        format=fmt,
+                        status="running",
+                        options=_options_json(options),
+                        encoding=src.encoding,
+                    )[0][0]
+                )
+                sql.run(con, "history_archive", import_id=import_id, archive_path=str(archived))
+                staged = adapter.stage(con, src, options)
+                has = {
+                    k: staged.labels.get(k) is not None
+                    for k in ("app", "platform", "country", "source")
+                }
+                return validate_and_write(con, src, staged, options, fmt, has, import_id)
+        except ImportFailed as error:
+            _record_failure(db, display, sha, fmt, options, error, import_id)
+            raise

@@ -1,0 +1,111 @@
+"""Every installpulse setting, declared once with its default and a help line.
+
+Settings are read from the environment (so the CLI, the app and CI agree) and listed in the
+README; `tests/test_settings.py` fails when a setting is missing from the README.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One environment setting: its name, default (as text) and what it is for."""
+
+    env: str
+    default: str
+    help: str
+
+    def raw(self) -> str:
+        value = os.environ.get(self.env)
+        return self.default if value is None or value == "" else value
+
+
+SETTINGS: dict[str, Setting] = {
+    s.env: s
+    for s in [
+        Setting(
+            "INSTALLPULSE_DB",
+            str(REPO_ROOT / "data" / "installpulse.duckdb"),
+            "Path of the DuckDB database file (the CLI's --db overrides it).",
+        ),
+        Setting(
+            "INSTALLPULSE_ARCHIVE",
+            "",
+            "Folder for the content-addressed copies of imported files "
+            "(default: 'archive' next to the database file).",
+        ),
+        Setting(
+            "INSTALLPULSE_LOCK_WAIT",
+            "15",
+            "Seconds to wait for another installpulse process to release the database "
+            "before giving up with a 'database in use' message.",
+        ),
+        Setting(
+            "INSTALLPULSE_MAX_FILE_MB",
+            "2048",
+            "Largest file (MB, after decompression) an import accepts; bigger files are "
+            "refused before parsing.",
+        ),
+        Setting(
+            "INSTALLPULSE_MAX_ERRORS_SHOWN",
+            "10",
+            "How many located problems an import error lists (the total is always given).",
+        ),
+        Setting(
+            "INSTALLPULSE_FUTURE_DAYS",
+            "1",
+            "Dates later than today plus this many days are refused as future dates.",
+        ),
+        Setting(
+            "INSTALLPULSE_MIN_DATE",
+            "2008-01-01",
+            "Dates before this are refused (Excel/epoch artefacts such as 1899-12-30, 1970-01-01).",
+        ),
+        Setting(
+            "INSTALLPULSE_MEMORY_LIMIT",
+            "2GB",
+            "DuckDB memory_limit for installpulse connections; big imports spill to disk "
+            "beyond it.",
+        ),
+        Setting(
+            "INSTALLPULSE_THREADS",
+            "",
+            "DuckDB threads (default: DuckDB's choice, the number of cores).",
+        ),
+        Setting(
+            "INSTALLPULSE_MAX_TEXT",
+            "200",
+            "Longest app name, platform, metric or source value accepted (characters).",
+        ),
+    ]
+}
+
+
+def get(env: str) -> str:
+    """The raw text of a setting (environment, else default)."""
+    return SETTINGS[env].raw()
+
+
+def get_int(env: str) -> int:
+    return int(get(env))
+
+
+def get_float(env: str) -> float:
+    return float(get(env))
+
+
+def db_path(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """The database path: an explicit --db, else INSTALLPULSE_DB, else data/installpulse.duckdb."""
+    return Path(explicit) if explicit else Path(get("INSTALLPULSE_DB"))
+
+
+def archive_dir(db: Path) -> Path:
+    """Where raw imported files are kept, content-addressed, so imports can be replayed."""
+    configured = get("INSTALLPULSE_ARCHIVE")
+    return Path(configured) if configured else db.parent / "archive"

@@ -1,0 +1,274 @@
+"""Turn the bytes someone handed us into UTF-8 text an adapter can parse - or a clear refusal.
+
+Encoding is decided from the bytes (BOM, NUL pattern, UTF-8 validity), never guessed per row;
+gzip is decompressed streaming under a size cap; binary files (xlsx, PNG, PDF, executables)
+renamed `.csv` are refused by their signature. The decoded file lives in a temp folder the
+caller owns; the raw bytes are what gets hashed and archived.
+"""
+
+from __future__ import annotations
+
+import codecs
+import gzip
+import hashlib
+import re
+import shutil
+import zlib
+from pathlib import Path
+
+from pipelines import settings
+from pipelines.adapters.base import IngestOptions, SourceFile
+from pipelines.errors import ImportFailed, Problem
+
+HEAD_BYTES = 256 * 1024
+CHUNK = 4 * 1024 * 1024
+PY_VALIDATE_LIMIT = 64 * 1024 * 1024
+
+_SIGNATURES: list[tuple[bytes, str]] = [
+    (b"PK\x03\x04", "a ZIP archive (or an Excel .xlsx workbook)"),
+    (b"\x89PNG", "a PNG image"),
+    (b"%PDF", "a PDF document"),
+    (b"\x7fELF", "a Linux executable"),
+    (b"MZ", "a Windows executable"),
+    (b"\xd0\xcf\x11\xe0", "an old Excel/Office document (.xls)"),
+    (b"GIF8", "a GIF image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"BZh", "a bzip2 archive"),
+    (b"\xfd7zXZ", "an xz archive"),
+    (b"7z\xbc\xaf", "a 7-Zip archive"),
+]
+
+
+def display_name(name: str) -> str:
+    """A file name safe to show: no directories, no control characters, bounded length.
+
+    It is only ever shown, never used as a path (uploads are written under our own names).
+    """
+    base = re.split(r"[\\/]", name or "")[-1]
+    base = "".join(ch if ch.isprintable() else "?" for ch in base).strip() or "upload"
+    return base[:120]
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _max_bytes() -> int:
+    return settings.get_int("INSTALLPULSE_MAX_FILE_MB") * 1024 * 1024
+
+
+def _fail(
+    name: str,
+    message: str,
+    hint: str | None = None,
+    line: int | None = None,
+    value: object | None = None,
+) -> ImportFailed:
+    return ImportFailed(name, [Problem(message, line=line, value=value, hint=hint)])
+
+
+def _gunzip(name: str, src: Path, dst: Path) -> None:
+    limit = _max_bytes()
+    written = 0
+    try:
+        with gzip.open(src, "rb") as fin, dst.open("wb") as fout:
+            while chunk := fin.read(CHUNK):
+                written += len(chunk)
+                if written > limit:
+                    raise _fail(
+                        name,
+                        f"decompresses to more than {limit // (1024 * 1024)} MB "
+                        "(INSTALLPULSE_MAX_FILE_MB); refused as too large or a decompression bomb.",
+                        "Split the file, or raise INSTALLPULSE_MAX_FILE_MB if it is genuine.",
+                    )
+                fout.write(chunk)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise _fail(
+            name,
+            f"is not a valid gzip file ({exc}).",
+            "Download it again; the archive looks truncated or corrupt.",
+        ) from exc
+    with dst.open("rb") as fh:
+        if fh.read(2) == b"\x1f\x8b":
+            raise _fail(
+                name,
+                "is a gzip file inside a gzip file; nested archives are refused.",
+                "Decompress it once yourself and import the inner file.",
+            )
+
+
+def _looks_utf16(head: bytes) -> str | None:
+    sample = head[:4096]
+    if len(sample) < 4:
+        return None
+    even_nuls = sample[0::2].count(0)
+    odd_nuls = sample[1::2].count(0)
+    half = len(sample) // 2
+    if odd_nuls > 0.3 * half and even_nuls < 0.05 * half:
+        return "utf-16-le"
+    if even_nuls > 0.3 * half and odd_nuls < 0.05 * half:
+        return "utf-16-be"
+    return None
+
+
+def _transcode(src: Path, dst: Path, encoding: str, skip: int = 0) -> None:
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    with src.open("rb") as fin, dst.open("w", encoding="utf-8", newline="") as fout:
+        fin.seek(skip)
+        while chunk := fin.read(CHUNK):
+            fout.write(decoder.decode(chunk))
+        fout.write(decoder.decode(b"", final=True))
+
+
+def _locate_bad_utf8(path: Path, exc: UnicodeDecodeError, offset_base: int) -> tuple[int, int]:
+    """(line, byte offset) of the first invalid byte."""
+    offset = offset_base + exc.start
+    with path.open("rb") as fh:
+        data = fh.read(offset)
+    return data.count(b"\n") + 1, offset
+
+
+def _check_utf8(name: str, path: Path) -> str:
+    """Validate UTF-8 in Python (small files); return 'utf-8' or 'cp1252' (whole-file fallback)."""
+    data = path.read_bytes()
+    try:
+        data.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as exc:
+        # A file with no valid multi-byte UTF-8 sequence at all, whose high bytes are all
+        # printable Windows-1252, is a Windows-1252 export (Excel on Windows): decode it so
+        # and record it. A UTF-8 file with bad bytes in the middle is an error.
+        has_utf8_multibyte = re.search(rb"[\xc2-\xf4][\x80-\xbf]+", data[: exc.start]) is not None
+        if not has_utf8_multibyte:
+            try:
+                data.decode("cp1252")
+                return "cp1252"
+            except UnicodeDecodeError:
+                pass
+        line, offset = _locate_bad_utf8(path, exc, 0)
+        bad = data[exc.start : exc.start + 4]
+        raise ImportFailed(
+            name,
+            [
+                Problem(
+                    f"invalid UTF-8 bytes {bad!r} at byte offset {offset}.",
+                    line=line,
+                    hint="Save the file as UTF-8 (or UTF-16 with BOM), or say its encoding "
+                    "with --encoding.",
+                )
+            ],
+        ) from exc
+
+
+def prepare(raw: Path, name: str, workdir: Path, options: IngestOptions) -> SourceFile:
+    """Check size and signature, decompress, decode to UTF-8; everything before parsing."""
+    name = display_name(name)
+    size = raw.stat().st_size
+    if size == 0:
+        raise _fail(name, "is an empty file (0 bytes).", "Export the report again.")
+    if size > _max_bytes():
+        raise _fail(
+            name,
+            f"is {size / 1024 / 1024:.0f} MB, over the {settings.get('INSTALLPULSE_MAX_FILE_MB')} MB "
+            "limit (INSTALLPULSE_MAX_FILE_MB); refused before parsing.",
+            "Split it by month or raise the limit.",
+        )
+    digest = sha256_of(raw)
+    with raw.open("rb") as fh:
+        head = fh.read(HEAD_BYTES)
+    compression = None
+    current = raw
+    notices: list[str] = []
+    if head[:2] == b"\x1f\x8b":
+        compression = "gzip"
+        current = workdir / "decompressed"
+        _gunzip(name, raw, current)
+        with current.open("rb") as fh:
+            head = fh.read(HEAD_BYTES)
+        if not head:
+            raise _fail(name, "decompresses to an empty file.", "Export the report again.")
+    for signature, kind in _SIGNATURES:
+        if head.startswith(signature):
+            raise _fail(
+                name,
+                f"is {kind}, not a CSV/TSV/JSON export.",
+                "Export the report as CSV (Excel: File > Save As > CSV UTF-8).",
+            )
+    encoding = (options.encoding or "").lower() or None
+    skip = 0
+    if encoding is None:
+        if head.startswith(codecs.BOM_UTF8):
+            encoding = "utf-8-sig"
+        elif head.startswith(codecs.BOM_UTF16_LE):
+            encoding, skip = "utf-16-le", 2
+        elif head.startswith(codecs.BOM_UTF16_BE):
+            encoding, skip = "utf-16-be", 2
+        elif (guess := _looks_utf16(head)) is not None:
+            encoding = guess
+            notices.append(f"no byte-order mark, but the NUL pattern says {guess.upper()}.")
+        elif b"\x00" in head:
+            raise _fail(
+                name,
+                "contains NUL bytes: it is binary or in an unknown encoding.",
+                "Export it again as CSV UTF-8.",
+            )
+        elif current.stat().st_size <= PY_VALIDATE_LIMIT:
+            encoding = _check_utf8(name, current)
+            if encoding == "cp1252":
+                notices.append("not UTF-8; decoded as Windows-1252 (recorded in the history).")
+        else:
+            encoding = "utf-8"  # DuckDB validates big files and reports the line.
+    else:
+        try:
+            codecs.lookup(encoding)
+        except LookupError as exc:
+            raise _fail(
+                name,
+                f"unknown encoding '{encoding}'.",
+                "Use a Python codec name such as utf-8, utf-16, cp1252.",
+            ) from exc
+    text_path = current
+    if encoding not in ("utf-8", "utf-8-sig"):
+        text_path = workdir / "decoded.txt"
+        try:
+            _transcode(current, text_path, encoding, skip)
+        except UnicodeDecodeError as exc:
+            raise _fail(
+                name,
+                f"cannot be decoded as {encoding} ({exc.reason}).",
+                "Check the file's encoding.",
+            ) from exc
+    elif compression is None and encoding == "utf-8-sig":
+        text_path = current  # DuckDB skips a UTF-8 BOM itself
+    with text_path.open("rb") as fh:
+        head_text = fh.read(HEAD_BYTES).decode("utf-8", errors="replace")
+    if head_text.startswith("\ufeff"):
+        head_text = head_text[1:]
+    if not head_text.strip():
+        raise _fail(name, "has no text in it (only blank lines).", "Export the report again.")
+    return SourceFile(
+        name=name,
+        raw_path=raw,
+        path=text_path,
+        encoding=encoding,
+        compression=compression,
+        head=head_text,
+        size=text_path.stat().st_size,
+        sha256=digest,
+        notices=notices,
+    )
+
+
+def archive(src: SourceFile, folder: Path) -> Path:
+    """Keep the raw bytes, content-addressed, so any import can be replayed."""
+    target = folder / src.sha256[:2] / src.sha256
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(".part")
+        shutil.copyfile(src.raw_path, tmp)
+        tmp.replace(target)
+    return target

@@ -1,0 +1,77 @@
+"""Named SQL: every query lives in `queries/<name>.sql` and is loaded by name.
+
+Values are always bound parameters (`$name` in the file); nothing here ever formats a user
+value into SQL text. Only the parameters a query names are passed, so one call site can
+share a parameter dict between queries.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from pipelines.settings import REPO_ROOT
+
+QUERIES_DIR = REPO_ROOT / "queries"
+_PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+_NAME = re.compile(r"^[a-z0-9_]+(/[a-z0-9_]+)?$")
+
+
+@lru_cache(maxsize=256)
+def load(name: str) -> str:
+    """The text of `queries/<name>.sql` (names are an allowlist: lower-case words only)."""
+    if not _NAME.match(name):
+        raise ValueError(f"not a query name: {name!r}")
+    return (QUERIES_DIR / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def _bind(text: str, params: dict[str, Any]) -> dict[str, Any]:
+    wanted = set(_PARAM.findall(text))
+    missing = wanted - params.keys()
+    if missing:
+        raise KeyError(f"query needs parameters {sorted(missing)}")
+    return {k: params[k] for k in wanted}
+
+
+def run(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> list[tuple[Any, ...]]:
+    """Execute a named statement and drain its result (duckdb 2.0 blocks on unread results)."""
+    return run_text(con, load(name), **params)
+
+
+def run_text(con: duckdb.DuckDBPyConnection, text: str, **params: Any) -> list[tuple[Any, ...]]:
+    """Execute SQL text that comes from this repository (never from a user) with bound values."""
+    bound = _bind(text, params)
+    con.execute(text, bound) if bound else con.execute(text)
+    return con.fetchall()
+
+
+def fetch(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> list[tuple[Any, ...]]:
+    """Rows of a named query."""
+    return run(con, name, **params)
+
+
+def frame(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> pl.DataFrame:
+    """A named query's result as a polars frame (Arrow transfer, no Python rows)."""
+    text = load(name)
+    bound = _bind(text, params)
+    rel = con.sql(text, params=bound) if bound else con.sql(text)
+    return rel.pl()
+
+
+def run_script(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Run a multi-statement file statement by statement (inside the caller's transaction)."""
+    for statement in split_statements(load(name)):
+        con.execute(statement)
+        con.fetchall()
+
+
+def split_statements(text: str) -> list[str]:
+    """Split a schema file on semicolons that end a line (our files never embed ';' in strings
+    at line end)."""
+    lines = [ln for ln in text.splitlines() if not ln.strip().startswith("--")]
+    parts = re.split(r";\s*$", "\n".join(lines), flags=re.MULTILINE)
+    return [p.strip() for p in parts if p.strip()]

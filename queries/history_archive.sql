@@ -1,0 +1,1 @@
+update imports set archive_path = $archive_path where import_id = $import_id;

@@ -1,0 +1,3 @@
+update imports
+set status = 'failed', message = $message, finished_at = current_timestamp
+where import_id = $import_id;
