@@ -65,9 +65,26 @@ SIZES: dict[str, Size] = {
 
 # (country, relative market weight); the first N are used.
 COUNTRIES: tuple[tuple[str, float], ...] = (
-    ("US", 30), ("GB", 8), ("DE", 8), ("FR", 6), ("JP", 9), ("BR", 7), ("IN", 10), ("CA", 4),
-    ("AU", 3), ("KR", 4), ("MX", 3), ("ES", 3), ("IT", 3), ("NL", 2), ("SE", 1), ("TR", 2),
-    ("ID", 3), ("PL", 2), ("TW", 1), ("ZA", 1),
+    ("US", 30),
+    ("GB", 8),
+    ("DE", 8),
+    ("FR", 6),
+    ("JP", 9),
+    ("BR", 7),
+    ("IN", 10),
+    ("CA", 4),
+    ("AU", 3),
+    ("KR", 4),
+    ("MX", 3),
+    ("ES", 3),
+    ("IT", 3),
+    ("NL", 2),
+    ("SE", 1),
+    ("TR", 2),
+    ("ID", 3),
+    ("PL", 2),
+    ("TW", 1),
+    ("ZA", 1),
 )
 
 # Gaps (per app-country-day unless stated).
@@ -76,7 +93,8 @@ P_UNINSTALLS_MISSING = 0.012  # only uninstalls absent
 P_INSTALLS_MISSING = 0.004  # only installs absent
 P_APP_OUTAGE = 0.15  # per app: one run of 2-7 days absent in every country
 DRIFT_SIGMA = 0.008  # daily step of the log random-walk drift
-SPIKE_FLOOR = 5.0  # a spike adds at least (m - 1) * SPIKE_FLOOR to the mean (visible on tiny series)
+# a spike adds at least (m - 1) * SPIKE_FLOOR to the mean (so it is visible on tiny series)
+SPIKE_FLOOR = 5.0
 ROWS_PER_BATCH = 500_000  # app-country-days per batch (bounded memory)
 
 # ----------------------------------------------------------------------------- hashing
@@ -85,7 +103,16 @@ _GOLDEN = 0x9E3779B97F4A7C15
 _C1 = 0xBF58476D1CE4E5B9
 _C2 = 0x94D049BB133111EB
 # Noise streams: each gives one uniform per app-country-day.
-STREAMS = ("n_inst_a", "n_inst_b", "n_uni_a", "n_uni_b", "n_rw_a", "n_rw_b", "miss_day", "miss_metric")
+STREAMS = (
+    "n_inst_a",
+    "n_inst_b",
+    "n_uni_a",
+    "n_uni_b",
+    "n_rw_a",
+    "n_rw_b",
+    "miss_day",
+    "miss_metric",
+)
 
 
 def mix64(x: int) -> int:
@@ -195,7 +222,8 @@ def draw_parameters(size: Size, seed: int) -> dict:
                     "app_idx": i,
                     "platform": app["platform"],
                     "metric": metric,
-                    "countries": [c for c, _ in countries] if scope_all
+                    "countries": [c for c, _ in countries]
+                    if scope_all
                     else [countries[country_i][0]],
                     "start": (start + timedelta(days=first)).isoformat(),
                     "days": n_days,
@@ -230,8 +258,9 @@ def draw_parameters(size: Size, seed: int) -> dict:
 
 
 # ----------------------------------------------------------------------------- frames
-def _batch_frame(params: dict, app_lo: int, app_hi: int, days_df: pl.DataFrame, seed: int
-                 ) -> pl.DataFrame:
+def _batch_frame(
+    params: dict, app_lo: int, app_hi: int, days_df: pl.DataFrame, seed: int
+) -> pl.DataFrame:
     apps = params["apps"][app_lo:app_hi]
     countries = params["countries"]
     ac_rows = []
@@ -284,8 +313,13 @@ def _batch_frame(params: dict, app_lo: int, app_hi: int, days_df: pl.DataFrame, 
             "m_inst": [v[0] for v in sp_rows.values()],
             "m_uni": [v[1] for v in sp_rows.values()],
         },
-        schema={"app_idx": pl.Int32, "c_idx": pl.Int32, "d": pl.Int32, "m_inst": pl.Float64,
-                "m_uni": pl.Float64},
+        schema={
+            "app_idx": pl.Int32,
+            "c_idx": pl.Int32,
+            "d": pl.Int32,
+            "m_inst": pl.Float64,
+            "m_uni": pl.Float64,
+        },
     )
     out_rows = [
         (o["app_idx"], o["start_d"] + k)
@@ -294,8 +328,11 @@ def _batch_frame(params: dict, app_lo: int, app_hi: int, days_df: pl.DataFrame, 
         for k in range(o["days"])
     ]
     outages = pl.DataFrame(
-        {"app_idx": [r[0] for r in out_rows], "d": [r[1] for r in out_rows],
-         "outage": [True] * len(out_rows)},
+        {
+            "app_idx": [r[0] for r in out_rows],
+            "d": [r[1] for r in out_rows],
+            "outage": [True] * len(out_rows),
+        },
         schema={"app_idx": pl.Int32, "d": pl.Int32, "outage": pl.Boolean},
     )
 
@@ -338,14 +375,18 @@ def _batch_frame(params: dict, app_lo: int, app_hi: int, days_df: pl.DataFrame, 
             u_met.alias("u_met"),
         )
         .with_columns(
-            (~pl.col("spike_day") & (pl.col("outage") | (pl.col("u_day") < P_DAY_MISSING)))
-            .alias("gone"),
+            (~pl.col("spike_day") & (pl.col("outage") | (pl.col("u_day") < P_DAY_MISSING))).alias(
+                "gone"
+            ),
         )
         .with_columns(
             pl.when(
                 pl.col("gone")
-                | (~pl.col("spike_day") & (pl.col("u_met") >= P_UNINSTALLS_MISSING)
-                   & (pl.col("u_met") < P_UNINSTALLS_MISSING + P_INSTALLS_MISSING))
+                | (
+                    ~pl.col("spike_day")
+                    & (pl.col("u_met") >= P_UNINSTALLS_MISSING)
+                    & (pl.col("u_met") < P_UNINSTALLS_MISSING + P_INSTALLS_MISSING)
+                )
             )
             .then(None)
             .otherwise(noisy("mu", "m_inst", z_ia, z_ib))
@@ -391,14 +432,20 @@ def to_long(wide: pl.DataFrame) -> pl.DataFrame:
         )
         .drop_nulls("value")
         .sort(["_r", "metric"])
-        .select("date", "app", "platform", "country", "metric", "value",
-                pl.lit(SOURCE).alias("source"))
+        .select(
+            "date", "app", "platform", "country", "metric", "value", pl.lit(SOURCE).alias("source")
+        )
     )
 
 
 # ----------------------------------------------------------------------------- driver
-def generate(out: Path, size: Size, seed: int = DEFAULT_SEED, rows_per_batch: int = ROWS_PER_BATCH,
-             quiet: bool = True) -> dict:
+def generate(
+    out: Path,
+    size: Size,
+    seed: int = DEFAULT_SEED,
+    rows_per_batch: int = ROWS_PER_BATCH,
+    quiet: bool = True,
+) -> dict:
     """Write long.csv, wide.csv, truth.json and manifest.json into ``out``; return the manifest."""
     t0 = time.perf_counter()
     out.mkdir(parents=True, exist_ok=True)
@@ -406,8 +453,7 @@ def generate(out: Path, size: Size, seed: int = DEFAULT_SEED, rows_per_batch: in
     days_df = _days_frame(params["start"], size.days)
     per_app = size.days * size.countries
     batch_apps = max(1, rows_per_batch // per_app)
-    counts = {"long_rows": 0, "wide_rows": 0, "wide_empty_installs": 0,
-              "wide_empty_uninstalls": 0}
+    counts = {"long_rows": 0, "wide_rows": 0, "wide_empty_installs": 0, "wide_empty_uninstalls": 0}
     long_path, wide_path = out / "long.csv", out / "wide.csv"
     with open(long_path, "wb") as f_long, open(wide_path, "wb") as f_wide:
         f_long.write((LONG_HEADER + "\n").encode())
@@ -437,8 +483,13 @@ def generate(out: Path, size: Size, seed: int = DEFAULT_SEED, rows_per_batch: in
         "spikes": [{k: v for k, v in s.items() if k != "start_d"} for s in params["spikes"]],
         "outages": [{k: v for k, v in o.items() if k != "start_d"} for o in params["outages"]],
         "apps": [
-            {"app": a["app"], "platform": a["platform"], "level": round(a["level"], 3),
-             "growth": round(a["growth"], 4), "uninstall_ratio": round(a["uninstall_ratio"], 4)}
+            {
+                "app": a["app"],
+                "platform": a["platform"],
+                "level": round(a["level"], 3),
+                "growth": round(a["growth"], 4),
+                "uninstall_ratio": round(a["uninstall_ratio"], 4),
+            }
             for a in params["apps"]
         ],
         "model": {
@@ -465,8 +516,9 @@ def generate(out: Path, size: Size, seed: int = DEFAULT_SEED, rows_per_batch: in
     return manifest
 
 
-def resolve_size(name: str, apps: int | None = None, days: int | None = None,
-                 countries: int | None = None) -> Size:
+def resolve_size(
+    name: str, apps: int | None = None, days: int | None = None, countries: int | None = None
+) -> Size:
     base = SIZES[name]
     return Size(
         apps=apps or base.apps, days=days or base.days, countries=countries or base.countries
