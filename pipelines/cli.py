@@ -1,0 +1,258 @@
+"""The `installpulse` command line (also `python -m pipelines`).
+
+Exit codes: 0 success; 1 a data or request error (the located message is on stderr);
+2 a usage error (bad arguments); 3 the database is in use by another process for longer than
+INSTALLPULSE_LOCK_WAIT seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+
+from pipelines import contract, demo, events, ops, settings
+from pipelines.adapters import ADAPTERS
+from pipelines.adapters.base import IngestOptions
+from pipelines.errors import DatabaseBusy, ImportFailed, InstallpulseError, UsageError
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not an ISO date (YYYY-MM-DD): {text!r}") from exc
+
+
+def _print_frame(frame: pl.DataFrame, fmt: str = "table") -> None:
+    lists = [c for c, t in frame.schema.items() if isinstance(t, pl.List)]
+    if fmt != "json" and lists:
+        frame = frame.with_columns(
+            pl.col(c).cast(pl.List(pl.String)).list.join(";") for c in lists
+        )
+    if fmt == "json":
+        print(json.dumps(frame.to_dicts(), default=str, indent=1))
+    elif fmt == "csv":
+        sys.stdout.write(frame.write_csv())
+    else:
+        with pl.Config(tbl_rows=-1, tbl_cols=-1, fmt_str_lengths=60, tbl_width_chars=160,
+                       tbl_hide_dataframe_shape=True, tbl_hide_column_data_types=True):
+            print(frame)
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    options = IngestOptions(format=args.format, platform=args.platform, app=args.app,
+                            country=args.country, source=args.source, metric=args.metric,
+                            date_order=args.date_order, encoding=args.encoding)
+    failed = 0
+    for item in args.files:
+        try:
+            if args.events:
+                status, import_id, count = events.import_csv(item, args.db)
+                print(f"{Path(item).name}: {status} (#{import_id}), {count} events.")
+                continue
+            result = contract.ingest_file(item, args.db, options)
+        except ImportFailed as exc:
+            print(exc.render(), file=sys.stderr)
+            failed += 1
+            continue
+        except FileNotFoundError:
+            print(f"{item}: no such file.", file=sys.stderr)
+            failed += 1
+            continue
+        print(result.summary())
+        for notice in result.notices:
+            print(f"  note: {notice}")
+    return 1 if failed else 0
+
+
+def cmd_imports(args: argparse.Namespace) -> int:
+    frame = ops.imports(args.db, args.limit)
+    _print_frame(frame.drop("sha256", "archive_path", "message") if args.format == "table"
+                 else frame, args.format)
+    return 0
+
+
+def cmd_undo(args: argparse.Namespace) -> int:
+    print(ops.undo(args.import_id, args.db))
+    return 0
+
+
+def cmd_apps(args: argparse.Namespace) -> int:
+    if args.apps_command == "alias":
+        print(ops.alias(args.store_id, args.name, args.db))
+    elif args.apps_command == "rename":
+        print(ops.rename_app(args.old, args.new, args.db))
+    else:
+        _print_frame(ops.apps(args.db), args.format)
+    return 0
+
+
+def cmd_metrics(args: argparse.Namespace) -> int:
+    if args.metrics_command == "add":
+        print(ops.add_metric(args.name, args.kind, args.unit, args.definition,
+                             not args.decimal, args.signed, args.db))
+    else:
+        _print_frame(ops.metrics(args.db), args.format)
+    return 0
+
+
+def cmd_events(args: argparse.Namespace) -> int:
+    command = args.events_command or "list"
+    if command == "list":
+        _print_frame(events.list_events(args.db, app=args.app, tag=args.tag, text=args.search),
+                     args.format)
+    elif command == "add":
+        event_id = events.add(events.Event(args.start, args.title, args.end, args.description,
+                                           args.tag or [], args.app or [], args.approximate),
+                              args.db)
+        print(f"Added event #{event_id}.")
+    elif command == "delete":
+        events.delete(args.event_id, args.db)
+        print(f"Deleted event #{args.event_id}.")
+    elif command == "export":
+        sys.stdout.buffer.write(events.export_csv(args.db))
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    if args.if_empty and not demo.is_empty(args.db):
+        print("The database already holds data; demo not loaded.")
+        return 0
+    for line in demo.load(args.db):
+        print(line)
+    return 0
+
+
+def cmd_formats(args: argparse.Namespace) -> int:
+    for adapter in ADAPTERS:
+        print(f"{adapter.name}: {adapter.label}\n    {adapter.how_to_get}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    db_help = (f"database file (default: INSTALLPULSE_DB or "
+               f"{settings.SETTINGS['INSTALLPULSE_DB'].default})")
+    # Sub-commands accept --db too; SUPPRESS keeps a --db given before the sub-command.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", default=argparse.SUPPRESS, metavar="PATH", help=db_help)
+    out = argparse.ArgumentParser(add_help=False)
+    out.add_argument("--format", choices=["table", "csv", "json"], default="table")
+
+    parser = argparse.ArgumentParser(
+        prog="installpulse",
+        description="Store, compare and chart app install/uninstall series.",
+    )
+    parser.add_argument("--db", default=None, metavar="PATH", help=db_help)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ingest", parents=[common], help="import files (all-or-nothing each)")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--format", help="force a format (see `installpulse formats`)")
+    p.add_argument("--platform", help="platform for files without one (ios, android, ...)")
+    p.add_argument("--app", help="app for files without an app column")
+    p.add_argument("--country", help="country for files without one (default WW)")
+    p.add_argument("--source", help="source for files without one (default generic)")
+    p.add_argument("--metric", help="metric for formats whose file does not name it")
+    p.add_argument("--date-order", choices=["dmy", "mdy", "ymd"],
+                   help="day/month order for locale dates that are ambiguous")
+    p.add_argument("--encoding", help="text encoding when the bytes do not say (e.g. cp1252)")
+    p.add_argument("--events", action="store_true", help="the files are event annotation CSVs")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("imports", parents=[common, out], help="import history")
+    p.add_argument("--limit", type=int, default=50)
+    p.set_defaults(func=cmd_imports)
+
+    p = sub.add_parser("undo", parents=[common], help="undo one import")
+    p.add_argument("import_id", type=int, metavar="IMPORT_ID")
+    p.set_defaults(func=cmd_undo)
+
+    p = sub.add_parser("apps", parents=[common, out], help="list apps; alias store identifiers")
+    apps_sub = p.add_subparsers(dest="apps_command")
+    a = apps_sub.add_parser("alias", parents=[common], help="map a store identifier to a name")
+    a.add_argument("store_id", metavar="STORE_ID")
+    a.add_argument("name", metavar="NAME")
+    a = apps_sub.add_parser("rename", parents=[common], help="rename an app")
+    a.add_argument("old")
+    a.add_argument("new")
+    p.set_defaults(func=cmd_apps)
+
+    p = sub.add_parser("metrics", parents=[common, out], help="the metric catalogue")
+    m_sub = p.add_subparsers(dest="metrics_command")
+    m = m_sub.add_parser("add", parents=[common], help="add a metric")
+    m.add_argument("name")
+    m.add_argument("--kind", choices=["event", "level"], required=True)
+    m.add_argument("--unit", default="count")
+    m.add_argument("--definition", default="user-defined metric")
+    m.add_argument("--decimal", action="store_true", help="values may have decimals")
+    m.add_argument("--signed", action="store_true", help="values may be negative")
+    p.set_defaults(func=cmd_metrics)
+
+    p = sub.add_parser("events", parents=[common, out], help="event annotations")
+    e_sub = p.add_subparsers(dest="events_command")
+    e = e_sub.add_parser("list", parents=[common, out])
+    e.add_argument("--app")
+    e.add_argument("--tag")
+    e.add_argument("--search")
+    e = e_sub.add_parser("add", parents=[common])
+    e.add_argument("--start", type=_date, required=True)
+    e.add_argument("--end", type=_date)
+    e.add_argument("--title", required=True)
+    e.add_argument("--description", default="")
+    e.add_argument("--tag", action="append")
+    e.add_argument("--app", action="append")
+    e.add_argument("--approximate", action="store_true")
+    e = e_sub.add_parser("delete", parents=[common])
+    e.add_argument("event_id", type=int)
+    e_sub.add_parser("export", parents=[common])
+    p.set_defaults(func=cmd_events, app=None, tag=None, search=None)
+
+    p = sub.add_parser("demo", parents=[common], help="load the illustrative demo dataset")
+    p.add_argument("--if-empty", action="store_true", help="only when the database is empty")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("formats", help="list the import formats")
+    p.set_defaults(func=cmd_formats)
+
+    for register in EXTRA_COMMANDS:
+        register(sub, common, out)
+    return parser
+
+
+# Analytics commands (series, spikes, study) register themselves here.
+EXTRA_COMMANDS: list = []
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        from pipelines import analysis_cli  # noqa: F401  (registers series/spikes/study)
+    except ImportError:
+        pass
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except DatabaseBusy as exc:
+        print(str(exc), file=sys.stderr)
+        return 3
+    except ImportFailed as exc:
+        print(exc.render(), file=sys.stderr)
+        return 1
+    except UsageError as exc:
+        print(f"installpulse: {exc}", file=sys.stderr)
+        return 1
+    except InstallpulseError as exc:
+        print(f"installpulse: {exc}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

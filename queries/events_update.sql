@@ -1,0 +1,5 @@
+update events
+set start_date = $start_date, end_date = $end_date, title = $title, description = $description,
+    tags = $tags::varchar[], is_approximate = $is_approximate, updated_at = current_timestamp
+where event_id = $event_id
+returning event_id;

@@ -1,0 +1,1 @@
+select metric, kind, unit, is_integer, is_signed, definition from metrics order by metric;
