@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import math
 import random
 import sys
@@ -54,7 +55,7 @@ SEED = 20260228
 SOURCE = "demo"
 START = dt.date(2025, 1, 1)
 END = dt.date(2026, 4, 30)
-DAYS: list[dt.date] = [START + dt.timedelta(days=i) for i in range(((END - START).days + 1))]
+DAYS: list[dt.date] = [START + dt.timedelta(days=i) for i in range((END - START).days + 1)]
 IDX: dict[dt.date, int] = {d: i for i, d in enumerate(DAYS)}
 
 APPS = ["ChatGPT", "Claude", "Gemini", "Copilot", "Perplexity"]
@@ -98,23 +99,37 @@ APRIL_YOY_RATIO = 2.32  # +132%
 # ---------------------------------------------------------------------------------------------
 LEVELS: dict[tuple[str, str], list[tuple[dt.date, float]]] = {
     ("ChatGPT", "downloads"): [
-        (D(2025, 1, 1), 118_000), (D(2025, 7, 1), 132_000),
-        (D(2026, 1, 1), 145_000), (D(2026, 4, 30), 150_000),
+        (D(2025, 1, 1), 118_000),
+        (D(2025, 7, 1), 132_000),
+        (D(2026, 1, 1), 145_000),
+        (D(2026, 4, 30), 150_000),
     ],
     ("Claude", "downloads"): [
-        (D(2025, 1, 1), 15_000), (D(2025, 6, 1), 24_000), (D(2025, 12, 1), 46_000),
-        (D(2026, 2, 15), 60_000), (D(2026, 4, 30), 64_000),
+        (D(2025, 1, 1), 15_000),
+        (D(2025, 6, 1), 24_000),
+        (D(2025, 12, 1), 46_000),
+        (D(2026, 2, 15), 60_000),
+        (D(2026, 4, 30), 64_000),
     ],
     ("Gemini", "downloads"): [(D(2025, 1, 1), 45_000), (D(2026, 4, 30), 82_000)],
     ("Copilot", "downloads"): [(D(2025, 1, 1), 26_000), (D(2026, 4, 30), 30_000)],
     ("Perplexity", "downloads"): [
-        (D(2025, 1, 1), 12_000), (D(2025, 9, 1), 19_000), (D(2026, 4, 30), 22_000),
+        (D(2025, 1, 1), 12_000),
+        (D(2025, 9, 1), 19_000),
+        (D(2026, 4, 30), 22_000),
     ],
     ("ChatGPT", "uninstalls"): [
-        (D(2025, 1, 1), 1_100), (D(2025, 3, 20), 1_200), (D(2025, 12, 1), 2_700),
-        (D(2026, 2, 20), 3_000), (D(2026, 4, 30), 3_080),
+        (D(2025, 1, 1), 1_100),
+        (D(2025, 3, 20), 1_200),
+        (D(2025, 12, 1), 2_700),
+        (D(2026, 2, 20), 3_000),
+        (D(2026, 4, 30), 3_080),
     ],
-    ("Claude", "uninstalls"): [(D(2025, 1, 1), 520), (D(2026, 2, 15), 1_500), (D(2026, 4, 30), 1_600)],
+    ("Claude", "uninstalls"): [
+        (D(2025, 1, 1), 520),
+        (D(2026, 2, 15), 1_500),
+        (D(2026, 4, 30), 1_600),
+    ],
     ("Gemini", "uninstalls"): [(D(2025, 1, 1), 900), (D(2026, 4, 30), 1_700)],
     ("Copilot", "uninstalls"): [(D(2025, 1, 1), 700), (D(2026, 4, 30), 820)],
     ("Perplexity", "uninstalls"): [(D(2025, 1, 1), 330), (D(2026, 4, 30), 640)],
@@ -133,12 +148,22 @@ WEEKLY = {
 SIGMA = {"downloads": 0.025, "uninstalls": 0.08, "one_star_reviews": 0.10}
 # Country size relative to the US, and each app's tilt there.
 COUNTRY_SCALE = {"US": 1.0, "GB": 0.11, "DE": 0.085, "IN": 0.60, "BR": 0.28}
-COUNTRY_APP_TILT = {("Gemini", "IN"): 1.5, ("Gemini", "BR"): 1.3, ("Claude", "IN"): 0.7,
-                    ("Copilot", "DE"): 1.2, ("Perplexity", "IN"): 1.3}
+COUNTRY_APP_TILT = {
+    ("Gemini", "IN"): 1.5,
+    ("Gemini", "BR"): 1.3,
+    ("Claude", "IN"): 0.7,
+    ("Copilot", "DE"): 1.2,
+    ("Perplexity", "IN"): 1.3,
+}
 UNINSTALL_COUNTRY_TILT = {"IN": 1.25, "BR": 1.1}
 # iOS share of the total, per app (US) and per country (multiplied, then clipped).
-IOS_SHARE_APP = {"ChatGPT": 0.57, "Claude": 0.66, "Gemini": 0.36, "Copilot": 0.46,
-                 "Perplexity": 0.55}
+IOS_SHARE_APP = {
+    "ChatGPT": 0.57,
+    "Claude": 0.66,
+    "Gemini": 0.36,
+    "Copilot": 0.46,
+    "Perplexity": 0.55,
+}
 IOS_SHARE_COUNTRY = {"US": 1.0, "GB": 0.95, "DE": 0.75, "IN": 0.14, "BR": 0.3}
 INSTALLS_PER_DOWNLOAD = {"ios": 1.30, "android": 1.18}  # installs include re-downloads
 
@@ -202,7 +227,7 @@ def trend(knots: Sequence[tuple[dt.date, float]], d: dt.date) -> float:
     """Log-linear interpolation between knots, flat outside them."""
     if d <= knots[0][0]:
         return knots[0][1]
-    for (d0, v0), (d1, v1) in zip(knots, knots[1:], strict=False):
+    for (d0, v0), (d1, v1) in itertools.pairwise(knots):
         if d <= d1:
             w = (d - d0).days / (d1 - d0).days
             return math.exp(math.log(v0) * (1 - w) + math.log(v1) * w)
@@ -237,8 +262,12 @@ def story_multiplier(app: str, country: str, metric: str, d: dt.date) -> float:
     echo = {"US": 1.0, "GB": 0.35, "DE": 0.3, "IN": 0.08, "BR": 0.1}[country]
     t = days_since(d, D(2026, 2, 28))
     if app == "Claude" and metric == "downloads":
-        pre = {D(2026, 2, 24): 0.07, D(2026, 2, 25): 0.17, D(2026, 2, 26): 0.33,
-               D(2026, 2, 27): 1.0}.get(d, 0.0)
+        pre = {
+            D(2026, 2, 24): 0.07,
+            D(2026, 2, 25): 0.17,
+            D(2026, 2, 26): 0.33,
+            D(2026, 2, 27): 1.0,
+        }.get(d, 0.0)
         if t < 0:
             return 1.0 + echo * pre
         return 1.0 + echo * (0.25 * (1 - math.exp(-t / 6)) + 1.65 * math.exp(-t / 11))
@@ -258,8 +287,10 @@ def story_multiplier(app: str, country: str, metric: str, d: dt.date) -> float:
 
 def generic_series(app: str, country: str, metric: str) -> list[int]:
     base, mult = base_and_multiplier(app, country, metric)
-    return [max(0, round_half_up(base[i] * mult[i] * story_multiplier(app, country, metric, d)))
-            for i, d in enumerate(DAYS)]
+    return [
+        max(0, round_half_up(base[i] * mult[i] * story_multiplier(app, country, metric, d)))
+        for i, d in enumerate(DAYS)
+    ]
 
 
 def pin(values: list[int], pinned: dict[dt.date, int]) -> list[int]:
@@ -285,13 +316,18 @@ def chatgpt_us_uninstalls() -> tuple[list[int], dict[str, float]]:
 
     def pre_story(sigma: float) -> list[int]:
         m = mult(sigma)
-        return pin([round_half_up(base[i] * m[i]) for i in range(len(DAYS))],
-                   CHATGPT_US_UNINSTALLS_PINNED)
+        return pin(
+            [round_half_up(base[i] * m[i]) for i in range(len(DAYS))], CHATGPT_US_UNINSTALLS_PINNED
+        )
 
     # 1. Noise scale: closest point of a 0.0005 grid to the typical-change target.
     spike = D(2026, 2, 28)
     grid = [k * 0.0005 for k in range(1, 501)]
-    sigma = min(grid, key=lambda s: (abs(mean_abs_dod(pre_story(s), spike) - TYPICAL_DOD_TARGET), s))
+
+    def miss(s: float) -> tuple[float, float]:
+        return abs(mean_abs_dod(pre_story(s), spike) - TYPICAL_DOD_TARGET), s
+
+    sigma = min(grid, key=miss)
     values = pre_story(sigma)
     typical = mean_abs_dod(values, spike)
     if abs(typical - TYPICAL_DOD_TARGET) > 0.0005:
@@ -330,8 +366,16 @@ def chatgpt_us_uninstalls() -> tuple[list[int], dict[str, float]]:
     # 3. Rounding residue (a few units) goes on the month's last day.
     for days, target in ((march, target_mar - pinned_mar), (april, target_apr)):
         values[IDX[days[-1]]] += target - sum(values[IDX[d]] for d in days)
-    info = {"sigma": sigma, "typical": typical, "excess_amplitude": amp, "excess_k": k,
-            "mar25": s_mar25, "apr25": s_apr25, "mar26": target_mar, "apr26": target_apr}
+    info = {
+        "sigma": sigma,
+        "typical": typical,
+        "excess_amplitude": amp,
+        "excess_k": k,
+        "mar25": s_mar25,
+        "apr25": s_apr25,
+        "mar26": target_mar,
+        "apr26": target_apr,
+    }
     return values, info
 
 
@@ -377,10 +421,10 @@ def build_frames() -> tuple[pl.DataFrame, dict[str, float]]:
     ):
         totals[key] = pin(totals[key], pinned)
 
-    missing = {(a, p, c, m, d) for a, p, c, m, d0, d1 in MISSING
-               for d in DAYS if d0 <= d <= d1}
-    cols: dict[str, list] = {k: [] for k in ("date", "app", "platform", "country", "metric",
-                                             "value")}
+    missing = {(a, p, c, m, d) for a, p, c, m, d0, d1 in MISSING for d in DAYS if d0 <= d <= d1}
+    cols: dict[str, list] = {
+        k: [] for k in ("date", "app", "platform", "country", "metric", "value")
+    }
 
     def emit(app: str, platform: str, country: str, metric: str, values: list[int]) -> None:
         for d, v in zip(DAYS, values, strict=True):
@@ -398,13 +442,26 @@ def build_frames() -> tuple[pl.DataFrame, dict[str, float]]:
         for platform in PLATFORMS:
             emit(app, platform, country, metric, parts[platform])
             if country == "US" and metric == "downloads":
-                emit(app, platform, country, "installs",
-                     installs_from_downloads(app, platform, parts[platform]))
+                emit(
+                    app,
+                    platform,
+                    country,
+                    "installs",
+                    installs_from_downloads(app, platform, parts[platform]),
+                )
 
     frame = (
-        pl.DataFrame(cols, schema={"date": pl.String, "app": pl.String, "platform": pl.String,
-                                   "country": pl.String, "metric": pl.String,
-                                   "value": pl.Int64})
+        pl.DataFrame(
+            cols,
+            schema={
+                "date": pl.String,
+                "app": pl.String,
+                "platform": pl.String,
+                "country": pl.String,
+                "metric": pl.String,
+                "value": pl.Int64,
+            },
+        )
         .with_columns(pl.lit(SOURCE).alias("source"))
         .sort(["date", "app", "platform", "country", "metric"])
     )
@@ -415,9 +472,14 @@ def build_frames() -> tuple[pl.DataFrame, dict[str, float]]:
 # Self-check: the published figures, recomputed from the frame about to be written
 # ---------------------------------------------------------------------------------------------
 def us_total(frame: pl.DataFrame, app: str, metric: str) -> dict[str, int]:
-    rows = (frame.filter((pl.col("app") == app) & (pl.col("country") == "US")
-                         & (pl.col("metric") == metric))
-            .group_by("date").agg(pl.col("value").sum()).sort("date"))
+    rows = (
+        frame.filter(
+            (pl.col("app") == app) & (pl.col("country") == "US") & (pl.col("metric") == metric)
+        )
+        .group_by("date")
+        .agg(pl.col("value").sum())
+        .sort("date")
+    )
     return dict(zip(rows["date"].to_list(), rows["value"].to_list(), strict=True))
 
 
@@ -480,46 +542,96 @@ APPS_ROWS = [
 ]
 
 EVENTS_ROWS = [
-    ("2025-03-25", None, "ChatGPT adds native image generation",
-     "OpenAI makes image generation with GPT-4o available in ChatGPT; a wave of stylised images "
-     "spreads on social media in the following days.",
-     "launch;openai;context", "ChatGPT"),
-    ("2025-05-22", None, "Anthropic releases Claude 4 models",
-     "Anthropic releases Claude Opus 4 and Claude Sonnet 4.",
-     "launch;anthropic;context", "Claude"),
-    ("2025-08-26", None, "Google releases a new Gemini image model",
-     "Google adds Gemini 2.5 Flash Image to the Gemini app; the app climbs the download charts "
-     "in the following weeks.",
-     "launch;google;context", "Gemini"),
-    ("2026-02-24", None, "Defense Secretary meets Anthropic's CEO",
-     "The US Defense Secretary meets Anthropic's chief executive about the terms under which "
-     "the military may use Claude.",
-     "policy;defense;anthropic", "Claude"),
-    ("2026-02-26", None, "Anthropic publishes its refusal (night)",
-     "Late in the evening Anthropic states that it will not accept terms allowing mass domestic "
-     "surveillance or fully autonomous weapons.",
-     "policy;defense;anthropic", "Claude"),
-    ("2026-02-27", None, "Federal stop order and supply-chain-risk designation",
-     "The President orders federal agencies to stop using Anthropic's products; the Pentagon "
-     "designates Anthropic a supply-chain risk.",
-     "policy;government;anthropic", "Claude"),
-    ("2026-02-27", None, "OpenAI announces agreement with the Department of War (late evening)",
-     "Late in the evening OpenAI announces an agreement with the US Department of Defense, "
-     "styled the Department of War, for use of its models.",
-     "policy;defense;openai", "ChatGPT"),
-    ("2026-03-02", None, "ChatGPT uninstall spike reported",
-     "Press coverage citing Sensor Tower estimates reports that ChatGPT's US uninstalls rose "
-     "295% day over day on Saturday 2026-02-28 and that Claude's US downloads rose on "
-     "02-27 and 02-28.",
-     "press;uninstalls", "ChatGPT;Claude"),
-    ("2026-03-03", None, "Altman posts amended terms",
-     "Sam Altman posts amended terms excluding intentional use for domestic surveillance of US "
-     "persons and says the announcement was rushed.",
-     "policy;defense;openai", "ChatGPT"),
-    ("2026-03-02", None, "Claude opens conversation memory to all users (date approximate)",
-     "Anthropic makes Claude's conversation memory available to all users, including the free "
-     "tier, around the same days. The exact date is approximate.",
-     "launch;anthropic;approximate", "Claude"),
+    (
+        "2025-03-25",
+        None,
+        "ChatGPT adds native image generation",
+        "OpenAI makes image generation with GPT-4o available in ChatGPT; a wave of stylised images "
+        "spreads on social media in the following days.",
+        "launch;openai;context",
+        "ChatGPT",
+    ),
+    (
+        "2025-05-22",
+        None,
+        "Anthropic releases Claude 4 models",
+        "Anthropic releases Claude Opus 4 and Claude Sonnet 4.",
+        "launch;anthropic;context",
+        "Claude",
+    ),
+    (
+        "2025-08-26",
+        None,
+        "Google releases a new Gemini image model",
+        "Google adds Gemini 2.5 Flash Image to the Gemini app; the app climbs the download charts "
+        "in the following weeks.",
+        "launch;google;context",
+        "Gemini",
+    ),
+    (
+        "2026-02-24",
+        None,
+        "Defense Secretary meets Anthropic's CEO",
+        "The US Defense Secretary meets Anthropic's chief executive about the terms under which "
+        "the military may use Claude.",
+        "policy;defense;anthropic",
+        "Claude",
+    ),
+    (
+        "2026-02-26",
+        None,
+        "Anthropic publishes its refusal (night)",
+        "Late in the evening Anthropic states that it will not accept terms allowing mass domestic "
+        "surveillance or fully autonomous weapons.",
+        "policy;defense;anthropic",
+        "Claude",
+    ),
+    (
+        "2026-02-27",
+        None,
+        "Federal stop order and supply-chain-risk designation",
+        "The President orders federal agencies to stop using Anthropic's products; the Pentagon "
+        "designates Anthropic a supply-chain risk.",
+        "policy;government;anthropic",
+        "Claude",
+    ),
+    (
+        "2026-02-27",
+        None,
+        "OpenAI announces agreement with the Department of War (late evening)",
+        "Late in the evening OpenAI announces an agreement with the US Department of Defense, "
+        "styled the Department of War, for use of its models.",
+        "policy;defense;openai",
+        "ChatGPT",
+    ),
+    (
+        "2026-03-02",
+        None,
+        "ChatGPT uninstall spike reported",
+        "Press coverage citing Sensor Tower estimates reports that ChatGPT's US uninstalls rose "
+        "295% day over day on Saturday 2026-02-28 and that Claude's US downloads rose on "
+        "02-27 and 02-28.",
+        "press;uninstalls",
+        "ChatGPT;Claude",
+    ),
+    (
+        "2026-03-03",
+        None,
+        "Altman posts amended terms",
+        "Sam Altman posts amended terms excluding intentional use for domestic surveillance of US "
+        "persons and says the announcement was rushed.",
+        "policy;defense;openai",
+        "ChatGPT",
+    ),
+    (
+        "2026-03-02",
+        None,
+        "Claude opens conversation memory to all users (date approximate)",
+        "Anthropic makes Claude's conversation memory available to all users, including the free "
+        "tier, around the same days. The exact date is approximate.",
+        "launch;anthropic;approximate",
+        "Claude",
+    ),
 ]
 
 
@@ -529,9 +641,11 @@ def write_all(out_dir: Path) -> tuple[pl.DataFrame, dict[str, float]]:
     verify(frame)
     frame.write_csv(out_dir / "observations.csv", line_terminator="\n")
     pl.DataFrame(APPS_ROWS, schema=["store_id", "platform", "app"], orient="row").write_csv(
-        out_dir / "apps.csv", line_terminator="\n")
+        out_dir / "apps.csv", line_terminator="\n"
+    )
     events = pl.DataFrame(
-        EVENTS_ROWS, orient="row",
+        EVENTS_ROWS,
+        orient="row",
         schema=["start_date", "end_date", "title", "description", "tags", "apps"],
     ).sort(["start_date", "title"])
     events.write_csv(out_dir / "events.csv", line_terminator="\n")
