@@ -12,6 +12,7 @@ Targets (the benchmark issue): ingest within 1.3x of the floor's time, under 1 G
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -170,11 +171,18 @@ def _ingest_row(
         )
         r.floor = floor.id
         return r
-    db = ctx.work_dir / f"{id}.duckdb"
+    # a fresh directory per repetition: ingest also keeps an archive copy next to the database
+    home = ctx.work_dir / id
+    db = home / "store.duckdb"
+
+    def setup() -> None:
+        shutil.rmtree(home, ignore_errors=True)
+        home.mkdir(parents=True)
+
     m = measure(
-        lambda: run_command(ingest_cmd(db, csv), timeout=ctx.timeout_s), ctx.reps, setup=_fresh(db)
+        lambda: run_command(ingest_cmd(db, csv), timeout=ctx.timeout_s), ctx.reps, setup=setup
     )
-    _fresh(db)()
+    shutil.rmtree(home, ignore_errors=True)
     return Result.from_measurement(id, label, ctx, m, floor=floor, target=INGEST_TARGET)
 
 
