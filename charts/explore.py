@@ -1,0 +1,390 @@
+"""The explorer chart: daily series with their baselines, typical ranges, spikes and events.
+
+One figure answers "how big was this day, compared with what?": every line carries its
+baseline (dashed, same colour) and the hover states the change with its multiple and
+method. Three views share the same traces: absolute values, % change vs the baseline, and
+an index (100 = the series' own first baseline) for comparing apps of different size;
+a right-hand axis is the alternative when absolute levels must be kept.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Literal
+
+import plotly.graph_objects as go
+import polars as pl
+
+from charts.events import add_events
+from charts.labels import (
+    KEY_COLUMNS,
+    format_change,
+    format_value,
+    join_distinct,
+    series_label,
+    varying_keys,
+)
+from charts.publish import add_footer, describe_results, set_titles
+from charts.text import safe_text
+from charts.theme import EVENT_COLOR, MUTED_COLOR, TEMPLATE_NAME, colors_for, with_alpha
+
+View = Literal["absolute", "change", "index"]
+VIEWS: tuple[str, ...] = ("absolute", "change", "index")
+VALUE_DASHES: tuple[str, ...] = ("solid", "dot", "dashdot", "longdashdot")
+MARKER_SYMBOLS: tuple[str, ...] = ("circle", "square", "diamond", "cross", "x", "star")
+BASELINE_DASH = "dash"
+# Series with more points than this are drawn without markers (they would be a smear).
+MARKER_MAX_POINTS = 120
+
+HOVER_TEMPLATE = (
+    "<b>%{customdata[0]}</b><br>%{x|%a %Y-%m-%d}<br>"
+    "Value: %{customdata[1]}<br>Baseline: %{customdata[2]}<br>%{customdata[3]}"
+    "<extra></extra>"
+)
+
+
+def _keys_present(frame: pl.DataFrame) -> list[str]:
+    return [c for c in KEY_COLUMNS if c in frame.columns]
+
+
+def _series_frames(results: pl.DataFrame, keys: list[str]) -> list[tuple[dict, pl.DataFrame]]:
+    if not keys:
+        return [({}, results.sort("date"))]
+    ordered = results.sort([*keys, "date"], nulls_last=True)
+    out = []
+    for _, part in ordered.group_by(keys, maintain_order=True):
+        key = {k: part.get_column(k)[0] for k in keys}
+        out.append((key, part))
+    return out
+
+
+def _first_baseline(part: pl.DataFrame) -> float | None:
+    candidates = part.get_column("baseline").drop_nulls() if "baseline" in part.columns else None
+    if candidates is not None and len(candidates):
+        nonzero = candidates.filter(candidates != 0)
+        if len(nonzero):
+            return float(nonzero[0])
+    values = part.get_column("value").drop_nulls()
+    values = values.filter(values != 0)
+    return float(values[0]) if len(values) else None
+
+
+def _view_columns(part: pl.DataFrame, view: str) -> pl.DataFrame:
+    """Add `y`, `y_baseline`, `y_low`, `y_high`: what is plotted for this view."""
+    has_band = "typical_low" in part.columns and "typical_high" in part.columns
+    low = pl.col("typical_low") if has_band else pl.lit(None, dtype=pl.Float64)
+    high = pl.col("typical_high") if has_band else pl.lit(None, dtype=pl.Float64)
+    baseline = pl.col("baseline") if "baseline" in part.columns else pl.lit(None, pl.Float64)
+    if view == "absolute":
+        exprs = [pl.col("value"), baseline, low, high]
+    elif view == "change":
+        change = (
+            pl.col("change") * 100
+            if "change" in part.columns
+            else (pl.col("value") / baseline - 1) * 100
+        )
+        # The baseline is the zero line itself; the band is relative to that baseline.
+        none = pl.lit(None, pl.Float64)
+        exprs = [change, none, (low / baseline - 1) * 100, (high / baseline - 1) * 100]
+    else:
+        first = _first_baseline(part)
+        scale = 100 / first if first else None
+        if "index" in part.columns:
+            y = pl.col("index")
+        else:
+            y = pl.col("value") * scale if scale else pl.lit(None, pl.Float64)
+        if scale:
+            exprs = [y, baseline * scale, low * scale, high * scale]
+        else:
+            exprs = [y, pl.lit(None, pl.Float64), pl.lit(None, pl.Float64), pl.lit(None)]
+    names = ("y", "y_baseline", "y_low", "y_high")
+    return part.with_columns(
+        [e.cast(pl.Float64).alias(n) for e, n in zip(exprs, names, strict=True)]
+    )
+
+
+def _hover_data(part: pl.DataFrame, label: str) -> list[list[str]]:
+    n = part.height
+    values = part.get_column("value").to_list()
+    baselines = part.get_column("baseline").to_list() if "baseline" in part.columns else [None] * n
+    changes = part.get_column("change").to_list() if "change" in part.columns else [None] * n
+    multiples = part.get_column("multiple").to_list() if "multiple" in part.columns else [None] * n
+    methods = (
+        part.get_column("method_label").to_list() if "method_label" in part.columns else [None] * n
+    )
+    return [
+        [label, format_value(v), format_value(b), format_change(c, m, ml)]
+        for v, b, c, m, ml in zip(values, baselines, changes, multiples, methods, strict=True)
+    ]
+
+
+def _y_title(results: pl.DataFrame, view: str) -> str:
+    if view == "change":
+        methods = (
+            results.get_column("method_label").drop_nulls().unique().to_list()
+            if "method_label" in results.columns
+            else []
+        )
+        if len(methods) == 1:
+            return "Change (%) " + safe_text(methods[0], 48)
+        return "Change (%) vs each series' baseline"
+    if view == "index":
+        return "Index (first baseline = 100)"
+    metrics = results.get_column("metric").unique().to_list() if "metric" in results.columns else []
+    if len(metrics) == 1:
+        return "Daily " + safe_text(metrics[0], 40)
+    return "Daily value"
+
+
+def _default_title(results: pl.DataFrame) -> str:
+    apps = results.get_column("app").unique().to_list() if "app" in results.columns else []
+    text = join_distinct(apps, max_items=4, max_len=32)
+    if len(apps) == 2:
+        text = text.replace(", ", " and ")
+    metrics = results.get_column("metric").unique().to_list() if "metric" in results.columns else []
+    if len(metrics) == 1 and metrics[0]:
+        text += ": daily " + safe_text(metrics[0], 40)
+    return text
+
+
+def explore_figure(
+    results: pl.DataFrame,
+    spikes: pl.DataFrame | None = None,
+    events: pl.DataFrame | None = None,
+    view: View = "absolute",
+    show_baseline: bool = True,
+    show_band: bool = True,
+    title: str | None = None,
+    subtitle: str | None = None,
+    source_line: str | None = None,
+    export_date: dt.date | dt.datetime | str | None = None,
+    secondary_axis_for: Sequence[str] | None = None,
+) -> go.Figure:
+    """Explorer figure for baseline results (one line per key combination).
+
+    `title`/`subtitle` are user text (escaped here); None derives them from the data
+    (apps; metric, countries, baseline method). `source_line`/`export_date` add the
+    footer used in exports. `secondary_axis_for` lists apps drawn on a right-hand axis.
+    """
+    if view not in VIEWS:
+        raise ValueError(f"view must be one of {', '.join(VIEWS)}, not {view!r}")
+    missing = [c for c in ("date", "value") if c not in results.columns]
+    if missing:
+        raise ValueError(f"results frame is missing column(s) {', '.join(missing)}")
+
+    keys = _keys_present(results)
+    series = _series_frames(results, keys)
+    key_dicts = [k for k, _ in series]
+    shown_keys = varying_keys(key_dicts, keys)
+    colors = colors_for(str(k.get("app", "")) for k in key_dicts)
+    # Dash/marker vary with the non-app part of the key, so "US uninstalls" looks the
+    # same for every app and the colour alone tells apps apart.
+    other_keys = [c for c in shown_keys if c != "app"]
+    variants = sorted({tuple(str(k.get(c)) for c in other_keys) for k in key_dicts})
+    right_apps = {str(a) for a in (secondary_axis_for or [])}
+    use_right = view == "absolute" and any(str(k.get("app")) in right_apps for k in key_dicts)
+
+    fig = go.Figure(layout=dict(template=TEMPLATE_NAME))
+    plotted: list[tuple[dict, pl.DataFrame, str]] = []
+    for key, part in series:
+        app = str(key.get("app", ""))
+        color = colors.get(app, EVENT_COLOR)
+        variant = variants.index(tuple(str(key.get(c)) for c in other_keys))
+        label = series_label(key, shown_keys)
+        on_right = use_right and app in right_apps
+        yaxis = "y2" if on_right else "y"
+        legend_name = label + (" (right axis)" if on_right else "")
+        frame = _view_columns(part, view)
+        x = frame.get_column("date").dt.to_string("%Y-%m-%d").to_list()
+        group = f"s{len(plotted)}"
+
+        if show_band and frame.get_column("y_low").drop_nulls().len():
+            band = dict(
+                x=x,
+                mode="lines",
+                line=dict(width=0),
+                hoverinfo="skip",
+                legendgroup=group,
+                showlegend=False,
+                yaxis=yaxis,
+            )
+            fig.add_trace(
+                go.Scatter(y=frame.get_column("y_low").to_list(), name="typical low", **band)
+            )
+            fig.add_trace(
+                go.Scatter(
+                    y=frame.get_column("y_high").to_list(),
+                    name="typical range",
+                    fill="tonexty",
+                    fillcolor=with_alpha(color, 0.13),
+                    **band,
+                )
+            )
+        if show_baseline and frame.get_column("y_baseline").drop_nulls().len():
+            fig.add_trace(
+                go.Scatter(
+                    x=x,
+                    y=frame.get_column("y_baseline").to_list(),
+                    mode="lines",
+                    name=f"{label} baseline",
+                    line=dict(color=color, width=1.5, dash=BASELINE_DASH),
+                    opacity=0.75,
+                    hoverinfo="skip",
+                    legendgroup=group,
+                    showlegend=False,
+                    yaxis=yaxis,
+                )
+            )
+        markers = frame.height <= MARKER_MAX_POINTS
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=frame.get_column("y").to_list(),
+                mode="lines+markers" if markers else "lines",
+                name=legend_name,
+                line=dict(color=color, width=2.4, dash=VALUE_DASHES[variant % len(VALUE_DASHES)]),
+                marker=dict(size=5, symbol=MARKER_SYMBOLS[variant % len(MARKER_SYMBOLS)]),
+                customdata=_hover_data(part, label),
+                hovertemplate=HOVER_TEMPLATE,
+                legendgroup=group,
+                yaxis=yaxis,
+                meta=dict(role="value", series=group),
+            )
+        )
+        plotted.append((key, frame, color))
+
+    if show_baseline and any(t.name and t.name.endswith(" baseline") for t in fig.data):
+        fig.add_trace(_legend_only("baseline (dashed)", dict(color=MUTED_COLOR, dash="dash")))
+    if show_band and any(t.name == "typical range" for t in fig.data):
+        fig.add_trace(
+            _legend_only("typical range (band)", dict(color=MUTED_COLOR, width=8), opacity=0.3)
+        )
+
+    if spikes is not None and spikes.height:
+        _add_spikes(fig, spikes, plotted, keys, shown_keys, right_apps if use_right else set())
+
+    dates = results.get_column("date").drop_nulls()
+    x_range = (dates.min(), dates.max()) if len(dates) else None
+    add_events(fig, events, x_range=x_range)  # type: ignore[arg-type]
+
+    y_title = _y_title(results, view)
+    fig.update_layout(
+        xaxis=dict(type="date", hoverformat="%a %Y-%m-%d"),
+        yaxis=dict(
+            title=dict(text=y_title),
+            ticksuffix="%" if view == "change" else None,
+            rangemode="tozero" if view == "absolute" else "normal",
+        ),
+        hovermode="closest",
+    )
+    if view == "change":
+        # In this view every baseline is the zero line.
+        fig.add_hline(y=0, line=dict(color=MUTED_COLOR, width=1.2, dash=BASELINE_DASH))
+    if use_right:
+        right_names = join_distinct(sorted(right_apps & {str(k.get("app")) for k in key_dicts}))
+        left_names = join_distinct(sorted({str(k.get("app")) for k in key_dicts} - right_apps))
+        fig.update_layout(
+            yaxis=dict(title=dict(text=f"{y_title}: {left_names} (left axis)")),
+            yaxis2=dict(
+                title=dict(text=f"{y_title}: {right_names} (right axis)"),
+                overlaying="y",
+                side="right",
+                showgrid=False,
+                rangemode="tozero",
+                tickmode="auto",
+                showline=True,
+                ticks="outside",
+            ),
+        )
+
+    set_titles(
+        fig,
+        safe_text(title, 120) if title is not None else _default_title(results),
+        safe_text(subtitle, 160) if subtitle is not None else describe_results(results),
+    )
+    if source_line is not None or export_date is not None:
+        add_footer(fig, source_line, export_date)
+    return fig
+
+
+def _legend_only(name: str, line: dict, opacity: float = 1.0) -> go.Scatter:
+    """A legend entry explaining a line style without drawing anything."""
+    return go.Scatter(
+        x=[None],
+        y=[None],
+        mode="lines",
+        name=name,
+        line=line,
+        opacity=opacity,
+        hoverinfo="skip",
+        showlegend=True,
+        meta=dict(role="legend"),
+    )
+
+
+def _add_spikes(
+    fig: go.Figure,
+    spikes: pl.DataFrame,
+    plotted: list[tuple[dict, pl.DataFrame, str]],
+    keys: list[str],
+    shown_keys: list[str],
+    right_apps: set[str],
+) -> None:
+    """Triangles on the plotted line at each spike, coloured like their series."""
+    for direction, symbol in (("up", "triangle-up"), ("down", "triangle-down")):
+        for axis in ("y", "y2"):
+            xs, ys, colors, hover = [], [], [], []
+            for key, frame, color in plotted:
+                on_right = str(key.get("app")) in right_apps
+                if (axis == "y2") != on_right:
+                    continue
+                mine = spikes.filter(pl.col("direction") == direction)
+                for k in keys:
+                    if k in mine.columns:
+                        mine = mine.filter(pl.col(k) == key[k])
+                if not mine.height:
+                    continue
+                joined = (
+                    mine.select("date", "score")
+                    .join(
+                        frame.select("date", "y", "value", "change", "multiple", "method_label")
+                        if "method_label" in frame.columns and "multiple" in frame.columns
+                        else frame.select("date", "y", "value"),
+                        on="date",
+                        how="inner",
+                    )
+                    .drop_nulls("y")
+                )
+                label = series_label(key, shown_keys)
+                for row in joined.to_dicts():
+                    xs.append(row["date"].isoformat())
+                    ys.append(row["y"])
+                    colors.append(color)
+                    change = format_change(
+                        row.get("change"), row.get("multiple"), row.get("method_label")
+                    )
+                    hover.append(
+                        f"<b>{label}</b><br>{row['date']:%a %Y-%m-%d}<br>"
+                        f"Spike ({direction}), score {row['score']:.1f}<br>"
+                        f"Value: {format_value(row['value'])}<br>{change}"
+                    )
+            if not xs:
+                continue
+            fig.add_trace(
+                go.Scatter(
+                    x=xs,
+                    y=ys,
+                    mode="markers",
+                    yaxis=axis,
+                    name=f"spike {direction}",
+                    legendgroup=f"spike-{direction}",
+                    showlegend=not any(t.name == f"spike {direction}" for t in fig.data),
+                    marker=dict(
+                        symbol=symbol, size=13, color=colors, line=dict(color="white", width=1)
+                    ),
+                    hovertext=hover,
+                    hoverinfo="text",
+                    meta=dict(role="spike"),
+                )
+            )
