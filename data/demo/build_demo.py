@@ -7,8 +7,8 @@ early-March 2026 coverage of ChatGPT uninstalls and Claude downloads around Open
 with the US Department of Defense ("Department of War"). The real app-intelligence series
 (Sensor Tower, Appfigures) are not ours to ship and their absolute levels were never published, so
 this script invents every number. It is calibrated so that installpulse's own methods reproduce
-each published percentage exactly, to the published precision (see docs/PRODUCT.md and
-data/demo/README.md). Nothing here is real data.
+each published percentage exactly, to the published precision (see the product brief,
+PRODUCT.md, and data/demo/README.md). Nothing here is real data.
 
 How the calibration works
 -------------------------

@@ -281,9 +281,12 @@ def test_apps_file(obs):
         assert {p for _, p, a in rows if a == app} == {"ios", "android"}
 
 
-def test_readme_says_synthetic_first():
-    first_line = (DEMO / "README.md").read_text(encoding="utf-8").splitlines()[0]
+def test_readme_says_synthetic_first_and_states_the_row_count(obs):
+    text = (DEMO / "README.md").read_text(encoding="utf-8")
+    first_line = text.splitlines()[0]
     assert re.search(r"\bSYNTHETIC\b", first_line)
+    assert "Sensor Tower" in first_line and "Appfigures" in first_line
+    assert f"{obs.height:,} rows" in text
 
 
 def test_rebuild_is_byte_identical(tmp_path):
