@@ -19,7 +19,7 @@ metrics and multi-day per-app outages. Spike days are never missing.
 Determinism: per-app parameters come from ``random.Random(seed)`` drawn in app order up front; the
 per-row noise is a splitmix64 hash of (seed, stream, app, country, day) computed with polars UInt64
 wrapping arithmetic. Nothing depends on the batch size, so output bytes depend only on the
-parameters. Memory is bounded by one batch of apps (about 500k app-country-days).
+parameters. Memory is bounded by one batch of apps (about 250k app-country-days).
 
 Usage: ``python -m benchmarks.generate --size S --out benchmarks/data/S``
 """
@@ -95,7 +95,7 @@ P_APP_OUTAGE = 0.15  # per app: one run of 2-7 days absent in every country
 DRIFT_SIGMA = 0.008  # daily step of the log random-walk drift
 # a spike adds at least (m - 1) * SPIKE_FLOOR to the mean (so it is visible on tiny series)
 SPIKE_FLOOR = 5.0
-ROWS_PER_BATCH = 500_000  # app-country-days per batch (bounded memory)
+ROWS_PER_BATCH = 250_000  # app-country-days per batch (bounds memory: about 0.4 GB)
 
 # ----------------------------------------------------------------------------- hashing
 _M64 = (1 << 64) - 1
