@@ -133,9 +133,14 @@ def add_events(
     if not rows:
         return []
 
+    drawn: set[tuple] = set()
     for row in rows:
         start, end = row["start_date"], row["end_date"]
         approx = bool(row.get("is_approximate"))
+        # Several events on one day share one line (stacked lines would look bolder).
+        if (start, end, approx) in drawn:
+            continue
+        drawn.add((start, end, approx))
         if end > start:
             fig.add_shape(
                 type="rect",

@@ -148,7 +148,7 @@ def export_image(
 
     if not _lock.acquire(timeout=limit):
         raise ExportFailed(
-            f"Another image export has been running for more than {limit:.0f} s; "
+            f"Another image export has been running for more than {limit:g} s; "
             "try again in a moment or use the chart's camera button."
         )
     results: queue.Queue[tuple[bool, object]] = queue.Queue(maxsize=1)
@@ -171,7 +171,7 @@ def export_image(
     except queue.Empty:
         _reset_server()
         raise ExportFailed(
-            f"Image export did not finish within {limit:.0f} s (Chromium may be hung or "
+            f"Image export did not finish within {limit:g} s (Chromium may be hung or "
             "overloaded); try again, or use the chart's camera button."
         ) from None
     if not ok:

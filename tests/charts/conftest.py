@@ -136,3 +136,34 @@ def artifacts_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         Path(keep).mkdir(parents=True, exist_ok=True)
         return Path(keep)
     return tmp_path_factory.mktemp("chart-artifacts")
+
+
+@pytest.fixture
+def study() -> pl.DataFrame:
+    """ChatGPT and Claude downloads aligned on 2026-02-27 (offsets -3..+3)."""
+    rows = []
+    event = dt.date(2026, 2, 27)
+    series = {
+        "ChatGPT": [100.0, 101.0, 99.0, 114.0, 99.0, 94.0, 95.0],
+        "Claude": [50.0, 51.0, 49.0, 68.5, 103.0, 98.0, 90.0],
+    }
+    for app, values in series.items():
+        reference = 100.0 if app == "ChatGPT" else 50.0
+        for i, value in enumerate(values):
+            offset = i - 3
+            rows.append(
+                {
+                    "app": app,
+                    "metric": "downloads",
+                    "country": "US",
+                    "platform": "ios",
+                    "source": "demo",
+                    "offset": offset,
+                    "date": event + dt.timedelta(days=offset),
+                    "value": value,
+                    "reference": reference,
+                    "change": value / reference - 1,
+                    "multiple": value / reference,
+                }
+            )
+    return pl.DataFrame(rows)

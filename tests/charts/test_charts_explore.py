@@ -119,7 +119,7 @@ def test_events_draw_lines_rectangles_and_collapsed_labels(results, events) -> N
     shapes = fig.layout.shapes
     lines = [s for s in shapes if s.type == "line" and s.yref == "paper"]
     rects = [s for s in shapes if s.type == "rect"]
-    assert len(lines) == 6  # six point events, three of them on 2026-02-27
+    assert len(lines) == 4  # six point events, three of them share 2026-02-27's line
     assert len(rects) == 1
     assert rects[0].x0 == "2026-02-25" and rects[0].x1 == "2026-03-01"
     assert rects[0].line.dash == "dot"  # approximate dates are dotted

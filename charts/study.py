@@ -1,0 +1,171 @@
+"""Event-study chart: several apps aligned on the day of an event.
+
+Calendar dates hide the comparison an analyst wants ("what did each app do in the days
+after the announcement?"), so the x axis is the day offset from the event, day 0 is
+marked, and y is each app's change against its own pre-event reference, in %.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import plotly.graph_objects as go
+import polars as pl
+
+from charts.explore import MARKER_SYMBOLS, VALUE_DASHES
+from charts.labels import KEY_COLUMNS, format_change, format_value, series_label, varying_keys
+from charts.publish import add_footer, set_titles
+from charts.text import safe_text
+from charts.theme import EVENT_COLOR, MUTED_COLOR, TEMPLATE_NAME, colors_for, with_alpha
+
+DEFAULT_REFERENCE_LABEL = "vs the pre-event reference"
+
+HOVER_TEMPLATE = (
+    "<b>%{customdata[0]}</b><br>Day %{x:+d} (%{customdata[1]})<br>"
+    "Value: %{customdata[2]}<br>Reference: %{customdata[3]}<br>%{customdata[4]}"
+    "<extra></extra>"
+)
+
+
+def study_figure(
+    study: pl.DataFrame,
+    event_title: str | None = None,
+    event_date: dt.date | None = None,
+    reference_label: str = DEFAULT_REFERENCE_LABEL,
+    title: str | None = None,
+    subtitle: str | None = None,
+    source_line: str | None = None,
+    export_date: dt.date | dt.datetime | str | None = None,
+) -> go.Figure:
+    """Aligned day-offset chart: one line per series (colour per app), day 0 marked.
+
+    `study` has the key columns, `offset` (int), `date`, `value`, `reference`, `change`
+    (fraction) and optionally `multiple`. `event_title`, `title`, `subtitle` and
+    `reference_label` are escaped here.
+    """
+    missing = [c for c in ("offset", "change") if c not in study.columns]
+    if missing:
+        raise ValueError(f"study frame is missing column(s) {', '.join(missing)}")
+    keys = [c for c in KEY_COLUMNS if c in study.columns]
+    ordered = study.sort([*keys, "offset"]) if keys else study.sort("offset")
+    parts = (
+        [
+            ({k: p.get_column(k)[0] for k in keys}, p)
+            for _, p in ordered.group_by(keys, maintain_order=True)
+        ]
+        if keys
+        else [({}, ordered)]
+    )
+    key_dicts = [k for k, _ in parts]
+    shown = varying_keys(key_dicts, keys) or (["app"] if "app" in keys else [])
+    colors = colors_for(str(k.get("app", "")) for k in key_dicts)
+    other = [c for c in shown if c != "app"]
+    variants = sorted({tuple(str(k.get(c)) for c in other) for k in key_dicts})
+    method = safe_text(reference_label, 60)
+
+    fig = go.Figure(layout=dict(template=TEMPLATE_NAME))
+    offsets = study.get_column("offset").drop_nulls()
+    if len(offsets) and offsets.min() < 0:
+        fig.add_vrect(
+            x0=float(offsets.min()) - 0.5,
+            x1=-0.5,
+            fillcolor=with_alpha(EVENT_COLOR, 0.06),
+            line_width=0,
+            layer="below",
+        )
+    for key, part in parts:
+        app = str(key.get("app", ""))
+        variant = variants.index(tuple(str(key.get(c)) for c in other))
+        label = series_label(key, shown)
+        customdata = [
+            [
+                label,
+                d.isoformat() if isinstance(d, dt.date) else "",
+                format_value(v),
+                format_value(r),
+                format_change(c, m, reference_label),
+            ]
+            for d, v, r, c, m in zip(
+                _column(part, "date"),
+                _column(part, "value"),
+                _column(part, "reference"),
+                _column(part, "change"),
+                _column(part, "multiple"),
+                strict=True,
+            )
+        ]
+        fig.add_trace(
+            go.Scatter(
+                x=part.get_column("offset").to_list(),
+                y=(part.get_column("change").cast(pl.Float64) * 100).to_list(),
+                mode="lines+markers",
+                name=label,
+                line=dict(
+                    color=colors.get(app, EVENT_COLOR),
+                    width=2.4,
+                    dash=VALUE_DASHES[variant % len(VALUE_DASHES)],
+                ),
+                marker=dict(size=5, symbol=MARKER_SYMBOLS[variant % len(MARKER_SYMBOLS)]),
+                customdata=customdata,
+                hovertemplate=HOVER_TEMPLATE,
+                meta=dict(role="value"),
+            )
+        )
+
+    fig.add_hline(y=0, line=dict(color=MUTED_COLOR, width=1.2, dash="dash"))
+    fig.add_shape(
+        type="line",
+        x0=0,
+        x1=0,
+        xref="x",
+        yref="paper",
+        y0=0,
+        y1=1,
+        line=dict(color=EVENT_COLOR, width=1.6),
+        name="day0",
+    )
+    day0 = "Day 0"
+    if event_date is not None:
+        day0 += f" ({event_date.isoformat()})"
+    if event_title:
+        day0 += ": " + safe_text(event_title, 48)
+    fig.add_annotation(
+        x=0,
+        xref="x",
+        y=1,
+        yref="paper",
+        yanchor="top",
+        xanchor="left",
+        xshift=4,
+        text=day0,
+        showarrow=False,
+        font=dict(size=11, color=MUTED_COLOR),
+        bgcolor="rgba(255,255,255,0.85)",
+        name="event",
+    )
+    fig.update_layout(
+        xaxis=dict(
+            title=dict(text="Days from event"),
+            dtick=7 if _span(offsets) > 21 else 1,
+            tickformat="+d",
+            zeroline=False,
+        ),
+        yaxis=dict(title=dict(text=f"Change (%) {method}"), ticksuffix="%"),
+    )
+    default_title = "Event study" + (": " + safe_text(event_title, 60) if event_title else "")
+    set_titles(
+        fig,
+        safe_text(title, 120) if title is not None else default_title,
+        safe_text(subtitle, 160) if subtitle is not None else f"Daily change {method}",
+    )
+    if source_line is not None or export_date is not None:
+        add_footer(fig, source_line, export_date)
+    return fig
+
+
+def _column(part: pl.DataFrame, name: str) -> list:
+    return part.get_column(name).to_list() if name in part.columns else [None] * part.height
+
+
+def _span(offsets: pl.Series) -> int:
+    return int(offsets.max() - offsets.min()) if len(offsets) else 0
