@@ -1,0 +1,366 @@
+"""Robust spike scores, flagged days, episodes and top movers.
+
+Why robust statistics: install series carry their own spikes, and a trailing mean and standard
+deviation are dragged up by the very spikes we are looking for. The score here is
+``(value - trailing median) / (1.4826 * trailing MAD)`` over the previous ``window`` days (the
+day itself excluded); 1.4826 makes the MAD estimate a standard deviation for normal noise, so a
+score of 3.5 (the Iglewicz-Hoaglin cut-off) means "3.5 standard deviations, robustly".
+
+Weekly seasonality: many apps have busy weekends. Where a series is weekly-seasonal the score
+compares a day only with the same weekday of the previous ``window // 7`` weeks. The test
+(``weekday_aware="auto"``): take the series' ratio to its centred 7-day mean (which removes
+trend and level), and compute eta squared - the share of that ratio's variance explained by
+the weekday. A series is weekly-seasonal when it has at least 28 such ratios and eta squared is
+at least 0.5 (for noise without a weekday effect the expected eta squared with 28 ratios is
+6/27 = 0.22).
+
+Minimums: a plain score needs ``ceil(0.75 * window)`` observed days of the window (21 of 28),
+a weekday score ``max(3, ceil(0.75 * weeks))`` same weekdays (3 of 4). When the MAD is zero
+(more than half the window identical) the scale falls back to ``1.2533 * mean absolute
+deviation`` (also consistent for normal noise); when that is zero too, the score is NULL with a
+reason rather than infinite.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from datetime import date
+
+import polars as pl
+
+from analytics._frame import complete_calendar, finish, lag, prepare, resolve_keys
+from analytics.baselines import compute
+
+MAD_SCALE = 1.4826
+MEAN_AD_SCALE = 1.2533
+SEASONAL_ETA2 = 0.5
+SEASONAL_MIN_RATIOS = 28
+DIRECTIONS = ("both", "up", "down")
+
+
+def weekly_seasonality(frame: pl.DataFrame, keys: Sequence[str] | None = None) -> pl.DataFrame:
+    """Per series: ``seasonal_eta2``, ``seasonal_ratios`` and ``is_weekday_aware`` (see module).
+
+    Exposed so that pages can say *why* a series was scored against its weekdays.
+    """
+    keys_list = resolve_keys(frame, keys)
+    df, work_keys = prepare(frame, keys_list)
+    out = _seasonality(complete_calendar(df, work_keys), work_keys)
+    return finish(out, work_keys)
+
+
+def _seasonality(cal: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+    centred = pl.col("value").rolling_mean(7, center=True, min_samples=7).over(keys)
+    ratios = (
+        cal.with_columns(__c=centred)
+        .filter(pl.col("__c") > 0)
+        .with_columns(
+            __r=pl.col("value") / pl.col("__c"),
+            __wd=pl.col("date").dt.weekday(),
+        )
+        .with_columns(
+            __dev_total=(pl.col("__r") - pl.col("__r").mean().over(keys)) ** 2,
+            __dev_within=(pl.col("__r") - pl.col("__r").mean().over(*keys, "__wd")) ** 2,
+        )
+        .group_by(keys)
+        .agg(
+            seasonal_ratios=pl.len().cast(pl.Int32),
+            __ss_total=pl.col("__dev_total").sum(),
+            __ss_within=pl.col("__dev_within").sum(),
+        )
+    )
+    series = cal.select(keys).unique()
+    return (
+        series.join(ratios, on=keys, how="left", nulls_equal=True)
+        .with_columns(
+            pl.col("seasonal_ratios").fill_null(0),
+            seasonal_eta2=pl.when(pl.col("__ss_total") > 0).then(
+                1 - pl.col("__ss_within") / pl.col("__ss_total")
+            ),
+        )
+        .with_columns(
+            is_weekday_aware=(pl.col("seasonal_ratios") >= SEASONAL_MIN_RATIOS)
+            & (pl.col("seasonal_eta2").fill_null(0) >= SEASONAL_ETA2)
+        )
+        .select(*keys, "seasonal_eta2", "seasonal_ratios", "is_weekday_aware")
+    )
+
+
+def _scored(cal: pl.DataFrame, need: int, need_same: int, n_history: int) -> pl.DataFrame:
+    """Turn ``median``, ``mad``, ``__mean_ad``, ``score_obs`` (+ ``__same_obs``) into a score."""
+    scale = (
+        pl.when(pl.col("mad") > 0)
+        .then(MAD_SCALE * pl.col("mad"))
+        .otherwise(MEAN_AD_SCALE * pl.col("__mean_ad"))
+    )
+    enough = (pl.col("score_obs") >= need) & (pl.col("__same_obs") >= need_same)
+    return (
+        cal.with_columns(__scale=scale)
+        .with_columns(
+            score=pl.when(enough & (pl.col("__scale") > 0) & pl.col("value").is_not_null()).then(
+                (pl.col("value") - pl.col("median")) / pl.col("__scale")
+            ),
+            score_reason=pl.when(pl.col("value").is_null())
+            .then(pl.lit("no observation on this day"))
+            .when(pl.col("score_obs") < need)
+            .then(
+                pl.format(
+                    "only {} of {} days observed (minimum {})",
+                    "score_obs",
+                    pl.lit(n_history),
+                    pl.lit(need),
+                )
+            )
+            .when(pl.col("__same_obs") < need_same)
+            .then(
+                pl.format(
+                    "only {} same weekdays observed (minimum {})", "__same_obs", pl.lit(need_same)
+                )
+            )
+            .when(pl.col("__scale") == 0)
+            .then(pl.lit("flat history: no deviation to scale by")),
+        )
+        .with_columns(
+            median=pl.when(enough).then(pl.col("median")),
+            mad=pl.when(enough).then(pl.col("mad")),
+        )
+    )
+
+
+def _mad_parts(residuals: pl.Expr) -> dict[str, pl.Expr]:
+    """MAD and mean absolute deviation of a list column, NULLs ignored."""
+    e = pl.element()
+    return {
+        "mad": residuals.list.eval((e - e.median()).abs().median()).list.first(),
+        "__mean_ad": residuals.list.eval((e - e.median()).abs().mean()).list.first(),
+    }
+
+
+def _plain(cal: pl.DataFrame, keys: list[str], window: int) -> pl.DataFrame:
+    """Score against the median and MAD of the previous ``window`` days."""
+    history = pl.concat_list([lag(pl.col("value"), s, keys) for s in range(1, window + 1)])
+    out = (
+        cal.with_columns(__h=history)
+        .with_columns(
+            median=pl.col("__h").list.median(),
+            score_obs=pl.col("__h").list.drop_nulls().list.len().cast(pl.Int32),
+            __same_obs=pl.lit(0, pl.Int32),
+            **_mad_parts(pl.col("__h")),
+        )
+        .drop("__h")
+    )
+    return _scored(out, math.ceil(0.75 * window), 0, window)
+
+
+def _weekday(cal: pl.DataFrame, keys: list[str], weeks: int) -> pl.DataFrame:
+    """Score against the same weekdays; scale from the whole window's weekday residuals.
+
+    The centre is the median of the same weekday in the previous ``weeks`` weeks. The scale is
+    the MAD of every day of the 7 x ``weeks`` window minus the median of its own weekday in that
+    window: 28 residuals instead of 4 values, so one quiet weekday cannot shrink the scale.
+    """
+    by_weekday = {
+        r: pl.concat_list([lag(pl.col("value"), r + 7 * i, keys) for i in range(weeks)])
+        for r in range(1, 8)
+    }
+    out = cal.with_columns(**{f"__w{r}": expr for r, expr in by_weekday.items()})
+    residuals = pl.concat_list(
+        [pl.col(f"__w{r}") - pl.col(f"__w{r}").list.median() for r in range(1, 8)]
+    )
+    out = (
+        out.with_columns(__res=residuals)
+        .with_columns(
+            median=pl.col("__w7").list.median(),  # lags 7, 14, ...: the same weekday
+            __same_obs=pl.col("__w7").list.drop_nulls().list.len().cast(pl.Int32),
+            score_obs=pl.col("__res").list.drop_nulls().list.len().cast(pl.Int32),
+            **_mad_parts(pl.col("__res")),
+        )
+        .drop("__res", *[f"__w{r}" for r in range(1, 8)])
+    )
+    need_same = max(3, math.ceil(0.75 * weeks)) if weeks >= 3 else weeks
+    return _scored(out, math.ceil(0.75 * 7 * weeks), need_same, 7 * weeks)
+
+
+def score(
+    frame: pl.DataFrame,
+    window: int = 28,
+    keys: Sequence[str] | None = None,
+    weekday_aware: bool | str = "auto",
+) -> pl.DataFrame:
+    """Score every input row against its own trailing history.
+
+    Returns the keys, ``date``, ``value``, ``score``, ``direction`` ('up'/'down', NULL when the
+    score is NULL or 0), ``median``, ``mad``, ``score_obs`` (history days observed),
+    ``score_reason`` and ``is_weekday_aware``. ``weekday_aware`` is ``"auto"`` (test per
+    series, see module docstring), True or False.
+    """
+    if weekday_aware not in ("auto", True, False):
+        raise ValueError(f"weekday_aware must be 'auto', True or False, got {weekday_aware!r}")
+    weeks = window // 7
+    if window < 2 or (weekday_aware is True and weeks < 2):
+        raise ValueError(
+            f"window={window} is too short: use at least 2 days, and at least 14 days for "
+            "weekday-aware scores"
+        )
+    keys_list = resolve_keys(frame, keys)
+    df, work_keys = prepare(frame, keys_list)
+    cal = complete_calendar(df.with_columns(__in=pl.lit(True)), work_keys)
+    if weekday_aware == "auto":
+        flags = _seasonality(cal, work_keys).select(*work_keys, "is_weekday_aware")
+        if weeks < 2:
+            flags = flags.with_columns(is_weekday_aware=pl.lit(False))
+    else:
+        flags = cal.select(work_keys).unique().with_columns(is_weekday_aware=pl.lit(weekday_aware))
+    cal = cal.join(flags, on=work_keys, how="left", nulls_equal=True)
+    plain = _plain(cal.filter(~pl.col("is_weekday_aware")), work_keys, window)
+    weekly = _weekday(cal.filter(pl.col("is_weekday_aware")), work_keys, weeks)
+    out = (
+        pl.concat([plain, weekly], how="diagonal")
+        .filter(pl.col("__in").fill_null(False))
+        .with_columns(
+            direction=pl.when(pl.col("score") > 0)
+            .then(pl.lit("up"))
+            .when(pl.col("score") < 0)
+            .then(pl.lit("down"))
+        )
+        .select(
+            *work_keys,
+            "date",
+            "value",
+            "score",
+            "direction",
+            "median",
+            "mad",
+            "score_obs",
+            "score_reason",
+            "is_weekday_aware",
+        )
+    )
+    return finish(out, work_keys)
+
+
+def _check_direction(direction: str) -> None:
+    if direction not in DIRECTIONS:
+        raise ValueError(f"direction must be one of {', '.join(DIRECTIONS)}, got {direction!r}")
+
+
+def detect(
+    frame: pl.DataFrame,
+    threshold: float = 3.5,
+    direction: str = "both",
+    keys: Sequence[str] | None = None,
+    window: int = 28,
+    weekday_aware: bool | str = "auto",
+) -> pl.DataFrame:
+    """Flagged days: ``|score| >= threshold`` in the wanted direction.
+
+    Accepts a raw series frame (it is scored first) or the output of :func:`score`.
+    """
+    _check_direction(direction)
+    scored = (
+        frame
+        if "score" in frame.columns
+        else score(frame, window=window, keys=keys, weekday_aware=weekday_aware)
+    )
+    cond = pl.col("score").abs() >= threshold
+    if direction != "both":
+        cond &= pl.col("direction") == direction
+    return scored.filter(cond)
+
+
+def episodes(
+    frame: pl.DataFrame,
+    threshold: float = 3.5,
+    direction: str = "both",
+    keys: Sequence[str] | None = None,
+    window: int = 28,
+    weekday_aware: bool | str = "auto",
+    max_gap: int = 1,
+) -> pl.DataFrame:
+    """Merge flagged days into episodes: one row per run of spike days per series.
+
+    Days join the same episode when they have the same direction and are at most ``max_gap``
+    calendar days apart (1 = consecutive days only). Columns: keys, ``direction``,
+    ``start_date``, ``end_date``, ``n_days`` (flagged days), ``peak_date``, ``peak_value``,
+    ``peak_score`` (the largest |score|, sign kept).
+    """
+    if max_gap < 1:
+        raise ValueError(f"max_gap must be at least 1 day, got {max_gap}")
+    flagged = detect(frame, threshold, direction, keys, window, weekday_aware)
+    keys_list = resolve_keys(flagged, keys)
+    work = keys_list or ["__one"]
+    if not keys_list:
+        flagged = flagged.with_columns(__one=pl.lit(0))
+    group = [*work, "direction"]
+    gap = (pl.col("date") - pl.col("date").shift(1)).dt.total_days().over(group, order_by="date")
+    out = (
+        flagged.sort([*group, "date"])
+        .with_columns(__new=(gap.is_null() | (gap > max_gap)).cast(pl.Int32))
+        .with_columns(__ep=pl.col("__new").cum_sum().over(group, order_by="date"))
+        .group_by(*group, "__ep")
+        .agg(
+            start_date=pl.col("date").min(),
+            end_date=pl.col("date").max(),
+            n_days=pl.len().cast(pl.Int32),
+            peak_date=pl.col("date").sort_by(pl.col("score").abs(), descending=True).first(),
+            peak_value=pl.col("value").sort_by(pl.col("score").abs(), descending=True).first(),
+            peak_score=pl.col("score").sort_by(pl.col("score").abs(), descending=True).first(),
+        )
+        .drop("__ep")
+        .sort([*work, "start_date"])
+    )
+    if not keys_list:
+        out = out.drop("__one")
+    return out
+
+
+def top_movers(
+    frame: pl.DataFrame,
+    start: date,
+    end: date,
+    method: str = "mean:28",
+    limit: int = 50,
+    keys: Sequence[str] | None = None,
+    window: int = 28,
+    weekday_aware: bool | str = "auto",
+) -> pl.DataFrame:
+    """Rank every series by its largest |robust score| between ``start`` and ``end``.
+
+    One row per series (its most extreme day in the range) with the score columns and the
+    change vs ``method`` on that day (``baseline``, ``change``, ``multiple``, ``method``,
+    ``method_label``, ``reason``), ranked 1.. by |score| (series without a score come last),
+    at most ``limit`` rows. The frame should hold the range plus ``window`` days of look-back
+    (and the method's, see :func:`analytics.baselines.lookback_days`).
+    """
+    keys_list = resolve_keys(frame, keys)
+    scored = score(frame, window=window, keys=keys_list, weekday_aware=weekday_aware).filter(
+        pl.col("date").is_between(start, end)
+    )
+    work = keys_list or ["__one"]
+    if not keys_list:
+        scored = scored.with_columns(__one=pl.lit(0))
+    peak = (
+        scored.sort(
+            [*work, pl.col("score").abs(), "date"],
+            descending=[*([False] * len(work)), True, False],
+            nulls_last=True,
+        )
+        .group_by(work, maintain_order=True)
+        .first()
+    )
+    changes = compute(frame, method, keys=keys_list, start=start, end=end).select(
+        *keys_list, "date", "baseline", "change", "multiple", "method", "method_label", "reason"
+    )
+    if not keys_list:
+        changes = changes.with_columns(__one=pl.lit(0))
+    ranked = (
+        peak.join(changes, on=[*work, "date"], how="left", nulls_equal=True)
+        .sort(pl.col("score").abs(), descending=True, nulls_last=True)
+        .with_row_index("rank", offset=1)
+        .with_columns(pl.col("rank").cast(pl.Int32))
+        .head(limit)
+    )
+    if not keys_list:
+        ranked = ranked.drop("__one")
+    return ranked.select("rank", *keys_list, pl.exclude("rank", *keys_list))
