@@ -1,0 +1,1 @@
+"""Thin Streamlit pages over the Streamlit-free packages."""

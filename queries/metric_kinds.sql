@@ -1,0 +1,1 @@
+select metric, kind, unit, definition from metrics where metric in (select unnest($metrics::varchar[]));
