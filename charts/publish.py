@@ -85,12 +85,15 @@ def add_footer(
             source_html = old.text
         if old.xanchor == "right" and export_date is None:
             date_html = old.text
+    # Below the tick labels, and below the x axis title when there is one.
+    has_x_title = bool(fig.layout.xaxis.title.text)
+    shift = 70 if has_x_title else 46
     common = dict(
         xref="paper",
         yref="paper",
         y=0,
         yanchor="top",
-        yshift=-46,
+        yshift=-shift,
         showarrow=False,
         font=dict(size=11, color=MUTED_COLOR),
         name=FOOTER_NAME,
@@ -99,7 +102,7 @@ def add_footer(
         fig.add_annotation(text=source_html, x=0, xanchor="left", **common)
     fig.add_annotation(text=date_html or format_export_date(None), x=1, xanchor="right", **common)
     bottom = fig.layout.margin.b if fig.layout.margin.b is not None else 0
-    fig.update_layout(margin=dict(b=max(bottom, 84)))
+    fig.update_layout(margin=dict(b=max(bottom, shift + 38)))
 
 
 def publication_layout(
@@ -124,6 +127,8 @@ def publication_layout(
         font=dict(size=14),
         margin=dict(l=72, r=40, t=116, b=92),
     )
+    if out.layout.xaxis.title.text:
+        out.update_layout(margin=dict(b=112))
     if title is not None or subtitle is not None:
         current_title = out.layout.title.text
         current_sub = out.layout.title.subtitle.text

@@ -73,6 +73,18 @@ def study_figure(
             line_width=0,
             layer="below",
         )
+        fig.add_annotation(
+            x=float(offsets.min()) - 0.5,
+            xref="x",
+            y=0,
+            yref="paper",
+            xanchor="left",
+            yanchor="bottom",
+            text="before the event",
+            showarrow=False,
+            font=dict(size=11, color=MUTED_COLOR),
+            name="window",
+        )
     for key, part in parts:
         app = str(key.get("app", ""))
         variant = variants.index(tuple(str(key.get(c)) for c in other))
@@ -84,8 +96,10 @@ def study_figure(
                 format_value(v),
                 format_value(r),
                 format_change(c, m, reference_label),
+                f"{o:+d}" if o else "0",
             ]
-            for d, v, r, c, m in zip(
+            for o, d, v, r, c, m in zip(
+                _column(part, "offset"),
                 _column(part, "date"),
                 _column(part, "value"),
                 _column(part, "reference"),
@@ -144,12 +158,7 @@ def study_figure(
         name="event",
     )
     fig.update_layout(
-        xaxis=dict(
-            title=dict(text="Days from event"),
-            dtick=7 if _span(offsets) > 21 else 1,
-            tickformat="+d",
-            zeroline=False,
-        ),
+        xaxis=dict(title=dict(text="Days from event"), zeroline=False, **_offset_ticks(offsets)),
         yaxis=dict(title=dict(text=f"Change (%) {method}"), ticksuffix="%"),
     )
     default_title = "Event study" + (": " + safe_text(event_title, 60) if event_title else "")
@@ -167,5 +176,12 @@ def _column(part: pl.DataFrame, name: str) -> list:
     return part.get_column(name).to_list() if name in part.columns else [None] * part.height
 
 
-def _span(offsets: pl.Series) -> int:
-    return int(offsets.max() - offsets.min()) if len(offsets) else 0
+def _offset_ticks(offsets: pl.Series) -> dict:
+    """Ticks "−14 … 0 … +14": signed like the hover, 0 without a sign."""
+    if not len(offsets):
+        return {}
+    lo, hi = int(offsets.min()), int(offsets.max())
+    step = 7 if hi - lo > 21 else 1
+    values = [v for v in range(lo - lo % step, hi + 1, step) if v >= lo]
+    text = [f"{v:+d}".replace("-", "\u2212") if v else "0" for v in values]
+    return dict(tickmode="array", tickvals=values, ticktext=text)

@@ -59,3 +59,18 @@ def test_sparkline_values_are_sorted_lists_per_key() -> None:
     assert last.get_column("sparkline").to_list() == [[3.0], [20.0]]
     with pytest.raises(ValueError, match="missing"):
         sparkline_values(frame, ["country"])
+
+
+def test_study_ticks_are_signed_with_plain_zero(study) -> None:
+    fig = study_figure(study)
+    assert list(fig.layout.xaxis.ticktext) == [
+        "\u22123",
+        "\u22122",
+        "\u22121",
+        "0",
+        "+1",
+        "+2",
+        "+3",
+    ]
+    hover = next(t for t in fig.data if t.meta["role"] == "value").customdata
+    assert [row[5] for row in hover][2:5] == ["-1", "0", "+1"]
