@@ -214,9 +214,11 @@ def score(
         flags = cal.select(work_keys).unique().with_columns(is_weekday_aware=pl.lit(weekday_aware))
     cal = cal.join(flags, on=work_keys, how="left", nulls_equal=True)
     plain = _plain(cal.filter(~pl.col("is_weekday_aware")), work_keys, window)
-    weekly = _weekday(cal.filter(pl.col("is_weekday_aware")), work_keys, weeks)
+    parts = [plain]
+    if weeks >= 2:  # otherwise no series is weekday-aware (checked above)
+        parts.append(_weekday(cal.filter(pl.col("is_weekday_aware")), work_keys, weeks))
     out = (
-        pl.concat([plain, weekly], how="diagonal")
+        pl.concat(parts, how="diagonal")
         .filter(pl.col("__in").fill_null(False))
         .with_columns(
             direction=pl.when(pl.col("score") > 0)

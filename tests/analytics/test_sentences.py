@@ -117,3 +117,22 @@ def test_study_sentences() -> None:
         "ChatGPT after Fri 27 Feb 2026: peak +295% (3.95x) vs the mean of days -14..-1 on "
         "Sat 28 Feb 2026 (day +1); not back within the typical range (±9%) by day +14."
     )
+
+
+def test_the_published_sentence_end_to_end_with_computed_typical() -> None:
+    from analytics.typical import typical_change
+
+    # 27 Feb = 3,200 reached by 30 moves of alternately +9% and -9% from 28 Jan, so every
+    # |v_t / v_(t-1) - 1| over t = 29 Jan..27 Feb is 0.09; then 28 Feb = 12,640.
+    values = [3200.0]
+    for i in range(30):  # walk back: v_(t-1) = v_t / ratio_t
+        values.insert(0, values[0] / (1.09 if i % 2 == 0 else 0.91))
+    values.append(12640.0)
+    frame = series(values, "2026-01-28", app="ChatGPT", metric="uninstalls")
+    r = row(typical_change(compute(frame, "previous-day")), "2026-02-28")
+    assert r["typical_obs"] == 30
+    text = change_sentence(r, scope="US, iOS+Android", typical=r["typical_change"])
+    assert text == (
+        "ChatGPT (US, iOS+Android) uninstalls: 12,640 on Sat 28 Feb 2026, +295% vs the "
+        "previous day (3.95x); typical day-over-day change over the previous 30 days: 9%."
+    )
