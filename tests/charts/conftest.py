@@ -13,7 +13,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from charts.export import find_browser
+from charts.export import browser_available, find_browser
 
 HOSTILE_LINK = '<a href="https://example.com">x</a><script>alert(1)</script>'
 HOSTILE_SPAN = '<span style="font-size:300px">big</span>'
@@ -120,8 +120,8 @@ def browser_path() -> str:
     path = find_browser()
     if path is None:
         reason = (
-            "no Chromium found (BROWSER_PATH, /usr/bin/chromium, or chromium/chromium-browser/"
-            "google-chrome on PATH); install it with `apt-get install chromium`"
+            "no Chromium found (looked at BROWSER_PATH, /usr/bin/chromium, then chromium, "
+            f"chromium-browser, google-chrome on PATH): {browser_available()[1]}"
         )
         if os.environ.get("CI"):
             pytest.fail(reason)
