@@ -6,11 +6,15 @@ before the generic layouts. Adding a format = one module + one line here + one f
 
 from __future__ import annotations
 
+from pipelines.adapters.apple_installs import AppleInstallsDeletions
 from pipelines.adapters.base import Adapter, SourceFile
 from pipelines.adapters.generic import GenericLong, GenericWide
+from pipelines.adapters.google_play import GooglePlayInstalls
 from pipelines.errors import ImportFailed, Problem
 
 ADAPTERS: list[Adapter] = [
+    GooglePlayInstalls(),
+    AppleInstallsDeletions(),
     GenericLong(),
     GenericWide(),
 ]

@@ -1,0 +1,176 @@
+"""Write the store-export fixtures in tests/fixtures/<format>/ byte-exactly.
+
+Layouts follow /work/shared/docs/FORMATS.md (numbers made up). Run from the repository root:
+
+    .venv/bin/python tests/adapters/make_fixtures.py
+
+The files are checked in; `test_fixtures_are_reproducible` fails if this script and the checked-in
+bytes drift apart. Encodings and containers are the real ones: Play files are UTF-16LE with a BOM,
+Apple API segments and Sales reports are gzip (mtime 0, so the bytes are stable).
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+from pathlib import Path
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+PLAY_METRICS = (
+    "Daily Device Installs,Daily Device Uninstalls,Daily Device Upgrades,Total User Installs,"
+    "Daily User Installs,Daily User Uninstalls,Active Device Installs,Install events,"
+    "Update events,Uninstall events"
+)
+
+
+def utf16(text: str) -> bytes:
+    return b"\xff\xfe" + text.encode("utf-16-le")
+
+
+def gz(text: str) -> bytes:
+    buffer = io.BytesIO()
+    with gzip.GzipFile(filename="", mode="wb", fileobj=buffer, mtime=0) as fh:
+        fh.write(text.encode("utf-8"))
+    return buffer.getvalue()
+
+
+def crlf(lines: list[str]) -> str:
+    return "\r\n".join(lines) + "\r\n"
+
+
+def lf(lines: list[str]) -> str:
+    return "\n".join(lines) + "\n"
+
+
+def google_play() -> dict[str, bytes]:
+    overview = crlf(
+        [
+            f"Date,Package Name,{PLAY_METRICS}",
+            "2026-03-01,com.example.chat,1520,410,3020,250310,1388,395,180220,1701,3104,452",
+            "2026-03-02,com.example.chat,1611,1622,2987,251540,1470,1588,179950,1790,3055,1731",
+        ]
+    )
+    country_header = f"Date,Package name,Country,{PLAY_METRICS}"
+    country = crlf(
+        [
+            country_header,
+            "2026-03-01,com.example.chat,US,402,120,800,60210,371,115,45120,450,811,131",
+            "2026-03-01,com.example.chat,IN,,,,,,,,,,",
+            "2026-03-01,com.example.chat,,12,3,9,0,11,3,40,13,9,3",
+            "2026-03-02,com.example.chat,US,420,1130,790,60460,380,1101,45000,470,799,1160",
+            "2026-03-02,com.example.chat,IN,55,,31,8020,50,9,6100,61,30,",
+        ]
+    )
+    # The same month downloaded three days later: 03-02 US restated, 03-03 added.
+    later = crlf(
+        [
+            country_header,
+            "2026-03-01,com.example.chat,US,402,120,800,60210,371,115,45120,450,811,131",
+            "2026-03-01,com.example.chat,IN,,,,,,,,,,",
+            "2026-03-01,com.example.chat,,12,3,9,0,11,3,40,13,9,3",
+            "2026-03-02,com.example.chat,US,425,1131,790,60465,384,1102,45010,474,799,1161",
+            "2026-03-02,com.example.chat,IN,55,,31,8020,50,9,6100,61,30,",
+            "2026-03-03,com.example.chat,US,433,140,770,60760,402,130,45200,481,780,150",
+            "2026-03-03,com.example.chat,IN,60,12,33,8070,57,11,6130,66,33,13",
+        ]
+    )
+    device = crlf(
+        [
+            f"Date,Package name,Handset Marketing Name,{PLAY_METRICS}",
+            "2026-03-01,com.example.chat,Galaxy S24,40,12,80,6021,37,11,4512,45,81,13",
+        ]
+    )
+    return {
+        "installs_com.example.chat_202603_overview.csv": utf16(overview),
+        "installs_com.example.chat_202603_country.csv": utf16(country),
+        "later/installs_com.example.chat_202603_country.csv": utf16(later),
+        "installs_com.example.chat_202603_device.csv": utf16(device),
+    }
+
+
+APPLE_STANDARD_HEADER = (
+    "Date\tApp Name\tApp Apple Identifier\tEvent\tDownload Type\tApp Version\tDevice\t"
+    "Platform Version\tSource Type\tPage Type\tApp Download Date\tTerritory\tCounts\t"
+    "Unique Devices"
+)
+
+
+def apple_installs() -> dict[str, bytes]:
+    rows = [
+        APPLE_STANDARD_HEADER,
+        # 2026-02-28 US: first-time 812 + 40, redownload 120, manual update 95, restore 7,
+        # delete 1604 + 12 (the 1604 row is delivered twice and must count once).
+        "2026-02-28\tExample Chat\t1000000001\tInstall\tFirst-time download\t1.4.0\tiPhone\t"
+        "iOS 26.3\tApp Store search\tProduct page\t2026-02-28\tUS\t812\t790",
+        "2026-02-28\tExample Chat\t1000000001\tInstall\tFirst-time download\t1.4.0\tiPad\t"
+        "iPadOS 26.3\tApp Store browse\tProduct page\t2026-02-28\tUS\t40\t40",
+        "2026-02-28\tExample Chat\t1000000001\tInstall\tRedownload\t1.4.0\tiPhone\t"
+        "iOS 26.3\tApp Store search\tProduct page\t\tUS\t120\t118",
+        "2026-02-28\tExample Chat\t1000000001\tInstall\tManual update\t1.4.0\tiPhone\t"
+        "iOS 26.3\tUnavailable\tNo page\t\tUS\t95\t95",
+        "2026-02-28\tExample Chat\t1000000001\tInstall\tRestore\t1.4.0\tiPhone\t"
+        "iOS 26.3\tUnavailable\tNo page\t\tUS\t7\t7",
+        "2026-02-28\tExample Chat\t1000000001\tDelete\t\t1.3.9\tiPhone\t"
+        "iOS 26.3\tUnavailable\tNo page\t\tUS\t1604\t1577",
+        "2026-02-28\tExample Chat\t1000000001\tDelete\t\t1.3.9\tiPad\t"
+        "iPadOS 26.3\tUnavailable\tNo page\t\tUS\t12\t12",
+        "2026-02-28\tExample Chat\t1000000001\tDelete\t\t1.3.9\tiPhone\t"
+        "iOS 26.3\tUnavailable\tNo page\t\tUS\t1604\t1577",
+        # 2026-02-28 DE: only first-time downloads and deletions.
+        "2026-02-28\tExample Chat\t1000000001\tInstall\tFirst-time download\t1.4.0\tiPhone\t"
+        "iOS 26.3\tApp Store search\tProduct page\t2026-02-28\tDE\t61\t60",
+        "2026-02-28\tExample Chat\t1000000001\tDelete\t\t1.4.0\tiPhone\t"
+        "iOS 26.3\tUnavailable\tNo page\t\tDE\t19\t19",
+        # 2026-03-01 US (a daily instance may carry more than one day).
+        "2026-03-01\tExample Chat\t1000000001\tInstall\tFirst-time download\t1.4.0\tiPhone\t"
+        "iOS 26.3\tApp Store search\tProduct page\t2026-03-01\tUS\t1588\t1540",
+        "2026-03-01\tExample Chat\t1000000001\tDelete\t\t1.4.0\tiPhone\t"
+        "iOS 26.3\tUnavailable\tNo page\t\tUS\t410\t400",
+    ]
+    # Detailed: other column order, extra fields, and a later segment concatenated after the
+    # first (its header repeated) - the way `cat seg1 seg2` joins segments.
+    detailed_header = (
+        "App Apple Identifier\tApp Name\tDate\tTerritory\tEvent\tDownload Type\tSource Type\t"
+        "Source Info\tCampaign\tPage Type\tPage Title\tApp Version\tDevice\tPlatform Version\t"
+        "App Download Date\tCounts\tUnique Devices"
+    )
+    detailed = [
+        detailed_header,
+        "1000000002\tExample Notes\t2026-03-01\tGB\tInstall\tFirst-time download\t"
+        'Web referrer\texample.org\tspring\tProduct page\tNotes, but "fast"\t2.0\tiPhone\t'
+        "iOS 26.3\t2026-03-01\t30\t29",
+        "1000000002\tExample Notes\t2026-03-01\tGB\tInstall\tRedownload\tApp Store search\t\t\t"
+        "Product page\t\t2.0\tiPhone\tiOS 26.3\t\t5\t5",
+        "1000000002\tExample Notes\t2026-03-01\tGB\tInstall\tAuto-update\tUnavailable\t\t\t"
+        "No page\t\t2.0\tiPhone\tiOS 26.3\t\t300\t300",
+        detailed_header,
+        "1000000002\tExample Notes\t2026-03-01\tGB\tDelete\t\tUnavailable\t\t\tNo page\t\t2.0\t"
+        "iPhone\tiOS 26.3\t\t8\t8",
+        "1000000002\tExample Notes\t2026-03-01\tFR\tDelete\t\tUnavailable\t\t\tNo page\t\t2.0\t"
+        "iPhone\tiOS 26.3\t\t3\t3",
+    ]
+    return {
+        "App Store Installation and Deletion Standard_2026-03-01.txt.gz": gz(lf(rows)),
+        "App Store Installation and Deletion Detailed_2026-03-01.txt": lf(detailed).encode(),
+    }
+
+
+def write_all(root: Path = FIXTURES) -> dict[Path, bytes]:
+    """Write every fixture under root; returns what was written."""
+    written: dict[Path, bytes] = {}
+    for folder, files in (
+        ("google_play", google_play()),
+        ("apple_installs", apple_installs()),
+    ):
+        for name, data in files.items():
+            path = root / folder / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+            written[path.relative_to(root)] = data
+    return written
+
+
+if __name__ == "__main__":
+    for path, data in write_all().items():
+        print(f"{path}: {len(data)} bytes, starts {data[:4].hex(' ')}")
