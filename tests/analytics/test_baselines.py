@@ -372,3 +372,27 @@ def test_level_metrics_are_never_summed() -> None:
     # Daily comparisons of a level are fine.
     r = row(compute(frame, "previous-day", level=True), "2026-02-03")
     assert r["change"] == pytest.approx(0.2)  # 6 / 5 - 1
+
+
+def test_mean_28_default_minimum_twelve_of_28() -> None:
+    # 1..28 Feb: only the first 12 days observed, then 1 Mar = 99.
+    # mean:28 on 1 Mar looks at 1..28 Feb: 12 observed < ceil(0.75 * 28) = 21.
+    frame = series([10] * 12 + [None] * 16 + [99], "2026-02-01")
+    r = row(compute(frame, "mean"), "2026-03-01")
+    assert r["baseline"] is None and r["baseline_obs"] == 12
+    assert r["reason"] == "only 12 of 28 days observed (minimum 21)"
+    assert r["method"] == "mean:28"
+
+
+def test_trailing_windows_do_not_leak_across_series() -> None:
+    # A: 1..4 Feb = 1000 each. B: 3..6 Feb = 10, 20, 30, 40 (overlapping dates).
+    # B's mean:2 on 6 Feb = (20 + 30) / 2 = 25 and on 5 Feb only 3..4 Feb = 15; no 1000 enters.
+    frame = pl.concat(
+        [series([1000] * 4, "2026-02-01", app="A"), series([10, 20, 30, 40], "2026-02-03", app="B")]
+    )
+    out = compute(frame, "mean:2")
+    assert row(out, "2026-02-06", app="B")["baseline"] == pytest.approx(25.0)
+    assert row(out, "2026-02-05", app="B")["baseline"] == pytest.approx(15.0)
+    r = row(out, "2026-02-04", app="B")  # 2..3 Feb for B: only 3 Feb, 1 < ceil(1.5) = 2
+    assert r["baseline"] is None and r["reason"] == "only 1 of 2 days observed (minimum 2)"
+    assert row(out, "2026-02-04", app="A")["baseline"] == pytest.approx(1000.0)

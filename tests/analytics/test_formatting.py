@@ -37,6 +37,13 @@ def test_fmt_int(value: float | None, text: str) -> None:
         (0.145, "+15%"),  # half away from zero on the decimal value
         (-0.145, "-15%"),
         (7.75, "+775%"),
+        (0.14, "+14%"),
+        (-0.05, "-5%"),
+        (0.37, "+37%"),
+        (0.51, "+51%"),
+        (1.0, "+100%"),
+        (4.13, "+413%"),
+        (1.32, "+132%"),
         (None, "n/a"),
         (float("nan"), "n/a"),
         (float("inf"), "n/a"),
