@@ -79,6 +79,12 @@ SETTINGS: dict[str, Setting] = {
             "DuckDB threads (default: DuckDB's choice, the number of cores).",
         ),
         Setting(
+            "INSTALLPULSE_EXPORT_TIMEOUT",
+            "30",
+            "Seconds a server-side chart image export (kaleido + Chromium) may take before "
+            "the page says it failed.",
+        ),
+        Setting(
             "INSTALLPULSE_MAX_TEXT",
             "200",
             "Longest app name, platform, metric or source value accepted (characters).",
