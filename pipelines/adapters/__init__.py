@@ -7,6 +7,8 @@ before the generic layouts. Adding a format = one module + one line here + one f
 from __future__ import annotations
 
 from pipelines.adapters.apple_installs import AppleInstallsDeletions
+from pipelines.adapters.apple_sales import AppleSalesSummary
+from pipelines.adapters.apple_web import AppleAnalyticsWeb
 from pipelines.adapters.base import Adapter, SourceFile
 from pipelines.adapters.generic import GenericLong, GenericWide
 from pipelines.adapters.google_play import GooglePlayInstalls
@@ -15,6 +17,8 @@ from pipelines.errors import ImportFailed, Problem
 ADAPTERS: list[Adapter] = [
     GooglePlayInstalls(),
     AppleInstallsDeletions(),
+    AppleSalesSummary(),
+    AppleAnalyticsWeb(),
     GenericLong(),
     GenericWide(),
 ]

@@ -156,12 +156,129 @@ def apple_installs() -> dict[str, bytes]:
     }
 
 
+SALES_HEADER = (
+    "Provider\tProvider Country\tSKU\tDeveloper\tTitle\tVersion\tProduct Type Identifier\t"
+    "Units\tDeveloper Proceeds\tBegin Date\tEnd Date\tCustomer Currency\tCountry Code\t"
+    "Currency of Proceeds\tApple Identifier\tCustomer Price\tPromo Code\tParent Identifier\t"
+    "Subscription\tPeriod\tCategory\tCMB\tDevice\tSupported Platforms\tProceeds Reason\t"
+    "Preserved Pricing\tClient"
+)
+
+
+def _sales_row(
+    ptype: str,
+    units: str,
+    country: str,
+    device: str,
+    currency: str = "USD",
+    sku: str = "chat",
+    title: str = "Example Chat",
+    app_id: str = "1000000001",
+    parent: str = "",
+) -> str:
+    fields = [
+        "APPLE",
+        "US",
+        sku,
+        "Example Co",
+        title,
+        "1.4.0",
+        ptype,
+        units,
+        "0",
+        "03/01/2026",
+        "03/01/2026",
+        currency,
+        country,
+        currency,
+        app_id,
+        "0",
+        "",
+        parent,
+        "",
+        "",
+        "Social Networking",
+        "",
+        device,
+        "iOS",
+        "",
+        "",
+        "",
+    ]
+    return "\t".join(fields)
+
+
+def apple_sales() -> dict[str, bytes]:
+    rows = [
+        SALES_HEADER,
+        _sales_row("1", "812", "US", "iPhone"),
+        _sales_row("1T", "40", "US", "iPad"),
+        _sales_row("1F", "3", "US", "iPhone"),
+        _sales_row("3F", "120", "US", "iPhone"),
+        _sales_row("3", "4", "US", "iPad"),
+        _sales_row("7", "95", "US", "iPhone"),
+        _sales_row("7T", "5", "US", "iPad"),
+        _sales_row(
+            "IA1",
+            "10",
+            "US",
+            "iPhone",
+            sku="chat.plus",
+            title="Chat Plus",
+            app_id="1000000099",
+            parent="chat",
+        ),
+        _sales_row("1", "61", "DE", "iPhone", currency="EUR"),
+        _sales_row("7", "22", "DE", "iPhone", currency="EUR"),
+    ]
+    return {"S_D_80012345_20260301.txt.gz": gz(lf(rows))}
+
+
+# App Analytics web export, German UI (keys as observed), Deletions by territory, by day.
+APPLE_WEB_DE = lf(
+    [
+        "Name,Example Chat",
+        "Startdatum,27.02.26",
+        "Enddatum,01.03.26",
+        "",
+        "Datum,Vereinigte Staaten,Deutschland,Japan",
+        "27.02.26,410,52,33",
+        "28.02.26,1620,61,-",
+        "01.03.26,1588,58,35",
+    ]
+)
+# English keys (UNCONFIRMED in FORMATS.md), a Metric row, and dates that do not settle the
+# day/month order (no day above 12): needs --date-order.
+APPLE_WEB_EN = crlf(
+    [
+        "Name,Example Chat",
+        "Metric,Installations",
+        "Start Date,03/01/26",
+        "End Date,03/03/26",
+        "",
+        "Date,United States,United Kingdom,Total",
+        "03/01/26,1300,210,2000",
+        "03/02/26,1250,-,1900",
+        "03/03/26,1400,230,2100",
+    ]
+)
+
+
+def apple_web() -> dict[str, bytes]:
+    return {
+        "Example Chat-Deletions-Territory.csv": APPLE_WEB_DE.encode(),
+        "Example Chat-Installations-Territory.csv": APPLE_WEB_EN.encode(),
+    }
+
+
 def write_all(root: Path = FIXTURES) -> dict[Path, bytes]:
     """Write every fixture under root; returns what was written."""
     written: dict[Path, bytes] = {}
     for folder, files in (
         ("google_play", google_play()),
         ("apple_installs", apple_installs()),
+        ("apple_sales", apple_sales()),
+        ("apple_web", apple_web()),
     ):
         for name, data in files.items():
             path = root / folder / name

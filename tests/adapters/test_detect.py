@@ -17,6 +17,8 @@ from pipelines.errors import ImportFailed
 EXPECTED = {
     "google_play": "google-play-installs",
     "apple_installs": "apple-installs",
+    "apple_sales": "apple-sales",
+    "apple_web": "apple-analytics-web",
 }
 
 
