@@ -21,7 +21,7 @@ import duckdb
 from pipelines import adapters, settings, sources, sql, store
 from pipelines.adapters import csvtext
 from pipelines.adapters.base import IngestOptions, SourceFile, Staged
-from pipelines.errors import ImportFailed, Problem
+from pipelines.errors import ImportFailed, InstallpulseError, Problem
 
 
 @dataclass
@@ -91,71 +91,53 @@ def _problems_from_typed(
 ) -> ImportFailed | None:
     limit = settings.get_int("INSTALLPULSE_MAX_ERRORS_SHOWN")
     rows = sql.run(con, "import_problems", limit=limit)
-    problems: list[tuple[int, Problem]] = []
+    # (record lines the problem names, its message - or the parts of a duplicate's message,
+    # finished once the lines are physical - and the rest of the Problem)
+    found: list[tuple[list[int], str | tuple[str, str, str], dict[str, object]]] = []
     total = 0
     if rows:
         total = int(rows[0][4])
         for line, fieldname, value, message, _ in rows:
             label = staged.labels.get(fieldname, fieldname)
             hint = _hint_for(fieldname, message)
-            problems.append(
-                (int(line), Problem(message, line=int(line), column=label, value=value, hint=hint))
-            )
-    if not problems:
+            found.append(([int(line)], message, {"column": label, "value": value, "hint": hint}))
+    if not found:
         dupes = sql.run(con, "import_duplicates", limit=limit)
         if dupes:
             total = int(dupes[0][4])
             for lines, date_text, app, metric, _ in dupes:
-                shown = ", ".join(str(x) for x in lines[:5])
-                problems.append(
+                found.append(
                     (
-                        int(lines[0]),
-                        Problem(
-                            f"the same day is given twice for {app} / {metric} on lines {shown}.",
-                            line=int(lines[0]),
-                            column=staged.labels.get("date", "date"),
-                            value=date_text,
-                            hint="Keep one row per app, platform, country, metric, source and day.",
-                        ),
+                        [int(x) for x in lines[:5]],
+                        ("the same day is given twice for", app, metric),
+                        {
+                            "column": staged.labels.get("date", "date"),
+                            "value": date_text,
+                            "hint": "Keep one row per app, platform, country, metric, source "
+                            "and day.",
+                        },
                     )
                 )
-    if not problems:
+    if not found:
         return None
+    mapping: dict[int, int] = {}
     if staged.lines_from_records and staged.delimiter is not None:
-        problems = _remap(src, staged, problems)
-    return ImportFailed(
-        src.name,
-        [p for _, p in problems],
-        total=total,
-        shown=settings.get_int("INSTALLPULSE_MAX_ERRORS_SHOWN"),
-    )
-
-
-def _remap(
-    src: SourceFile, staged: Staged, problems: list[tuple[int, Problem]]
-) -> list[tuple[int, Problem]]:
-    """Record-based line numbers -> physical lines, when quoted newlines or blank lines exist."""
-    records = {line - 2 for line, _ in problems}
-    mapping = csvtext.physical_lines(src.path, staged.delimiter or ",", records)
-    out = []
-    for line, problem in problems:
-        physical = mapping.get(line - 2, line)
-        message = problem.message
-        if "lines " in message:
-            pass
-        out.append(
-            (
-                physical,
-                Problem(
-                    problem.message,
-                    line=physical,
-                    column=problem.column,
-                    value=problem.value,
-                    hint=problem.hint,
-                ),
-            )
-        )
-    return out
+        # Staged lines are record numbers (+2); quoted newlines and blank lines shift the
+        # physical lines people see in an editor.
+        records = {line - 2 for lines, _, _ in found for line in lines}
+        physical = csvtext.physical_lines(src.path, staged.delimiter, records)
+        mapping = {record + 2: line for record, line in physical.items()}
+    problems = []
+    for lines, message, extra in found:
+        shown = [mapping.get(line, line) for line in lines]
+        if isinstance(message, tuple):
+            lead, app, metric = message
+            joined = ", ".join(str(x) for x in shown)
+            text = f"{lead} {app} / {metric} on lines {joined}."
+        else:
+            text = message
+        problems.append(Problem(text, line=shown[0], **extra))  # type: ignore[arg-type]
+    return ImportFailed(src.name, problems, total=total, shown=limit)
 
 
 def _hint_for(fieldname: str, message: str) -> str | None:
@@ -175,6 +157,11 @@ def _hint_for(fieldname: str, message: str) -> str | None:
         return "Write plain numbers (1200, not $1,200 or 12%)."
     if "not a number" in message or "whole number" in message or "out of range" in message:
         return "Write a plain number; leave the cell empty (or NA) where the value is unknown."
+    if "control character" in message:
+        return "Remove it (the value shows it escaped, e.g. \\x01); NUL and other control "\
+            "characters are refused, never stripped."
+    if "longer than" in message:
+        return "Shorten it, or raise INSTALLPULSE_MAX_TEXT."
     if fieldname == "country":
         return "Use two-letter codes (US, GB, DE) or WW, or pass --country for files without it."
     if fieldname in ("app", "platform", "source"):
@@ -308,3 +295,22 @@ def ingest_file(
         except ImportFailed as error:
             _record_failure(db, display, sha, fmt, options, error, import_id)
             raise
+        except InstallpulseError:
+            raise  # the database is busy or unusable: no history row can be written
+        except (duckdb.Error, UnicodeError, OSError, ValueError) as exc:
+            # A reader failure we did not foresee still ends as a sentence and a failed
+            # history row, never a traceback and a 'running' row left behind.
+            if isinstance(exc, FileNotFoundError) and not path.exists():
+                raise
+            error = ImportFailed(
+                display,
+                [
+                    Problem(
+                        f"could not be read ({type(exc).__name__}: "
+                        f"{str(exc).splitlines()[0] if str(exc) else 'no detail'}).",
+                        hint="Check that it is a CSV export; report this message if it is.",
+                    )
+                ],
+            )
+            _record_failure(db, display, sha, fmt, options, error, import_id)
+            raise error from exc

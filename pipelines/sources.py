@@ -124,12 +124,18 @@ def _transcode(src: Path, dst: Path, encoding: str, skip: int = 0) -> None:
         fout.write(decoder.decode(b"", final=True))
 
 
+def line_of(data: bytes, offset: int) -> int:
+    """The 1-based physical line holding byte `offset`: CRLF, LF and CR each end a line."""
+    before = data[:offset]
+    return before.count(b"\n") + before.count(b"\r") - before.count(b"\r\n") + 1
+
+
 def _locate_bad_utf8(path: Path, exc: UnicodeDecodeError, offset_base: int) -> tuple[int, int]:
     """(line, byte offset) of the first invalid byte."""
     offset = offset_base + exc.start
     with path.open("rb") as fh:
         data = fh.read(offset)
-    return data.count(b"\n") + 1, offset
+    return line_of(data, offset), offset
 
 
 def _check_utf8(name: str, path: Path) -> str:
@@ -171,9 +177,10 @@ def prepare(raw: Path, name: str, workdir: Path, options: IngestOptions) -> Sour
     if size == 0:
         raise _fail(name, "is an empty file (0 bytes).", "Export the report again.")
     if size > _max_bytes():
+        limit_mb = settings.get("INSTALLPULSE_MAX_FILE_MB")
         raise _fail(
             name,
-            f"is {size / 1024 / 1024:.0f} MB, over the {settings.get('INSTALLPULSE_MAX_FILE_MB')} MB "
+            f"is {size / 1024 / 1024:.0f} MB, over the {limit_mb} MB "
             "limit (INSTALLPULSE_MAX_FILE_MB); refused before parsing.",
             "Split it by month or raise the limit.",
         )
@@ -211,10 +218,13 @@ def prepare(raw: Path, name: str, workdir: Path, options: IngestOptions) -> Sour
             encoding = guess
             notices.append(f"no byte-order mark, but the NUL pattern says {guess.upper()}.")
         elif b"\x00" in head:
+            offset = head.index(b"\x00")
             raise _fail(
                 name,
-                "contains NUL bytes: it is binary or in an unknown encoding.",
+                f"NUL byte at byte offset {offset}: the file is binary or in an unknown "
+                "encoding (control characters are refused, never stripped).",
                 "Export it again as CSV UTF-8.",
+                line=line_of(head, offset),
             )
         elif current.stat().st_size <= PY_VALIDATE_LIMIT:
             encoding = _check_utf8(name, current)

@@ -75,7 +75,10 @@ select
     case
         when app is null or app = '' then 'missing app.'
         when length(app) > $max_text then 'app name longer than ' || $max_text || ' characters.'
-        when regexp_matches(app, '[\x00-\x1F\x7F]') then 'control characters in the app name.'
+        -- TAB, LF and CR are whitespace a quoted field may hold (stored as given); every other
+        -- control character is refused, never silently stripped (RELIABILITY.md 3.2 #44).
+        when regexp_matches(app, '[\x00-\x08\x0B\x0C\x0E-\x1F\x7F]')
+            then 'control character (other than TAB or newline) in the app name.'
     end as app_error,
     app_raw,
     case

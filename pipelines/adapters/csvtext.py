@@ -109,7 +109,7 @@ def read_text_table(
     assert delimiter in DELIMITERS
     delim = "\\t" if delimiter == "\t" else delimiter
     text = (
-        "create or replace temp table raw as select * from read_csv($path, auto_detect=false, "
+        "create or replace temp table raw as select * from read_csv($path, auto_detect=false, "  # noqa: S608
         f"header=true, skip=$skip, delim=E'{delim}', quote='\"', escape='\"', columns={columns}, "
         "store_rejects=true, strict_mode=true, null_padding=false, all_varchar=true, "
         "max_line_size=10000000)"
@@ -135,10 +135,19 @@ def read_text_table(
     rejects = sql.run_text(
         con,
         "select line, column_name, error_type, csv_line, error_message from reject_errors "
-        "order by line limit 50",
+        "where scan_id = (select max(scan_id) from reject_errors) order by line limit 50",
     )
     if rejects:
-        total = sql.run_text(con, "select count(*) from reject_errors")[0][0]
+        total = sql.run_text(
+            con,
+            "select count(*) from reject_errors "
+            "where scan_id = (select max(scan_id) from reject_errors)",
+        )[0][0]
+        # DuckDB counts records (a quoted newline does not start a line); people count the
+        # lines their editor shows, so map each record to the physical line it starts on.
+        physical = physical_lines(
+            src.path, delimiter, {int(r[0]) - 2 for r in rejects}, skip=skip, count_blank=True
+        )
         problems = []
         for line, column, kind, raw_line, _message in rejects:
             label = None
@@ -148,9 +157,9 @@ def read_text_table(
             problems.append(
                 Problem(
                     _describe_reject(kind, ncols),
-                    line=int(line) + skip,
+                    line=physical.get(int(line) - 2, int(line) + skip),
                     column=label,
-                    value=(raw_line or "")[:80],
+                    value=(raw_line or "").strip("\r\n")[:80],
                     hint=_hint_reject(kind),
                 )
             )
@@ -164,6 +173,7 @@ def _describe_reject(kind: str, ncols: int) -> str:
         "MISSING COLUMNS": f"too few columns (the header has {ncols}).",
         "UNQUOTED VALUE": "unterminated or stray quote.",
         "INVALID UNICODE": "invalid UTF-8 bytes in this line.",
+        "INVALID ENCODING": "invalid UTF-8 bytes in this line.",
         "LINE SIZE OVER MAXIMUM": "line longer than 10 MB.",
     }.get(kind, kind.lower() + ".")
 
@@ -178,29 +188,45 @@ def _hint_reject(kind: str) -> str:
     return "Fix the line and import again."
 
 
-def physical_lines(path: Path, delimiter: str, records: set[int], skip: int = 0) -> dict[int, int]:
-    """Map 0-based data-record indices to 1-based physical lines (quoted newlines, blank lines).
+def physical_lines(
+    path: Path,
+    delimiter: str,
+    records: set[int],
+    skip: int = 0,
+    count_blank: bool = False,
+) -> dict[int, int]:
+    """Map 0-based data-record indices to the 1-based physical line each record starts on.
 
-    Only run on the error path, for the few records an error message names.
+    A physical line is what an editor shows: CRLF, LF and CR each end one, and a newline inside
+    a quoted field starts a new physical line but not a new record. Blank lines are not records
+    for the typed table (`count_blank=False`, DuckDB drops them) but are for DuckDB's reject
+    line numbers (`count_blank=True`). Only run on the error path, for the few records an
+    error message names; it stops at the last one wanted.
     """
-    wanted = sorted(records)
+    wanted = sorted(r for r in records if r >= 0)
     out: dict[int, int] = {}
     if not wanted:
         return out
-    with path.open("r", encoding="utf-8-sig", newline="") as fh:
+    csv.field_size_limit(1 << 30)
+    with path.open("r", encoding="utf-8-sig", errors="replace", newline="") as fh:
         for _ in range(skip):
             fh.readline()
         reader = csv.reader(fh, delimiter=delimiter)
-        index = -1
+        index = -2  # the header is record -1
         start_line = skip + 1
         pos = 0
-        for row in reader:
-            if row:
-                index += 1
-                if index >= 1 and index - 1 == wanted[pos]:
-                    out[wanted[pos]] = start_line
-                    pos += 1
+        try:
+            for row in reader:
+                if row or count_blank:
+                    index += 1
+                    while pos < len(wanted) and wanted[pos] < index:
+                        pos += 1
+                    if pos < len(wanted) and index == wanted[pos]:
+                        out[wanted[pos]] = start_line
+                        pos += 1
                     if pos == len(wanted):
                         break
-            start_line = skip + reader.line_num + 1
+                start_line = skip + reader.line_num + 1
+        except csv.Error:
+            pass  # the rest is malformed; callers fall back to the record number
     return out

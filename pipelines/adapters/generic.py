@@ -9,6 +9,8 @@ the file is read by DuckDB as text and every value is checked by the import cont
 
 from __future__ import annotations
 
+import re
+
 import duckdb
 
 from pipelines import sql
@@ -18,6 +20,54 @@ from pipelines.errors import ImportFailed, Problem
 
 KEY_COLUMNS = ("date", "app", "platform", "country", "source")
 LONG_COLUMNS = ("date", "app", "platform", "country", "metric", "value", "source")
+
+
+_ANY_DELIMITER = re.compile(r"[,;\t|]")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+PREAMBLE_LINES = 20
+
+
+def _loose_keys(line: str) -> set[str]:
+    """Header keys whatever the delimiter: lets a generic adapter claim a file whose header is
+    plainly ours but broken (ambiguous delimiter, missing column) and explain what is wrong."""
+    return {csvtext.normalise_header(p.strip().strip('"')) for p in _ANY_DELIMITER.split(line)}
+
+
+def _preamble(src: SourceFile) -> tuple[int, str] | None:
+    """(line, text) of a header that sits below title/preamble lines, or None.
+
+    Rule: the header must be the first non-blank line. A report title or 'Generated on' lines
+    above it are refused naming both lines, never skipped by a guess about where data starts.
+    """
+    lines = _LINE_BREAK.split(src.head)[:PREAMBLE_LINES]
+    first = next((i for i, text in enumerate(lines) if text.strip()), None)
+    if first is None or "date" in _loose_keys(lines[first]):
+        return None
+    for i in range(first + 1, len(lines)):
+        keys = _loose_keys(lines[i])
+        if "date" in keys and len(keys) >= 3:
+            return i + 1, lines[i]
+    return None
+
+
+def _check_preamble(src: SourceFile) -> None:
+    found = _preamble(src)
+    if found is None:
+        return
+    line, text = found
+    first = csvtext.first_line(src.head)
+    raise ImportFailed(
+        src.name,
+        [
+            Problem(
+                f"is not the header: the header ('{text[:60]}') is on line {line}; "
+                "title or preamble lines above the header are not read.",
+                line=1,
+                value=first[:80],
+                hint=f"Delete lines 1 to {line - 1} so the header is the first line.",
+            )
+        ],
+    )
 
 
 def _header(src: SourceFile) -> tuple[str, list[str], list[str]]:
@@ -59,15 +109,16 @@ class GenericLong:
     )
 
     def sniff(self, src: SourceFile) -> bool:
-        try:
-            _, _, keys = _header(src)
-        except ImportFailed:
-            return False
-        return "date" in keys and "metric" in keys and "value" in keys
+        # Claimed when the header (or one below a preamble) names date and metric or value,
+        # even if it is broken: stage() then says what is wrong, line by line.
+        found = _preamble(src)
+        keys = _loose_keys(found[1] if found else csvtext.first_line(src.head))
+        return "date" in keys and ("metric" in keys or "value" in keys)
 
     def stage(
         self, con: duckdb.DuckDBPyConnection, src: SourceFile, options: IngestOptions
     ) -> Staged:
+        _check_preamble(src)
         delimiter, header, keys = _header(src)
         problems = csvtext.duplicate_header_problems(header)
         required = ["date", "metric", "value"] + ([] if options.app else ["app"])
@@ -107,8 +158,8 @@ class GenericLong:
                    {_key_expr(keys, "value")} as value,
                    {_key_expr(keys, "source")} as source,
                    'value' as value_column
-            from raw""",
-        )  # noqa: S608
+            from raw""",  # noqa: S608
+        )
         labels = {k: h for h, k in zip(header, keys, strict=True)}
         return Staged(
             rows=rows, labels=labels, notices=notices, delimiter=delimiter, lines_from_records=True
@@ -124,10 +175,10 @@ class GenericWide:
     )
 
     def sniff(self, src: SourceFile) -> bool:
-        try:
-            _, _, keys = _header(src)
-        except ImportFailed:
-            return False
+        # The last adapter: claims any header with a date column and something else, so a
+        # broken generic file gets a located reason rather than "no known format".
+        found = _preamble(src)
+        keys = _loose_keys(found[1] if found else csvtext.first_line(src.head))
         if "date" not in keys or "metric" in keys or "value" in keys:
             return False
         return any(k not in KEY_COLUMNS for k in keys)
@@ -135,6 +186,7 @@ class GenericWide:
     def stage(
         self, con: duckdb.DuckDBPyConnection, src: SourceFile, options: IngestOptions
     ) -> Staged:
+        _check_preamble(src)
         delimiter, header, keys = _header(src)
         problems = csvtext.duplicate_header_problems(header)
         required = ["date"] + ([] if options.app else ["app"])
@@ -149,8 +201,8 @@ class GenericWide:
                         "is not a known metric, so the wide layout cannot tell what it holds.",
                         line=1,
                         column=header[i],
-                        hint=f"Rename it to one of: {', '.join(sorted(known))}; or add it first with "
-                        "`installpulse metrics add NAME --kind event|level`.",
+                        hint=f"Rename it to one of: {', '.join(sorted(known))}; or add it "
+                        "first with `installpulse metrics add NAME --kind event|level`.",
                     )
                 )
         if not metric_idx:
