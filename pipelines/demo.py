@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from pipelines import contract, events, ops, store, sql
+from pipelines import contract, events, ops, sql, store
 from pipelines.adapters.base import IngestOptions
 from pipelines.settings import REPO_ROOT
 

@@ -1,4 +1,4 @@
-"""Errors are part of the interface: each names the file, line, column and value, and says what to do.
+"""Errors are part of the interface: each names the file, line, column and value, and what to do.
 
 The CLI prints them and exits non-zero; pages show them as they are. Nothing here formats HTML.
 """

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from contextlib import contextmanager
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb

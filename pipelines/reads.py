@@ -69,11 +69,12 @@ def load_series(
         "by_platform": by_platform,
     }
     with store.connect(db) as con:
-        kinds = dict(sql.run(con, "metric_kinds", metrics=metric_list) and
-                     [(m, k) for m, k, _, _ in sql.run(con, "metric_kinds", metrics=metric_list)])
+        kinds = {m: k for m, k, _, _ in sql.run(con, "metric_kinds", metrics=metric_list)}
         unknown = [m for m in metric_list if m not in kinds]
         if unknown:
-            raise UsageError(f"Unknown metric(s): {', '.join(unknown)}; see `installpulse metrics`.")
+            raise UsageError(
+                f"Unknown metric(s): {', '.join(unknown)}; see `installpulse metrics`."
+            )
         frame = sql.frame(con, "series_window", **params)
     levels = [m for m in metric_list if kinds[m] == "level"]
     if levels and frame.height:

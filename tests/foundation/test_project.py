@@ -25,7 +25,7 @@ def test_every_setting_is_in_the_readme() -> None:
 
 def test_every_environment_setting_used_in_code_is_declared() -> None:
     used: set[str] = set()
-    for path in _python_files(*CORE, "app_pages") + [REPO / "app.py"]:
+    for path in [*_python_files(*CORE, "app_pages"), REPO / "app.py"]:
         used |= set(re.findall(r"INSTALLPULSE_[A-Z_]+", path.read_text(encoding="utf-8")))
     assert sorted(used - set(settings.SETTINGS)) == []
 
