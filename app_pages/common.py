@@ -8,12 +8,14 @@ never re-reads a table that did not change and never shows stale data after an i
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import polars as pl
 import streamlit as st
 
-from pipelines import reads, settings
+from app_pages import views
+from pipelines import events, ops, reads, settings, sql, store
 from pipelines.errors import DatabaseBusy, InstallpulseError
 
 
@@ -39,6 +41,79 @@ def _totals(db: str, version: str) -> dict:
 @st.cache_data(max_entries=64, show_spinner=False)
 def _options(db: str, version: str) -> dict:
     return reads.filter_options(db)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _explore(db: str, version: str, state: views.ExploreState) -> dict[str, pl.DataFrame]:
+    assert state.start is not None and state.end is not None
+    start = views.fetch_start(state)
+    series = reads.load_series(
+        db,
+        state.apps,
+        state.metrics,
+        state.start,
+        state.end,
+        countries=state.countries or None,
+        platforms=state.platforms or None,
+        lookback_days=(state.start - start).days,
+    )
+    return {
+        "series": series,
+        "results": views.explore_numbers(series, state),
+        "spikes": views.explore_spikes(series, state),
+    }
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _recent(db: str, version: str, start: date) -> pl.DataFrame:
+    with store.connect(db) as con:
+        return sql.frame(con, "page_recent_all", start=start)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _events(db: str, version: str) -> pl.DataFrame:
+    return events.list_events(db)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _imports(db: str, version: str) -> pl.DataFrame:
+    return ops.imports(db, limit=500)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _apps(db: str, version: str) -> pl.DataFrame:
+    return ops.apps(db)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _coverage(db: str, version: str, start: date, end: date) -> pl.DataFrame:
+    return reads.coverage(db, start, end)
+
+
+def explore(state: views.ExploreState) -> dict[str, pl.DataFrame]:
+    """Series (with look-back), the explorer's numbers and its spikes, cached per view."""
+    return _explore(str(db_path()), data_version(), state)
+
+
+def recent(start: date) -> pl.DataFrame:
+    """Every series from `start` on (the Overview's window), cached per data version."""
+    return _recent(str(db_path()), data_version(), start)
+
+
+def all_events() -> pl.DataFrame:
+    return _events(str(db_path()), data_version())
+
+
+def imports() -> pl.DataFrame:
+    return _imports(str(db_path()), data_version())
+
+
+def apps_table() -> pl.DataFrame:
+    return _apps(str(db_path()), data_version())
+
+
+def coverage(start: date, end: date) -> pl.DataFrame:
+    return _coverage(str(db_path()), data_version(), start, end)
 
 
 def holdings() -> pl.DataFrame:
@@ -93,3 +168,26 @@ def sidebar() -> None:
             st.caption("The database is empty: import files on the Data page.")
         if is_demo():
             st.caption("Contains the illustrative demo data (synthetic).")
+
+
+_MD_SPECIAL = frozenset("\\`*_{}[]<>()#+-.!|~$:^&=\"'%@;,/?")
+
+
+def md_escape(text: object) -> str:
+    """User text for st.markdown/st.write: every ASCII punctuation mark backslash-escaped
+    (CommonMark shows an escaped mark literally), so links, HTML, emphasis, LaTeX ($),
+    emoji shortcodes and Streamlit colour directives (:red[...]) all stay plain text."""
+    out = []
+    for ch in "" if text is None else str(text):
+        if ch in _MD_SPECIAL:
+            out.append("\\" + ch)
+        elif ch in "\r\n\t":
+            out.append(" ")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def query_dict() -> dict[str, list[str]]:
+    """The page's query string as lists (repeated keys), e.g. {"apps": ["ChatGPT", "Claude"]}."""
+    return {key: st.query_params.get_all(key) for key in st.query_params.keys()}

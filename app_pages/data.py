@@ -1,0 +1,5 @@
+"""placeholder"""
+
+import streamlit as st
+
+st.title("data")

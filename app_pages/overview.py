@@ -1,0 +1,182 @@
+"""Overview: what moved lately across the whole database, and how fresh the data is.
+
+Top movers and spike episodes are computed from one bounded read (`queries/page_recent_all.sql`:
+the shown days plus the score's and baseline's look-back, for every series). Selecting a row
+opens the explorer on that series around its peak.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import polars as pl
+import streamlit as st
+
+from analytics import baselines
+from app_pages import common, views
+from pipelines.errors import InstallpulseError
+
+EPISODE_DAYS = 90
+METHODS = {
+    "mean:28": "the mean of the previous 28 days",
+    "previous-day": "the previous day",
+    "median:28": "the median of the previous 28 days",
+    "weekday:4": "the same weekday of the previous 4 weeks",
+}
+
+st.title("Overview")
+try:
+    info = common.totals()
+    options = common.options()
+except InstallpulseError as exc:
+    common.show_error(exc)
+    st.stop()
+
+if not info["observations"]:
+    st.info(
+        "The database is empty. Import files on the Data page (drag and drop a CSV "
+        "export), or load the illustrative demo with `installpulse demo`."
+    )
+    st.page_link("app_pages/data.py", label="Go to the Data page", icon="📥")
+    st.stop()
+
+if common.is_demo():
+    common.demo_notice()
+
+last: date = info["last_date"]
+cols = st.columns(5)
+cols[0].metric("Apps", f"{info['apps']:,}")
+cols[1].metric("Series", f"{info['series']:,}")
+cols[2].metric("Daily values", f"{info['observations']:,}")
+cols[3].metric("Latest day of data", f"{last:%d %b %Y}")
+cols[4].metric("Events", f"{info['events']:,}")
+age = (date.today() - last).days
+stamp = info["last_import_at"]
+st.caption(
+    f"Data from {info['first_date']:%d %b %Y} to {last:%a %d %b %Y} "
+    f"({age:,} day{'s' if age != 1 else ''} ago)"
+    + (f"; last import {stamp:%Y-%m-%d %H:%M}." if stamp else ".")
+)
+
+
+def _open_explorer(frame: pl.DataFrame, selected: object, baseline: str) -> None:
+    """The row a user selected in a table opens the explorer on that series."""
+    rows = selected.selection.rows if selected else []  # type: ignore[attr-defined]
+    if rows:
+        row = frame.row(rows[0], named=True)
+        st.switch_page(
+            "app_pages/explore.py", query_params=views.explorer_params_for(row, baseline=baseline)
+        )
+
+
+# ----- top movers ------------------------------------------------------------------------------
+st.subheader("Top movers")
+m1, m2 = st.columns([1, 2])
+days = m1.selectbox(
+    "Over the last", [7, 14, 30], format_func=lambda d: f"{d} days of data", key="ov_days"
+)
+method = m2.selectbox(
+    "Change measured against", list(METHODS), key="ov_method", format_func=lambda m: METHODS[m]
+)
+fetch_start, start, end = views.overview_window(last, days, method)
+episode_since = last - timedelta(days=EPISODE_DAYS - 1)
+with st.spinner("Scoring every series…"):
+    recent = common.recent(min(fetch_start, episode_since - timedelta(days=views.SPIKE_WINDOW)))
+    movers = views.overview_movers(
+        recent.filter(pl.col("date") >= fetch_start), start, end, method=method
+    )
+label = baselines.parse_method(method).label
+st.caption(
+    f"Each series' most unusual day between {start:%d %b} and {end:%d %b %Y}, ranked by its "
+    f"robust spike score (distance from the median of the previous {views.SPIKE_WINDOW} days, "
+    f"in robust standard deviations). Change: {label}. Select a row to open it in Explore."
+)
+if movers.height:
+    table = movers.select(
+        "rank",
+        "app",
+        "metric",
+        "country",
+        "platform",
+        pl.col("date").alias("day"),
+        "value",
+        "change",
+        "multiple",
+        "score",
+        "trend",
+    )
+    picked = st.dataframe(
+        table,
+        hide_index=True,
+        on_select="rerun",
+        selection_mode="single-row",
+        key="ov_movers",
+        column_config={
+            "rank": st.column_config.NumberColumn("#", width="small"),
+            "day": st.column_config.DateColumn("day", format="ddd DD MMM YYYY"),
+            "value": st.column_config.NumberColumn("value", format="localized"),
+            "change": st.column_config.NumberColumn(f"change {label}", format="percent"),
+            "multiple": st.column_config.NumberColumn("multiple", format="%.2fx"),
+            "score": st.column_config.NumberColumn("spike score", format="%+.1f"),
+            "trend": st.column_config.LineChartColumn("last 42 days", width="medium"),
+        },
+    )
+    _open_explorer(table.rename({"day": "date"}), picked, method)
+else:
+    st.info(
+        "Not enough history in the last days to score any series (a score needs "
+        f"{views.SPIKE_WINDOW} days before the day)."
+    )
+
+# ----- spike episodes --------------------------------------------------------------------------
+st.subheader("Latest spike episodes")
+min_score = st.slider(
+    "Minimum |spike score|",
+    3.5,
+    15.0,
+    6.0,
+    0.5,
+    key="ov_min_score",
+    help="3.5 is the usual robust outlier cut-off; raise it to see only the big moves.",
+)
+episodes = views.overview_episodes(recent, episode_since, limit=200)
+if episodes.height:
+    episodes = episodes.filter(pl.col("peak_score").abs() >= min_score).head(20)
+st.caption(
+    f"Runs of consecutive days scoring |score| ≥ {min_score:g} in the last {EPISODE_DAYS} "
+    "days of data, latest first. Select a row to open it in Explore."
+)
+if episodes.height:
+    table = episodes.select(
+        "app",
+        "metric",
+        "country",
+        "platform",
+        "direction",
+        "start_date",
+        "end_date",
+        "n_days",
+        "peak_date",
+        "peak_value",
+        "peak_score",
+        "trend",
+    )
+    picked = st.dataframe(
+        table,
+        hide_index=True,
+        on_select="rerun",
+        selection_mode="single-row",
+        key="ov_episodes",
+        column_config={
+            "start_date": st.column_config.DateColumn("from", format="DD MMM YYYY"),
+            "end_date": st.column_config.DateColumn("to", format="DD MMM YYYY"),
+            "n_days": st.column_config.NumberColumn("days"),
+            "peak_date": st.column_config.DateColumn("peak day", format="ddd DD MMM YYYY"),
+            "peak_value": st.column_config.NumberColumn("peak value", format="localized"),
+            "peak_score": st.column_config.NumberColumn("peak score", format="%+.1f"),
+            "trend": st.column_config.LineChartColumn("28 days before to 7 after"),
+        },
+    )
+    _open_explorer(table, picked, "previous-day")
+else:
+    st.info("No spike episode at this threshold in the period.")

@@ -1,0 +1,351 @@
+"""What the pages show, computed without Streamlit: explorer state <-> query string, the
+explorer's numbers, the overview's movers and episodes, the sentences under a chart.
+
+Pages stay thin (STYLE.md lesson 1): they read widgets, call these functions (which only
+combine the public functions of `analytics` and `charts`), and lay out the result. Keeping
+this module free of Streamlit lets tests check it directly and lets `common` cache it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from datetime import date, timedelta
+
+import polars as pl
+
+from analytics import baselines, sentences, spikes, typical
+
+SERIES_KEYS = ["app", "metric", "source", "country", "platform"]
+VIEWS = ("absolute", "change", "index")
+VIEW_LABELS = {
+    "absolute": "Absolute values",
+    "change": "% change vs baseline",
+    "index": "Indexed (first baseline = 100)",
+}
+GRAINS = ("day", "week", "month")
+BASELINE_CHOICES = {
+    "previous-day": "Previous day (day over day)",
+    "mean:28": "Mean of the previous 28 days (an average day)",
+    "median:28": "Median of the previous 28 days",
+    "weekday:4": "Same weekday, previous 4 weeks",
+    "wow": "Week over week",
+    "mom": "Month over month",
+    "yoy": "Year over year",
+}
+TYPICAL_WINDOW = 30
+SPIKE_WINDOW = 28
+SPIKE_THRESHOLD = 3.5
+DEMO_SOURCE = "demo"
+
+
+def _as_list(value: object) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value] if value else []
+    return [str(v) for v in value if v not in (None, "")]  # type: ignore[union-attr]
+
+
+def _as_date(value: object) -> date | None:
+    text = _as_list(value)
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text[-1])
+    except ValueError:
+        return None
+
+
+@dataclass
+class ExploreState:
+    """Everything that defines an explorer view; the query string carries all of it."""
+
+    apps: list[str] = field(default_factory=list)
+    metrics: list[str] = field(default_factory=list)
+    countries: list[str] = field(default_factory=list)
+    platforms: list[str] = field(default_factory=list)
+    start: date | None = None
+    end: date | None = None
+    baseline: str = "previous-day"
+    grain: str = "day"
+    view: str = "absolute"
+    day: date | None = None
+    right: list[str] = field(default_factory=list)
+
+    LISTS = ("apps", "metrics", "countries", "platforms", "right")
+
+    def to_params(self) -> dict[str, str | list[str]]:
+        """Query parameters (lists as repeated keys); empty values are left out."""
+        out: dict[str, str | list[str]] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name in self.LISTS:
+                if value:
+                    out[f.name] = list(value)
+            elif isinstance(value, date):
+                out[f.name] = value.isoformat()
+            elif value:
+                out[f.name] = str(value)
+        return out
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, object]) -> ExploreState:
+        """Parse query parameters (str or list values); unknown or bad values are dropped,
+        `sanitize` then fits the state to what the database holds."""
+        state = cls()
+        for name in cls.LISTS:
+            setattr(state, name, _as_list(params.get(name)))
+        state.start = _as_date(params.get("start"))
+        state.end = _as_date(params.get("end"))
+        state.day = _as_date(params.get("day"))
+        baseline = _as_list(params.get("baseline"))
+        if baseline:
+            try:
+                state.baseline = baselines.parse_method(baseline[-1]).name
+            except ValueError:
+                pass
+        grain = _as_list(params.get("grain"))
+        if grain and grain[-1] in GRAINS:
+            state.grain = grain[-1]
+        view = _as_list(params.get("view"))
+        if view and view[-1] in VIEWS:
+            state.view = view[-1]
+        return state
+
+    def sanitize(self, options: Mapping[str, object]) -> ExploreState:
+        """Keep only values the database offers; fill sensible defaults for an analyst."""
+        apps = _as_list(options.get("apps"))
+        metrics = _as_list(options.get("metrics"))
+        countries = _as_list(options.get("countries"))
+        platforms = _as_list(options.get("platforms"))
+        first, last = options.get("first_date"), options.get("last_date")
+        out = ExploreState(**{f.name: getattr(self, f.name) for f in fields(self)})
+        out.apps = [a for a in out.apps if a in apps] or apps[:2]
+        out.metrics = [m for m in out.metrics if m in metrics] or _default_metric(metrics)
+        out.countries = [c for c in out.countries if c in countries]
+        out.platforms = [p for p in out.platforms if p in platforms]
+        out.right = [a for a in out.right if a in out.apps]
+        if isinstance(last, date) and isinstance(first, date):
+            end = out.end or last
+            end = min(max(end, first), last)
+            start = out.start or max(first, end - timedelta(days=89))
+            start = min(max(start, first), end)
+            out.start, out.end = start, end
+            if out.day is None or not start <= out.day <= end:
+                out.day = None
+        try:
+            baselines.lookback_days(out.baseline, out.grain)
+        except ValueError:
+            out.grain = "day"
+        return out
+
+
+def _default_metric(metrics: Sequence[str]) -> list[str]:
+    for preferred in ("uninstalls", "downloads", "installs"):
+        if preferred in metrics:
+            return [preferred]
+    return list(metrics[:1])
+
+
+def fetch_start(state: ExploreState) -> date:
+    """First day to read: the baseline's look-back, and enough for the typical range and
+    spike scores (both use the previous ~30 days)."""
+    assert state.start is not None
+    start = baselines.fetch_start(state.baseline, state.start, state.grain)
+    return min(start, state.start - timedelta(days=TYPICAL_WINDOW + 2))
+
+
+def explore_numbers(series: pl.DataFrame, state: ExploreState) -> pl.DataFrame:
+    """The numbers behind the explorer chart: one row per series and period with value,
+    baseline, change, multiple, method, the typical day-over-day change and its band."""
+    if not series.height:
+        return pl.DataFrame()
+    frame = series.select(*SERIES_KEYS, "date", "value")
+    result = baselines.compute(
+        frame, state.baseline, state.grain, keys=SERIES_KEYS, start=state.start, end=state.end
+    )
+    if state.grain == "day":
+        typ = typical.typical_change(frame, window=TYPICAL_WINDOW, keys=SERIES_KEYS).select(
+            *SERIES_KEYS, "date", "typical_change"
+        )
+        result = result.join(typ, on=[*SERIES_KEYS, "date"], how="left", nulls_equal=True)
+        result = result.with_columns(
+            typical_low=pl.col("baseline") * (1 - pl.col("typical_change")),
+            typical_high=pl.col("baseline") * (1 + pl.col("typical_change")),
+        )
+    return result.sort([*SERIES_KEYS, "date"])
+
+
+def explore_spikes(series: pl.DataFrame, state: ExploreState) -> pl.DataFrame:
+    """Robust spike days in the shown range (day grain only: spikes are daily events)."""
+    if not series.height or state.grain != "day":
+        return pl.DataFrame()
+    frame = series.select(*SERIES_KEYS, "date", "value")
+    found = spikes.detect(frame, threshold=SPIKE_THRESHOLD, keys=SERIES_KEYS, window=SPIKE_WINDOW)
+    return found.filter(pl.col("date").is_between(state.start, state.end))
+
+
+def peak_day(results: pl.DataFrame) -> date | None:
+    """The day with the largest |change| on the chart: a useful default selected day."""
+    if not results.height or "change" not in results.columns:
+        return None
+    ranked = results.drop_nulls("change").sort(pl.col("change").abs(), descending=True)
+    return ranked.get_column("date")[0] if ranked.height else results.get_column("date").max()
+
+
+def scope_label(row: Mapping[str, object]) -> str:
+    parts = [str(row.get(k)) for k in ("country", "platform") if row.get(k)]
+    return ", ".join(parts)
+
+
+def day_sentences(results: pl.DataFrame, day: date | None) -> list[str]:
+    """The published-style sentence for each series on the selected day (plain text)."""
+    if day is None or not results.height:
+        return []
+    rows = results.filter(pl.col("date") == day).to_dicts()
+    if not rows and results.get_column("grain")[0] != "day":
+        # At week/month grain the selected day lies inside a period.
+        periods = results.filter(pl.col("date") <= day).get_column("date")
+        if len(periods):
+            rows = results.filter(pl.col("date") == periods.max()).to_dicts()
+    out = []
+    for row in rows:
+        out.append(
+            sentences.change_sentence(
+                row,
+                scope=scope_label(row),
+                typical=row.get("typical_change"),
+                typical_window=TYPICAL_WINDOW,
+            )
+        )
+    return out
+
+
+def table_numbers(results: pl.DataFrame) -> pl.DataFrame:
+    """Exactly the numbers behind the chart, in a stable column order (for table and CSV)."""
+    if not results.height:
+        return results
+    wanted = [
+        *SERIES_KEYS,
+        "date",
+        "grain",
+        "value",
+        "baseline",
+        "change",
+        "multiple",
+        "method",
+        "method_label",
+        "baseline_obs",
+        "typical_change",
+        "typical_low",
+        "typical_high",
+        "is_partial",
+        "reason",
+    ]
+    return results.select([c for c in wanted if c in results.columns])
+
+
+def events_for_apps(events: pl.DataFrame, apps: Sequence[str]) -> pl.DataFrame:
+    """Events that concern the chosen apps: all-app events and those naming one of them."""
+    if not events.height:
+        return events
+    chosen = set(apps)
+    keep = [not row or bool(chosen & set(row)) for row in events.get_column("apps").to_list()]
+    return events.filter(pl.Series(keep, dtype=pl.Boolean))
+
+
+def source_line(sources: Sequence[str]) -> str:
+    """ "Source: demo; illustrative demo data" - the synthetic demo always says so."""
+    names = sorted({s for s in sources if s})
+    text = "Source: " + (", ".join(names) if names else "installpulse")
+    if DEMO_SOURCE in names:
+        text += "; illustrative demo data"
+    return text
+
+
+def chart_subtitle(results: pl.DataFrame, state: ExploreState) -> str:
+    """Metric, countries, platforms and the baseline method, in words (user text: plain)."""
+    metric = ", ".join(state.metrics)
+    countries = ", ".join(state.countries) if state.countries else "all countries"
+    platforms = ", ".join(state.platforms) if state.platforms else "all platforms"
+    method = baselines.parse_method(state.baseline).label_for(state.grain)
+    grain = {"day": "daily", "week": "weekly", "month": "monthly"}[state.grain]
+    return f"{grain} {metric} · {countries} · {platforms} · baseline {method}"
+
+
+# ----- Overview ---------------------------------------------------------------------------
+
+
+def overview_window(last_date: date, days: int, method: str = "mean:28") -> tuple[date, date, date]:
+    """(fetch start, range start, range end) for the movers of the last `days` days."""
+    start = last_date - timedelta(days=days - 1)
+    lookback = max(baselines.lookback_days(method), SPIKE_WINDOW) + 1
+    return start - timedelta(days=lookback), start, last_date
+
+
+def overview_movers(
+    recent: pl.DataFrame, start: date, end: date, method: str = "mean:28", limit: int = 20
+) -> pl.DataFrame:
+    """Top movers of the range, each with a sparkline of its last 42 days."""
+    if not recent.height:
+        return pl.DataFrame()
+    frame = recent.select(*SERIES_KEYS, "date", "value")
+    movers = spikes.top_movers(frame, start, end, method=method, limit=limit, keys=SERIES_KEYS)
+    movers = movers.filter(pl.col("score").is_not_null())
+    lines = (
+        frame.filter(pl.col("date") >= end - timedelta(days=41))
+        .sort("date")
+        .group_by(SERIES_KEYS, maintain_order=True)
+        .agg(trend=pl.col("value"))
+    )
+    return movers.join(lines, on=SERIES_KEYS, how="left", nulls_equal=True)
+
+
+def overview_episodes(recent: pl.DataFrame, since: date, limit: int = 20) -> pl.DataFrame:
+    """The latest spike episodes (runs of flagged days) that end on or after `since`."""
+    if not recent.height:
+        return pl.DataFrame()
+    frame = recent.select(*SERIES_KEYS, "date", "value")
+    found = spikes.episodes(frame, threshold=SPIKE_THRESHOLD, keys=SERIES_KEYS, window=SPIKE_WINDOW)
+    found = found.filter(pl.col("end_date") >= since)
+    if not found.height:
+        return found
+    # Sparkline: the series from 28 days before the episode to 7 days after its end.
+    around = (
+        found.select(*SERIES_KEYS, "start_date", "end_date")
+        .join(frame, on=SERIES_KEYS, how="left", nulls_equal=True)
+        .filter(
+            pl.col("date").is_between(
+                pl.col("start_date") - pl.duration(days=28),
+                pl.col("end_date") + pl.duration(days=7),
+            )
+        )
+        .sort("date")
+        .group_by([*SERIES_KEYS, "start_date"], maintain_order=True)
+        .agg(trend=pl.col("value"))
+    )
+    out = found.join(around, on=[*SERIES_KEYS, "start_date"], how="left", nulls_equal=True)
+    return out.sort(["end_date", pl.col("peak_score").abs()], descending=[True, True]).head(limit)
+
+
+def explorer_params_for(
+    row: Mapping[str, object],
+    days_before: int = 30,
+    days_after: int = 14,
+    baseline: str = "mean:28",
+) -> dict[str, object]:
+    """Query parameters opening the explorer on one series around one day."""
+    day = row.get("peak_date") or row.get("date")
+    assert isinstance(day, date)
+    state = ExploreState(
+        apps=[str(row["app"])],
+        metrics=[str(row["metric"])],
+        countries=[str(row["country"])] if row.get("country") else [],
+        platforms=[str(row["platform"])] if row.get("platform") else [],
+        start=day - timedelta(days=days_before),
+        end=day + timedelta(days=days_after),
+        baseline=baseline,
+        day=day,
+    )
+    return state.to_params()
