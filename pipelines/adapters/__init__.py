@@ -6,12 +6,14 @@ before the generic layouts. Adding a format = one module + one line here + one f
 
 from __future__ import annotations
 
+from pipelines.adapters.appfigures import AppfiguresSales
 from pipelines.adapters.apple_installs import AppleInstallsDeletions
 from pipelines.adapters.apple_sales import AppleSalesSummary
 from pipelines.adapters.apple_web import AppleAnalyticsWeb
 from pipelines.adapters.base import Adapter, SourceFile
 from pipelines.adapters.generic import GenericLong, GenericWide
 from pipelines.adapters.google_play import GooglePlayInstalls
+from pipelines.adapters.sensortower import SensorTowerEstimates
 from pipelines.errors import ImportFailed, Problem
 
 ADAPTERS: list[Adapter] = [
@@ -19,6 +21,8 @@ ADAPTERS: list[Adapter] = [
     AppleInstallsDeletions(),
     AppleSalesSummary(),
     AppleAnalyticsWeb(),
+    SensorTowerEstimates(),
+    AppfiguresSales(),
     GenericLong(),
     GenericWide(),
 ]

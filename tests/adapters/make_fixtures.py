@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import json
 from pathlib import Path
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -271,6 +272,148 @@ def apple_web() -> dict[str, bytes]:
     }
 
 
+def sensortower() -> dict[str, bytes]:
+    ios = [
+        {
+            "aid": 6448311069,
+            "cc": "US",
+            "d": "2026-02-28",
+            "iu": 152300,
+            "ir": 9120000,
+            "au": 8100,
+            "ar": 410000,
+        },
+        {
+            "aid": 6448311069,
+            "cc": "US",
+            "d": "2026-03-01",
+            "iu": 171900,
+            "ir": 1234567,
+            "au": 8800,
+            "ar": 1,
+        },
+        # iPad figures missing: downloads and revenue unknown (NULL), not iPhone-only.
+        {"aid": 6448311069, "cc": "DE", "d": "2026-02-28", "iu": 20100, "ir": 700000},
+        {
+            "aid": 6448311069,
+            "cc": "DE",
+            "d": "2026-03-01",
+            "iu": 19800,
+            "ir": 690000,
+            "au": 900,
+            "ar": None,
+        },
+    ]
+    android = [
+        {"aid": "com.example.chat", "c": "US", "d": "2026-02-28", "u": 98000, "r": 5100000},
+        {"aid": "com.example.chat", "c": "US", "d": "2026-03-01", "u": 99500, "r": 5100001},
+        {"aid": "com.example.chat", "c": "IN", "d": "2026-02-28", "u": 410000, "r": 0},
+    ]
+    return {
+        # Pretty-printed as saved from a browser or `jq .`; the Android one as the raw
+        # one-line response body.
+        "ios_sales_report_estimates.json": (json.dumps(ios, indent=2) + "\n").encode(),
+        "android_sales_report_estimates.json": json.dumps(android, separators=(",", ":")).encode(),
+    }
+
+
+def appfigures() -> dict[str, bytes]:
+    # group_by=dates,products (FORMATS.md 6.1 example) for country US.
+    by_dates = {
+        "2026-02-28": {
+            "40123456": {
+                "downloads": 1520,
+                "re_downloads": 310,
+                "updates": 3020,
+                "uninstalls": 410,
+                "net_downloads": 1520,
+                "returns": 0,
+                "revenue": "0.00",
+            }
+        },
+        "2026-03-01": {
+            "40123456": {
+                "downloads": 1611,
+                "re_downloads": 295,
+                "updates": 2987,
+                "uninstalls": 1622,
+                "net_downloads": 1611,
+                "returns": 0,
+                "revenue": "0.00",
+            }
+        },
+    }
+    # group_by=countries,dates,products with product objects; Apple has no uninstalls.
+    product = {"id": 40123456, "name": "Example Chat", "store": "apple"}
+    by_countries = {
+        "US": {
+            "2026-02-28": {
+                "40123456": {
+                    "downloads": 1520,
+                    "re_downloads": 310,
+                    "updates": 3020,
+                    "net_downloads": 1519,
+                    "returns": 1,
+                    "revenue": "1234.56",
+                    "product": product,
+                }
+            },
+            "2026-03-01": {
+                "40123456": {
+                    "downloads": 1611,
+                    "re_downloads": 295,
+                    "updates": 2987,
+                    "net_downloads": 1611,
+                    "returns": 0,
+                    "revenue": "99.99",
+                    "product": product,
+                }
+            },
+        },
+        "DE": {
+            "2026-02-28": {
+                "40123456": {
+                    "downloads": 201,
+                    "re_downloads": None,
+                    "updates": 330,
+                    "net_downloads": 201,
+                    "returns": 0,
+                    "revenue": "12.30",
+                    "product": product,
+                }
+            },
+        },
+    }
+    events = [
+        {
+            "id": 9001,
+            "caption": "Featured on the App Store",
+            "date": "2026-02-27T00:00:00",
+            "details": "Today tab, US",
+            "products": [40123456],
+        },
+        {
+            "id": 9002,
+            "caption": "Price drop",
+            "date": "2026-03-01",
+            "details": "",
+            "products": [{"id": 40999999, "name": "Example Notes"}],
+        },
+        {
+            "id": 9003,
+            "caption": "iOS 26.3 released",
+            "date": "2026-02-28",
+            "details": None,
+            "products": [],
+        },
+    ]
+    return {
+        "sales_dates_products_US.json": (json.dumps(by_dates, indent=2) + "\n").encode(),
+        "sales_countries_dates_products.json": (json.dumps(by_countries, indent=2) + "\n").encode(),
+        "events.json": (json.dumps(events, indent=2) + "\n").encode(),
+    }
+
+
 def write_all(root: Path = FIXTURES) -> dict[Path, bytes]:
     """Write every fixture under root; returns what was written."""
     written: dict[Path, bytes] = {}
@@ -279,6 +422,8 @@ def write_all(root: Path = FIXTURES) -> dict[Path, bytes]:
         ("apple_installs", apple_installs()),
         ("apple_sales", apple_sales()),
         ("apple_web", apple_web()),
+        ("sensortower", sensortower()),
+        ("appfigures", appfigures()),
     ):
         for name, data in files.items():
             path = root / folder / name

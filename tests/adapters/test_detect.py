@@ -19,14 +19,19 @@ EXPECTED = {
     "apple_installs": "apple-installs",
     "apple_sales": "apple-sales",
     "apple_web": "apple-analytics-web",
+    "sensortower": "sensortower",
+    "appfigures": "appfigures",
 }
+
+# Event annotations, imported with pipelines.event_formats, not as a data file.
+NOT_DATA = {"events.json"}
 
 
 def _fixture_files() -> list[tuple[str, Path]]:
     out = []
     for folder, fmt in EXPECTED.items():
         for path in sorted((FIXTURES / folder).rglob("*")):
-            if path.is_file():
+            if path.is_file() and path.name not in NOT_DATA:
                 out.append((fmt, path))
     return out
 
