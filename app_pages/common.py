@@ -144,10 +144,11 @@ def demo_notice() -> None:
 
 def show_error(exc: Exception) -> None:
     """installpulse errors are sentences; show them as text (never as HTML/markdown)."""
+    text = md_escape(str(exc))
     if isinstance(exc, DatabaseBusy):
-        st.warning(str(exc))
+        st.warning(text)
     else:
-        st.error(str(exc))
+        st.error(text)
 
 
 def sidebar() -> None:

@@ -1,5 +1,287 @@
-"""placeholder"""
+"""Data: bring numbers in (upload, URL, typed by hand), see and undo imports, name apps, and
+check which days each series covers.
 
+Every way in goes through the same import contract (all-or-nothing, located errors,
+idempotent, undoable). Uploaded names are shown, never used as paths (app_pages/upload.py).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+
+import plotly.graph_objects as go
+import polars as pl
 import streamlit as st
 
-st.title("data")
+from app_pages import common, upload
+from charts.text import safe_text
+from charts.theme import TEMPLATE_NAME
+from pipelines import manual, ops
+from pipelines.adapters.base import IngestOptions
+from pipelines.errors import InstallpulseError
+
+HAS_FETCH = importlib.util.find_spec("pipelines.fetch") is not None
+
+
+def _show_failure(exc: Exception) -> None:
+    """A refused import: a one-line summary, then every located problem as plain text."""
+    text = upload.error_text(exc)
+    st.error(common.md_escape(text.splitlines()[0]))
+    if "\n" in text:
+        st.code(text, language=None, wrap_lines=True)
+
+
+def _options() -> IngestOptions:
+    return IngestOptions(
+        app=st.session_state.get("d_app") or None,
+        platform=st.session_state.get("d_platform") or None,
+        country=st.session_state.get("d_country") or None,
+        source=st.session_state.get("d_source") or None,
+    )
+
+
+st.title("Data")
+try:
+    info = common.totals()
+except InstallpulseError as exc:
+    common.show_error(exc)
+    st.stop()
+if common.is_demo():
+    common.demo_notice()
+
+tab_files, tab_history, tab_manual, tab_apps, tab_coverage = st.tabs(
+    ["Import files", "Import history", "Type numbers in", "App names", "Coverage"]
+)
+
+# ----- upload ----------------------------------------------------------------------------------
+with tab_files:
+    st.write(
+        "Drop one or more exports here: Google Play installs reports (UTF-16), App Store "
+        "installs and deletions reports, or any long CSV (date, app, metric, value) or wide CSV "
+        "(date plus one column per app or metric). Gzip files are fine. Nothing is written "
+        "until you press Import."
+    )
+    files = st.file_uploader(
+        "Files to import",
+        accept_multiple_files=True,
+        type=["csv", "tsv", "txt", "gz", "json"],
+        key="d_files",
+    )
+    with st.expander("Say what a file does not say (optional)"):
+        o1, o2, o3, o4 = st.columns(4)
+        o1.text_input("App", key="d_app", help="For files without an app column.")
+        o2.text_input("Platform", key="d_platform", placeholder="android / ios")
+        o3.text_input("Country", key="d_country", placeholder="US, or WW for worldwide")
+        o4.text_input("Source", key="d_source", placeholder="e.g. sensortower")
+    options = _options()
+    previews = []
+    for file in files or []:
+        data = file.getvalue()
+        preview = upload.inspect(file.name, data, options)
+        previews.append((file, preview))
+        with st.container(border=True):
+            st.text(f"{preview.name} · {preview.size:,} bytes")
+            if preview.ok:
+                st.caption(
+                    f"Detected: {common.md_escape(preview.format_label)} · encoding "
+                    f"{preview.encoding}"
+                    + (f" · {preview.compression}" if preview.compression else "")
+                )
+                for notice in preview.notices:
+                    st.caption(common.md_escape(notice))
+                st.code("\n".join(preview.lines), language=None)
+            else:
+                st.error("This file cannot be imported:")
+                st.code(preview.error or "", language=None, wrap_lines=True)
+    ready = [(f, p) for f, p in previews if p.ok]
+    if previews:
+        label = f"Import {len(ready)} file{'s' if len(ready) != 1 else ''}"
+        if st.button(label, type="primary", disabled=not ready, key="d_import"):
+            with st.status(f"Importing {len(ready)} file(s)…", expanded=True) as status:
+                failed = 0
+                for file, preview in ready:
+                    st.write(f"{common.md_escape(preview.name)}…")
+                    try:
+                        result = upload.ingest(
+                            file.name, file.getvalue(), common.db_path(), options
+                        )
+                    except InstallpulseError as exc:
+                        failed += 1
+                        _show_failure(exc)
+                    else:
+                        st.success(common.md_escape(result.summary()))
+                        for notice in result.notices:
+                            st.caption(common.md_escape(notice))
+                status.update(
+                    label=f"Imported {len(ready) - failed} of {len(ready)} file(s)",
+                    state="error" if failed else "complete",
+                )
+
+    if HAS_FETCH:
+        st.subheader("Import from a URL")
+        url = st.text_input("URL of a CSV export", key="d_url")
+        if st.button("Download and import", key="d_fetch", disabled=not url):
+            from pipelines import fetch  # written by another engineer; optional
+
+            with (
+                st.status("Downloading…", expanded=True) as status,
+                tempfile.TemporaryDirectory(prefix="installpulse-url-") as tmp,
+            ):
+                try:
+                    path = Path(fetch.download(url, Path(tmp)))
+                    result = upload.ingest(path.name, path.read_bytes(), common.db_path(), options)
+                except InstallpulseError as exc:
+                    status.update(label="Not imported", state="error")
+                    _show_failure(exc)
+                else:
+                    status.update(label="Imported", state="complete")
+                    st.success(common.md_escape(result.summary()))
+
+# ----- history and undo ------------------------------------------------------------------------
+with tab_history:
+    history = common.imports()
+    if not history.height:
+        st.info("No imports yet.")
+    else:
+        st.dataframe(
+            history.drop("archive_path", "sha256"),
+            hide_index=True,
+            column_config={
+                "import_id": st.column_config.NumberColumn("#", format="%d"),
+                "started_at": st.column_config.DatetimeColumn("when", format="YYYY-MM-DD HH:mm"),
+                "rows_written": st.column_config.NumberColumn("rows", format="localized"),
+                "rows_replaced": st.column_config.NumberColumn("replaced", format="localized"),
+                "series_touched": st.column_config.NumberColumn("series"),
+                "message": st.column_config.TextColumn("message", width="large"),
+            },
+            key="d_history",
+        )
+        done = history.filter(pl.col("status") == "ok")
+        if done.height:
+            rows = {r["import_id"]: r for r in done.to_dicts()}
+            u1, u2 = st.columns([3, 1])
+            chosen = u1.selectbox(
+                "Undo an import (its rows go; the rows it replaced come back)",
+                list(rows),
+                format_func=lambda i: (
+                    f"#{i} · {rows[i]['file_name']} · {rows[i]['rows_written'] or 0:,} rows"
+                ),
+                key="d_undo_id",
+            )
+            if u2.button("Undo", key="d_undo"):
+                try:
+                    st.success(common.md_escape(ops.undo(chosen, common.db_path())))
+                except InstallpulseError as exc:
+                    common.show_error(exc)
+
+# ----- manual entry ----------------------------------------------------------------------------
+with tab_manual:
+    st.write(
+        "Type numbers from a press release or a screenshot. They are imported like a file "
+        "(validated, undoable); an empty source becomes `manual`, an empty country `WW`."
+    )
+    blank = pl.DataFrame(
+        {c: pl.Series([], dtype=pl.Float64 if c == "value" else pl.String) for c in manual.COLUMNS}
+    )
+    edited = st.data_editor(
+        blank,
+        num_rows="dynamic",
+        key="d_manual",
+        column_config={
+            "date": st.column_config.TextColumn("date", help="YYYY-MM-DD"),
+            "value": st.column_config.NumberColumn("value", format="%d"),
+            "metric": st.column_config.TextColumn("metric", help="e.g. downloads, uninstalls"),
+        },
+    )
+    if st.button("Import these rows", key="d_manual_go"):
+        frame = edited if isinstance(edited, pl.DataFrame) else pl.from_pandas(edited)
+        try:
+            result = manual.ingest_rows(frame, common.db_path())
+        except InstallpulseError as exc:
+            _show_failure(exc)
+            st.caption("In the message, line N is table row N-1 (line 1 is the header).")
+        else:
+            st.success(common.md_escape(result.summary()))
+
+# ----- aliases ---------------------------------------------------------------------------------
+with tab_apps:
+    st.write(
+        "One app often has several store identifiers (Android package, App Store id). Map each "
+        "identifier to one display name and every chart shows them as one app."
+    )
+    apps = common.apps_table()
+    if apps.height:
+        st.dataframe(
+            apps.select("name", "identifiers", "series", "platforms", "metrics"),
+            hide_index=True,
+        )
+    with st.form("d_alias_form", clear_on_submit=True):
+        a1, a2 = st.columns(2)
+        identifier = a1.text_input("Store identifier", placeholder="com.openai.chatgpt")
+        name = a2.text_input("App name", placeholder="ChatGPT")
+        if st.form_submit_button("Map identifier to name"):
+            try:
+                st.success(common.md_escape(ops.alias(identifier, name, common.db_path())))
+            except InstallpulseError as exc:
+                common.show_error(exc)
+
+# ----- coverage --------------------------------------------------------------------------------
+with tab_coverage:
+    if not info["observations"]:
+        st.info("No data yet.")
+    else:
+        last = info["last_date"]
+        c1, c2 = st.columns(2)
+        cov_start = c1.date_input(
+            "From",
+            max(info["first_date"], last - timedelta(days=364)),
+            min_value=info["first_date"],
+            max_value=last,
+            key="d_cov_s",
+        )
+        cov_end = c2.date_input(
+            "To", last, min_value=info["first_date"], max_value=last, key="d_cov_e"
+        )
+        cover = common.coverage(cov_start, cov_end) if cov_start <= cov_end else pl.DataFrame()
+        if not cover.height:
+            st.info("No data in these dates.")
+        else:
+            # Per app / country / metric, the share of each month's days that have a value.
+            monthly = (
+                cover.with_columns(month=pl.col("date").dt.truncate("1mo"))
+                .group_by("app", "metric", "country", "month")
+                .agg(days=pl.col("date").n_unique())
+                .with_columns(
+                    row=pl.concat_str("app", "metric", "country", separator=" · "),
+                )
+                .sort("row", "month")
+            )
+            rows_order = monthly.get_column("row").unique(maintain_order=True).to_list()
+            months = sorted(monthly.get_column("month").unique().to_list())
+            grid = {(r["row"], r["month"]): r["days"] for r in monthly.to_dicts()}
+            z = [[grid.get((row, m)) for m in months] for row in rows_order]
+            heat = go.Figure(
+                go.Heatmap(
+                    z=z,
+                    x=[m.isoformat() for m in months],
+                    y=[safe_text(r, 60) for r in rows_order],
+                    colorscale="Blues",
+                    colorbar=dict(title=dict(text="days")),
+                    hovertemplate="%{y}<br>%{x|%b %Y}: %{z} days with data<extra></extra>",
+                ),
+                layout=dict(template=TEMPLATE_NAME),
+            )
+            heat.update_layout(
+                title=dict(text="Days with data per month"),
+                height=max(300, 22 * len(rows_order) + 140),
+                yaxis=dict(autorange="reversed", automargin=True),
+                xaxis=dict(type="date", dtick="M1", tickformat="%b\n%Y"),
+            )
+            st.plotly_chart(heat, theme=None, key="d_coverage_chart")
+            st.caption(
+                f"{len(rows_order):,} app · metric · country combinations, "
+                f"{cov_start} to {cov_end}. A pale cell is a month with gaps."
+            )

@@ -160,7 +160,7 @@ with st.container(border=True):
         on_change=_around_event,
         args=(all_events, first_day, last_day),
     )
-    e1, e2, e3, e4 = st.columns([3, 2, 3, 2])
+    e1, e2, e3 = st.columns([3, 2, 3])
     e1.selectbox(
         "Baseline (what a change is measured against)",
         list(views.BASELINE_CHOICES),
@@ -172,7 +172,13 @@ with st.container(border=True):
     )
     e2.segmented_control("Grain", list(views.GRAINS), key=W + "grain")
     e3.segmented_control(
-        "View", list(views.VIEWS), key=W + "view", format_func=lambda v: views.VIEW_LABELS[v]
+        "View",
+        list(views.VIEWS),
+        key=W + "view",
+        format_func=lambda v: views.VIEW_LABELS[v],
+        help="Absolute: the daily numbers. % vs baseline: each day's change against the "
+        "chosen baseline. Index: each series divided by its own first baseline (= 100), so "
+        "apps of very different size share one scale.",
     )
 
 raw = ExploreState(
@@ -231,7 +237,8 @@ fig = explore_figure(
     subtitle=views.chart_subtitle(results, state),
     secondary_axis_for=right or None,
 )
-fig.update_layout(height=520, dragmode="zoom")
+# Room above the plot for title, subtitle and legend (the template's margin fits a title only).
+fig.update_layout(height=540, dragmode="zoom", margin=dict(t=118))
 file_stem = publish.safe_filename(*state.apps, *state.metrics, state.start, state.end)
 config = publish.modebar_config(file_stem)
 config["modeBarButtonsToRemove"] = ["lasso2d"]  # keep box select: it proposes an event

@@ -19,9 +19,9 @@ from analytics import baselines, sentences, spikes, typical
 SERIES_KEYS = ["app", "metric", "source", "country", "platform"]
 VIEWS = ("absolute", "change", "index")
 VIEW_LABELS = {
-    "absolute": "Absolute values",
-    "change": "% change vs baseline",
-    "index": "Indexed (first baseline = 100)",
+    "absolute": "Absolute",
+    "change": "% vs baseline",
+    "index": "Index (=100)",
 }
 GRAINS = ("day", "week", "month")
 BASELINE_CHOICES = {
