@@ -74,6 +74,11 @@ OUTPUT_COLUMNS = frozenset(
     }
 )
 
+# Columns the database read adds (pipelines.reads.load_series: how many component series a
+# summed day has, and how many reported). They are counts, not identities: never series keys,
+# or every day would become its own series.
+READ_COLUMNS = frozenset({"components", "present"})
+
 # A private constant key used when a frame holds a single series without key columns, so that
 # the same `.over(keys)` / join code paths work in both cases.
 _ONE = "__series__"
@@ -82,8 +87,9 @@ _ONE = "__series__"
 def resolve_keys(frame: pl.DataFrame, keys: Sequence[str] | None) -> list[str]:
     """Return the series key columns, checking that the frame is a valid series frame.
 
-    Default keys are every column other than ``date``/``value``, the known output columns and
-    floating/boolean columns (those are measures or flags, never identities).
+    Default keys are every column other than ``date``/``value``, the known output columns, the
+    database read's count columns (:data:`READ_COLUMNS`) and floating/boolean columns (those
+    are measures or flags, never identities).
     """
     for column in ("date", "value"):
         if column not in frame.columns:
@@ -102,6 +108,7 @@ def resolve_keys(frame: pl.DataFrame, keys: Sequence[str] | None) -> list[str]:
             for name, dtype in frame.schema.items()
             if name not in ("date", "value")
             and name not in OUTPUT_COLUMNS
+            and name not in READ_COLUMNS
             and not dtype.is_float()
             and dtype != pl.Boolean
         ]

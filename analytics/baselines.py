@@ -20,15 +20,18 @@ Rules that hold everywhere (see docs/methodology.md):
 * A zero baseline gives NULL change and multiple (reason "baseline is zero"), never infinity.
 * Week (ISO, Monday start) and month (calendar) values are sums of the days. A period that is
   not fully observed, or that the requested range cuts, is marked ``is_partial`` and is not
-  compared (reason "partial period"). Level metrics (active devices, ratings) are never summed:
-  ``level=True`` at week/month grain raises, and so does summing a known level metric name.
+  compared (reason "partial period"). Level metrics (total user installs, active devices,
+  active users: the catalogue's ``kind = 'level'``) are never summed: ``level=True`` at
+  week/month grain raises, and so does a frame whose ``metric`` is a level according to
+  ``kinds`` (the catalogue, passed by the caller) or, for metrics without a kind, to
+  :data:`LEVEL_METRICS`.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -41,21 +44,13 @@ GRAINS = ("day", "week", "month")
 DEFAULT_DAYS = 28
 DEFAULT_WEEKS = 4
 
-# Metric names (canonical, lower case) that are levels: a daily snapshot, not a count of events.
-# Summing them over a week is meaningless, so compute() refuses unless the caller says level=True
-# (and then refuses the week/month grain with a clear message).
-LEVEL_METRICS = frozenset(
-    {
-        "active_device_installs",
-        "active_devices",
-        "active_devices_last_30_days",
-        "active_last_30_days",
-        "total_user_installs",
-        "rating",
-        "average_rating",
-        "ratings_average",
-    }
-)
+# The fallback list of level metrics: a daily snapshot, not a count of events. It mirrors the
+# catalogue's `kind = 'level'` rows (queries/schema/v001.sql). Callers that read from the
+# database pass the catalogue's kinds instead (``compute(..., kinds=...)``, from
+# queries/metric_kinds.sql), so a metric a user adds with ``--kind level`` is refused too; this
+# list only decides for metrics the caller gave no kind for.
+LEVEL_METRICS = frozenset({"total_user_installs", "active_devices", "active_users"})
+METRIC_KINDS = ("event", "level")
 
 VALID_FORMS = (
     "previous-day, mean[:N], median[:N] (N days before the day, default 28), "
@@ -232,18 +227,39 @@ def fetch_start(method: str | Method, first_day: date, grain: str = "day") -> da
     return start
 
 
-def _check_level(frame: pl.DataFrame, grain: str, level: bool) -> None:
+def level_metrics(names: Sequence[str], kinds: Mapping[str, str] | None = None) -> list[str]:
+    """The names among ``names`` that are level metrics, sorted.
+
+    ``kinds`` maps metric -> 'event' | 'level' (the ``metrics`` table); a metric absent from it
+    falls back to :data:`LEVEL_METRICS` (case-insensitive).
+    """
+    kinds = kinds or {}
+    bad = sorted({str(k) for k in kinds.values() if k not in METRIC_KINDS})
+    if bad:
+        raise ValueError(f"unknown metric kind(s) {', '.join(bad)}; kinds are event or level")
+    out = set()
+    for name in names:
+        kind = kinds.get(name)
+        if kind == "level" or (kind is None and str(name).lower() in LEVEL_METRICS):
+            out.add(str(name))
+    return sorted(out)
+
+
+def _check_level(
+    frame: pl.DataFrame, grain: str, level: bool, kinds: Mapping[str, str] | None
+) -> None:
     """Refuse to sum level metrics over weeks or months (see module docstring)."""
     if grain == "day":
         return
     if level:
         raise ValueError(
             f"cannot aggregate a level metric to grain {grain!r}: a level (active devices, "
-            "rating) is a daily snapshot and summing it over days is meaningless; use grain='day'"
+            "total user installs) is a daily snapshot and summing it over days is meaningless; "
+            "use grain='day'"
         )
     if "metric" in frame.columns:
         names = frame.get_column("metric").drop_nulls().unique().to_list()
-        levels = sorted(str(n) for n in names if str(n).lower() in LEVEL_METRICS)
+        levels = level_metrics(names, kinds)
         if levels:
             raise ValueError(
                 f"metric(s) {', '.join(levels)} are levels, not event counts: they cannot be "
@@ -259,6 +275,7 @@ def compute(
     min_obs: int | None = None,
     *,
     level: bool = False,
+    kinds: Mapping[str, str] | None = None,
     start: date | None = None,
     end: date | None = None,
 ) -> pl.DataFrame:
@@ -275,12 +292,14 @@ def compute(
     range: rows outside are dropped, and a week or month the range cuts is partial (its value
     is the sum of the days inside the range). The frame itself should include the look-back
     (:func:`lookback_days`). ``level=True`` declares a level metric: allowed at day grain,
-    refused at week/month grain.
+    refused at week/month grain. ``kinds`` (metric -> 'event' | 'level', from the catalogue)
+    says which values of a ``metric`` column are levels; without it the name list
+    :data:`LEVEL_METRICS` decides.
     """
     m = parse_method(method)
     _check_grain(m, grain)
     keys_list = resolve_keys(frame, keys)
-    _check_level(frame, grain, level)
+    _check_level(frame, grain, level, kinds)
     need = m.min_obs if min_obs is None else min_obs
     if m.kind in ("mean", "median", "weekday", "window"):
         size = m.window_days if m.kind == "window" else (m.n or 0)

@@ -95,6 +95,34 @@ def fmt_month(d: date | datetime | None) -> str:
     return f"{_MONTHS[d.month - 1]} {d.year}"
 
 
+# Display names of store platforms, in the order a combined scope lists them.
+PLATFORM_LABELS = {"ios": "iOS", "android": "Android"}
+
+
+def fmt_platforms(text: str | None) -> str:
+    """A platform scope as people write it: ``"android+ios" -> "iOS+Android"``.
+
+    The database labels a summed dimension by joining its sorted values with '+'; known
+    platforms get their display name and come first (iOS, then Android), others keep theirs.
+    """
+    if not text:
+        return ""
+    parts = [p for p in str(text).split("+") if p]
+    order = list(PLATFORM_LABELS)
+    parts.sort(key=lambda p: (order.index(p) if p in order else len(order), p))
+    return "+".join(PLATFORM_LABELS.get(p, p) for p in parts)
+
+
+def fmt_scope(country: str | None = None, platform: str | None = None) -> str:
+    """The scope shown in brackets after an app: ``("US", "android+ios") -> "US, iOS+Android"``."""
+    return ", ".join(p for p in (country or "", fmt_platforms(platform)) if p)
+
+
+def fmt_metric(name: str | None) -> str:
+    """A metric name in a sentence: ``"one_star_reviews" -> "one star reviews"``."""
+    return "" if name is None else str(name).replace("_", " ")
+
+
 def fmt_column(name: str, value: object) -> str:
     """Format a value by its column name, the convention the whole app follows.
 

@@ -326,22 +326,37 @@ def top_movers(
     keys: Sequence[str] | None = None,
     window: int = 28,
     weekday_aware: bool | str = "auto",
+    *,
+    direction: str = "both",
+    threshold: float | None = None,
 ) -> pl.DataFrame:
-    """Rank every series by its largest |robust score| between ``start`` and ``end``.
+    """Rank every series by its most extreme robust score between ``start`` and ``end``.
 
     One row per series (its most extreme day in the range) with the score columns and the
     change vs ``method`` on that day (``baseline``, ``change``, ``multiple``, ``method``,
     ``method_label``, ``reason``), ranked 1.. by |score| (series without a score come last),
-    at most ``limit`` rows. The frame should hold the range plus ``window`` days of look-back
-    (and the method's, see :func:`analytics.baselines.lookback_days`).
+    at most ``limit`` rows. ``direction="up"`` ranks each series by its highest score and keeps
+    only positive ones, ``"down"`` by its lowest, keeping negative ones; ``threshold`` keeps only
+    series whose peak has ``|score| >= threshold``. The frame should hold the range plus
+    ``window`` days of look-back (and the method's, see
+    :func:`analytics.baselines.lookback_days`); it may be the output of :func:`score` already
+    (then it is not scored again, and ``window``/``weekday_aware`` are those it was scored with).
     """
+    _check_direction(direction)
     keys_list = resolve_keys(frame, keys)
-    scored = score(frame, window=window, keys=keys_list, weekday_aware=weekday_aware).filter(
-        pl.col("date").is_between(start, end)
+    scored_all = (
+        frame
+        if "score" in frame.columns
+        else score(frame, window=window, keys=keys_list, weekday_aware=weekday_aware)
     )
+    scored = scored_all.filter(pl.col("date").is_between(start, end))
     work = keys_list or ["__one"]
     if not keys_list:
         scored = scored.with_columns(__one=pl.lit(0))
+    if direction != "both":
+        scored = scored.filter(pl.col("direction") == direction)
+    if threshold is not None:
+        scored = scored.filter(pl.col("score").abs() >= threshold)
     peak = (
         scored.sort(
             [*work, pl.col("score").abs(), "date"],
@@ -351,14 +366,19 @@ def top_movers(
         .group_by(work, maintain_order=True)
         .first()
     )
-    changes = compute(frame, method, keys=keys_list, start=start, end=end).select(
+    values = scored_all.select(*keys_list, "date", "value")
+    changes = compute(values, method, keys=keys_list, start=start, end=end).select(
         *keys_list, "date", "baseline", "change", "multiple", "method", "method_label", "reason"
     )
     if not keys_list:
         changes = changes.with_columns(__one=pl.lit(0))
     ranked = (
         peak.join(changes, on=[*work, "date"], how="left", nulls_equal=True)
-        .sort(pl.col("score").abs(), descending=True, nulls_last=True)
+        .sort(
+            [pl.col("score").abs(), *work],
+            descending=[True, *([False] * len(work))],
+            nulls_last=True,
+        )
         .with_row_index("rank", offset=1)
         .with_columns(pl.col("rank").cast(pl.Int32))
         .head(limit)

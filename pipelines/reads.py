@@ -87,11 +87,74 @@ def load_series(
     return frame.with_columns(pl.col("value").cast(pl.Float64))
 
 
+def metric_kinds(db: Path | str | None, metrics: Sequence[str] | str) -> dict[str, str]:
+    """Catalogue kind ('event' or 'level') of each known metric among ``metrics``.
+
+    Unknown metrics are simply absent; the analytics take this mapping as ``kinds=``.
+    """
+    metric_list = _list(metrics) or []
+    if not metric_list:
+        return {}
+    with store.connect(db) as con:
+        return {m: k for m, k, _, _ in sql.run(con, "metric_kinds", metrics=metric_list)}
+
+
+def resolve_app(db: Path | str | None, app: str) -> str | None:
+    """The display name of ``app`` (a display name or any store identifier), None if unknown."""
+    with store.connect(db) as con:
+        rows = sql.run(con, "analysis_resolve_app", app=app)
+    return rows[0][0] if rows else None
+
+
+def last_date(
+    db: Path | str | None,
+    metrics: Sequence[str] | str | None = None,
+    app: str | None = None,
+) -> date | None:
+    """The last observed date (of these metrics, of this app), None when nothing matches."""
+    with store.connect(db) as con:
+        rows = sql.run(con, "analysis_last_date", metrics=_list(metrics), app=app)
+    return rows[0][0] if rows else None
+
+
+def recent_all(
+    db: Path | str | None,
+    start: date,
+    end: date,
+    metrics: Sequence[str] | str | None = None,
+    *,
+    lookback_days: int = 28,
+) -> pl.DataFrame:
+    """Every series, not aggregated, for ``start - lookback_days .. end``.
+
+    Columns: app, metric, source, country, platform, date, value (Float64). This is what the
+    whole-database spike scan reads: the shown range plus the score's look-back, never full
+    history (PERFORMANCE.md). ``metrics`` None means every metric.
+    """
+    with store.connect(db) as con:
+        frame = sql.frame(
+            con,
+            "recent_all",
+            start=start - timedelta(days=lookback_days),
+            end=end,
+            metrics=_list(metrics),
+        )
+    return frame.with_columns(pl.col("value").cast(pl.Float64))
+
+
 def empty_series() -> pl.DataFrame:
     return pl.DataFrame(
-        schema={"app": pl.String, "metric": pl.String, "source": pl.String,
-                "country": pl.String, "platform": pl.String, "date": pl.Date,
-                "value": pl.Float64, "components": pl.Int32, "present": pl.Int32}
+        schema={
+            "app": pl.String,
+            "metric": pl.String,
+            "source": pl.String,
+            "country": pl.String,
+            "platform": pl.String,
+            "date": pl.Date,
+            "value": pl.Float64,
+            "components": pl.Int32,
+            "present": pl.Int32,
+        }
     )
 
 
@@ -113,11 +176,12 @@ def totals(db: Path | str | None = None) -> dict[str, Any]:
 def filter_options(db: Path | str | None = None) -> dict[str, Any]:
     with store.connect(db) as con:
         row = sql.frame(con, "filter_options").to_dicts()[0]
-    return {k: (v if v is not None else []) if k not in ("first_date", "last_date") else v
-            for k, v in row.items()}
+    return {
+        k: (v if v is not None else []) if k not in ("first_date", "last_date") else v
+        for k, v in row.items()
+    }
 
 
-def coverage(db: Path | str | None, start: date, end: date, app: str | None = None
-             ) -> pl.DataFrame:
+def coverage(db: Path | str | None, start: date, end: date, app: str | None = None) -> pl.DataFrame:
     with store.connect(db) as con:
         return sql.frame(con, "coverage", start=start, end=end, app=app)

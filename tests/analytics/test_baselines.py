@@ -7,7 +7,7 @@ import pytest
 from analytics_helpers import SKIP, d, row, series
 
 from analytics import baselines
-from analytics.baselines import compute, lookback_days, parse_method
+from analytics.baselines import LEVEL_METRICS, compute, level_metrics, lookback_days, parse_method
 
 
 # --- parse_method -----------------------------------------------------------------------------
@@ -363,7 +363,7 @@ def test_week_yoy_uses_iso_week_numbers_and_week_53() -> None:
 
 
 def test_level_metrics_are_never_summed() -> None:
-    frame = series([5, 6, 7], "2026-02-02", metric="active_device_installs")
+    frame = series([5, 6, 7], "2026-02-02", metric="active_devices")
     with pytest.raises(ValueError, match="are levels, not event counts"):
         compute(frame, "wow", grain="week")
     events = series([5, 6, 7], "2026-02-02", metric="uninstalls")
@@ -372,6 +372,29 @@ def test_level_metrics_are_never_summed() -> None:
     # Daily comparisons of a level are fine.
     r = row(compute(frame, "previous-day", level=True), "2026-02-03")
     assert r["change"] == pytest.approx(0.2)  # 6 / 5 - 1
+
+
+@pytest.mark.parametrize("name", ["total_user_installs", "active_devices", "active_users"])
+def test_level_fallback_list_is_the_catalogue(name: str) -> None:
+    # queries/schema/v001.sql: exactly these three metrics have kind 'level'.
+    assert name in LEVEL_METRICS
+    with pytest.raises(ValueError, match=f"{name} are levels"):
+        compute(series([5, 6, 7], "2026-02-02", metric=name), "wow", grain="week")
+
+
+def test_catalogue_kinds_override_the_name_list() -> None:
+    # A user-defined level (installpulse metrics add ... --kind level) is refused by its kind.
+    custom = series([5, 6, 7], "2026-02-02", metric="rating_avg")
+    assert compute(custom, "wow", grain="week").height == 1  # unknown name, no kind: an event
+    with pytest.raises(ValueError, match="rating_avg are levels"):
+        compute(custom, "wow", grain="week", kinds={"rating_avg": "level"})
+    # The catalogue's word wins over the fallback list: 2 Feb (Mon) .. 8 Feb = 5 + 6 + 7 = 18.
+    active = series([5, 6, 7], "2026-02-02", metric="active_users")
+    out = compute(active, "wow", grain="week", kinds={"active_users": "event"})
+    assert out.row(0, named=True)["value"] == 18
+    with pytest.raises(ValueError, match="unknown metric kind"):
+        compute(active, "wow", grain="week", kinds={"active_users": "snapshot"})
+    assert level_metrics(["installs", "active_users", "x"], {"x": "level"}) == ["active_users", "x"]
 
 
 def test_mean_28_default_minimum_twelve_of_28() -> None:

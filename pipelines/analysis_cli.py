@@ -1,0 +1,710 @@
+"""The analytics commands of the `installpulse` CLI: `series`, `spikes` and `study`.
+
+Why a module of its own: the CLI core (pipelines/cli.py) stores and lists data; these commands
+read a window from DuckDB (pipelines.reads: only the range shown plus the method's look-back)
+and hand it to the pure polars analytics, so the CLI publishes exactly the numbers and the
+sentences the pages and charts do. Each command registers itself in
+``pipelines.cli.EXTRA_COMMANDS``; ``cli.main()`` imports this module.
+
+Output formats (``--format``): ``table`` formats every number the one way the app does
+(analytics.formatting) and ends with the published sentence; ``csv`` and ``json`` give the raw
+values (a change is a fraction: 2.95 = +295%), ISO dates, and nothing for a missing value
+(empty CSV cell, JSON null). Errors are sentences on stderr with exit code 1
+(pipelines.errors.UsageError); bad arguments exit 2 (argparse).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from collections.abc import Callable, Sequence
+from datetime import date, timedelta
+from typing import Any
+
+import polars as pl
+
+from analytics import baselines, formatting, sentences, spikes, study, typical
+from pipelines import cli, reads
+from pipelines.errors import UsageError
+
+KEYS = list(reads.SERIES_KEYS)
+TYPICAL_WINDOW = 30
+# Typical change on day d uses the pairs d-30..d-1, i.e. values from d-31 on.
+TYPICAL_LOOKBACK = TYPICAL_WINDOW + 1
+SPIKE_WINDOW = 28
+SPIKE_DAYS = 7
+STUDY_REFERENCE = (-14, -1)
+# Default range shown by `series` when --start is not given, counted back from the end.
+DEFAULT_SPAN = {"day": 30, "week": 12 * 7, "month": 365}
+
+
+# ----------------------------------------------------------------------------- arguments
+def _method(text: str) -> baselines.Method:
+    try:
+        return baselines.parse_method(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _non_negative(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+def _threshold(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text!r}")
+    return value
+
+
+def _scope_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--country", metavar="CC", help="one country (default: all, summed)")
+    p.add_argument("--platform", metavar="PLATFORM", help="ios or android (default: all, summed)")
+    p.add_argument("--source", metavar="S", help="one source (sources are never summed)")
+
+
+# ----------------------------------------------------------------------------- shared steps
+def _fail(text: str) -> UsageError:
+    return UsageError(text)
+
+
+def _app(db: Any, text: str) -> str:
+    name = reads.resolve_app(db, text)
+    if name is None:
+        raise _fail(
+            f"Unknown app {text!r}: it is neither an app name nor a store identifier in the "
+            "database; see `installpulse apps`."
+        )
+    return name
+
+
+def _kinds(db: Any, metrics: Sequence[str]) -> dict[str, str]:
+    kinds = reads.metric_kinds(db, metrics)
+    unknown = [m for m in metrics if m not in kinds]
+    if unknown:
+        raise _fail(f"Unknown metric(s): {', '.join(unknown)}; see `installpulse metrics`.")
+    return kinds
+
+
+def _refuse_summed_levels(kinds: dict[str, str], country: str | None, platform: str | None) -> None:
+    """A level summed over countries or platforms means nothing: refuse before reading."""
+    levels = [m for m, k in kinds.items() if k == "level"]
+    if levels and (country is None or platform is None):
+        raise _fail(
+            f"{', '.join(levels)} is a level (a daily snapshot, not a count of events): it "
+            "cannot be summed over countries or platforms. Choose one --country and one "
+            "--platform."
+        )
+
+
+def _analytics(call: Callable[[], Any]) -> Any:
+    """Run an analytics call; its ValueErrors (bad method/grain pairs...) become usage errors."""
+    try:
+        return call()
+    except ValueError as exc:
+        text = str(exc)
+        text = text[:1].upper() + text[1:]
+        raise _fail(text if text.endswith(".") else text + ".") from None
+
+
+def _scope_text(country: str | None, platform: str | None) -> str:
+    return formatting.fmt_scope(country, platform)
+
+
+def _describe(app: str, metric: str, country: str | None, platform: str | None) -> str:
+    scope = ", ".join(x for x in (country, platform) if x)
+    return f"{app} {metric}" + (f" ({scope})" if scope else "")
+
+
+# ----------------------------------------------------------------------------- output
+def _plain(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _json_rows(frame: pl.DataFrame) -> list[dict[str, Any]]:
+    return [{k: _plain(v) for k, v in row.items()} for row in frame.iter_rows(named=True)]
+
+
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, indent=1, allow_nan=False, ensure_ascii=False))
+
+
+def _display(
+    frame: pl.DataFrame,
+    *,
+    month: bool = False,
+    unsigned: Sequence[str] = (),
+    decimals: dict[str, int] | None = None,
+) -> pl.DataFrame:
+    """Every cell as the app shows it (analytics.formatting), for the table format."""
+    decimals = decimals or {}
+
+    def cell(name: str, value: Any) -> str:
+        if value is None or (isinstance(value, float) and not math.isfinite(value)):
+            return ""
+        if name in unsigned:
+            return formatting.fmt_pct(value, signed=False)
+        if name in decimals:
+            return formatting.fmt_number(value, decimals[name])
+        if month and isinstance(value, date):
+            return formatting.fmt_month(value)
+        return formatting.fmt_column(name, value)
+
+    return pl.DataFrame(
+        {name: [cell(name, v) for v in frame.get_column(name).to_list()] for name in frame.columns},
+        schema=dict.fromkeys(frame.columns, pl.String),
+    )
+
+
+def _print_table(frame: pl.DataFrame) -> None:
+    with pl.Config(
+        tbl_rows=-1,
+        tbl_cols=-1,
+        fmt_str_lengths=70,
+        tbl_width_chars=200,
+        tbl_hide_dataframe_shape=True,
+        tbl_hide_column_data_types=True,
+    ):
+        print(frame)
+
+
+def _emit(frame: pl.DataFrame, fmt: str) -> None:
+    if fmt == "json":
+        _print_json(_json_rows(frame))
+    else:
+        sys.stdout.write(frame.write_csv())
+
+
+# ----------------------------------------------------------------------------- series
+SERIES_COLUMNS = [
+    *KEYS,
+    "date",
+    "value",
+    "baseline",
+    "change",
+    "multiple",
+    "method",
+    "method_label",
+    "baseline_obs",
+    "reason",
+    "is_partial",
+    "grain",
+    "days_observed",
+    "days_in_period",
+    "typical_change",
+]
+
+
+def series_frame(
+    db: Any,
+    app: str,
+    metric: str,
+    *,
+    country: str | None = None,
+    platform: str | None = None,
+    source: str | None = None,
+    start: date | None = None,
+    end: date | None = None,
+    method: str | baselines.Method = "previous-day",
+    grain: str = "day",
+) -> pl.DataFrame:
+    """The rows `installpulse series` prints (raw values), from the database to the analytics.
+
+    Reads ``start - look-back .. end`` only: the method's look-back
+    (:func:`analytics.baselines.fetch_start`) and, at day grain, the 31 days the typical
+    day-over-day change needs. ``typical_change`` is that change over the 30 days before each
+    day (NULL at week/month grain, where a day-over-day yardstick does not apply).
+    """
+    m = baselines.parse_method(method)
+    name = _app(db, app)
+    kinds = _kinds(db, [metric])
+    _refuse_summed_levels(kinds, country, platform)
+    _analytics(lambda: baselines.lookback_days(m, grain))
+    if end is None:
+        end = reads.last_date(db, [metric], name)
+        if end is None:
+            raise _fail(f"No observations of {name} {metric} in the database.")
+    if start is None:
+        start = end - timedelta(days=DEFAULT_SPAN[grain] - 1)
+        if grain == "month":
+            start = start.replace(day=1)
+    if start > end:
+        raise _fail(f"--start {start} is after --end {end}.")
+    first = baselines.fetch_start(m, start, grain)
+    if grain == "day":
+        first = min(first, start - timedelta(days=TYPICAL_LOOKBACK))
+    frame = reads.load_series(
+        db,
+        name,
+        metric,
+        start,
+        end,
+        countries=country,
+        platforms=platform,
+        sources=source,
+        lookback_days=(start - first).days,
+    ).select(*KEYS, "date", "value")
+    shown = frame.filter(pl.col("date").is_between(start, end))
+    what = _describe(name, metric, country, platform)
+    if shown.height == 0:
+        raise _fail(f"No observations of {what} between {start} and {end}.")
+    found = shown.get_column("source").unique().sort().to_list()
+    if len(found) > 1:
+        raise _fail(
+            f"{what} comes from several sources ({', '.join(found)}), which are never summed; "
+            "choose one with --source."
+        )
+    frame = frame.filter(pl.col("source") == found[0])
+    out = _analytics(
+        lambda: baselines.compute(frame, m, grain, keys=KEYS, kinds=kinds, start=start, end=end)
+    )
+    if grain == "day":
+        typ = typical.typical_change(frame, window=TYPICAL_WINDOW, keys=KEYS).select(
+            *KEYS, "date", "typical_change"
+        )
+        out = out.join(typ, on=[*KEYS, "date"], how="left")
+    else:
+        out = out.with_columns(typical_change=pl.lit(None, pl.Float64))
+    return out.select(SERIES_COLUMNS)
+
+
+def series_sentence(row: dict[str, Any]) -> str:
+    """The published sentence for one row of :func:`series_frame`."""
+    return sentences.change_sentence(
+        row,
+        subject=row["app"],
+        scope=_scope_text(row["country"], row["platform"]),
+        metric=formatting.fmt_metric(row["metric"]),
+        typical=row.get("typical_change"),
+        typical_window=TYPICAL_WINDOW,
+    )
+
+
+def cmd_series(args: argparse.Namespace) -> int:
+    out = series_frame(
+        args.db,
+        args.app,
+        args.metric,
+        country=args.country,
+        platform=args.platform,
+        source=args.source,
+        start=args.start,
+        end=args.end,
+        method=args.baseline,
+        grain=args.grain,
+    )
+    if args.format != "table":
+        _emit(out, args.format)
+        return 0
+    first = out.row(0, named=True)
+    scope = _scope_text(first["country"], first["platform"])
+    print(
+        f"{first['app']} ({scope}) {formatting.fmt_metric(first['metric'])}, source "
+        f"{first['source']}, by {args.grain}: change {first['method_label']} "
+        f"(method {first['method']})"
+    )
+    columns = ["date", "value", "baseline", "change", "multiple", "reason"]
+    if args.grain == "day":
+        columns.insert(5, "typical_change")
+    else:
+        columns.insert(5, "is_partial")
+    _print_table(
+        _display(out.select(columns), month=args.grain == "month", unsigned=("typical_change",))
+    )
+    print(series_sentence(out.row(-1, named=True)))
+    return 0
+
+
+def register_series(
+    sub: Any, common: argparse.ArgumentParser, out: argparse.ArgumentParser
+) -> None:
+    p = sub.add_parser(
+        "series",
+        parents=[common, out],
+        help="one series with its baseline, change and multiple per day, week or month",
+        description="One series per period: value, baseline, change (%%) and multiple, with "
+        "the method named. Without --country/--platform the countries/platforms are summed "
+        "(event metrics only).",
+    )
+    p.add_argument(
+        "--app", required=True, metavar="NAME", help="app name or any of its store identifiers"
+    )
+    p.add_argument("--metric", required=True, metavar="NAME")
+    _scope_options(p)
+    p.add_argument(
+        "--start",
+        type=cli._date,
+        metavar="DATE",
+        help="first period shown (default: 30 days, 12 weeks or 12 months back)",
+    )
+    p.add_argument(
+        "--end",
+        type=cli._date,
+        metavar="DATE",
+        help="last day shown (default: the series' last observed day)",
+    )
+    p.add_argument(
+        "--baseline",
+        type=_method,
+        default="previous-day",
+        metavar="METHOD",
+        help=f"baseline method: {baselines.VALID_FORMS} (default previous-day)",
+    )
+    p.add_argument("--grain", choices=baselines.GRAINS, default="day")
+    p.set_defaults(func=cmd_series)
+
+
+# ----------------------------------------------------------------------------- spikes
+SPIKE_COLUMNS = [
+    "rank",
+    *KEYS,
+    "date",
+    "value",
+    "score",
+    "direction",
+    "median",
+    "baseline",
+    "change",
+    "multiple",
+    "method",
+    "method_label",
+    "reason",
+    "start_date",
+    "end_date",
+    "n_days",
+    "is_weekday_aware",
+]
+
+
+def spikes_frame(
+    db: Any,
+    *,
+    start: date | None = None,
+    end: date | None = None,
+    threshold: float = 3.5,
+    direction: str = "both",
+    limit: int = 50,
+    metrics: Sequence[str] | None = None,
+    method: str | baselines.Method = "mean:28",
+) -> tuple[pl.DataFrame, date, date]:
+    """Top movers over every series in the database for ``start..end``, with their episode.
+
+    One DuckDB read of every series over the range plus the look-back (``reads.recent_all``),
+    then one vectorised polars pass over all series: robust scores, top movers, episodes.
+    Default range: the last 7 days of data. Returns (rows, start, end).
+    """
+    m = baselines.parse_method(method)
+    metric_list = list(dict.fromkeys(metrics or [])) or None
+    if metric_list:
+        _kinds(db, metric_list)
+    lookback = max(SPIKE_WINDOW, _analytics(lambda: baselines.lookback_days(m, "day")))
+    if end is None:
+        end = reads.last_date(db, metric_list)
+        if end is None:
+            raise _fail(
+                "The database holds no observations"
+                + (f" of {', '.join(metric_list)}." if metric_list else ".")
+            )
+    if start is None:
+        start = end - timedelta(days=SPIKE_DAYS - 1)
+    if start > end:
+        raise _fail(f"--start {start} is after --end {end}.")
+    frame = reads.recent_all(db, start, end, metric_list, lookback_days=lookback)
+    if frame.height == 0:
+        return pl.DataFrame(schema=_spike_schema()), start, end
+    scored = spikes.score(frame, window=SPIKE_WINDOW, keys=KEYS)
+    movers = spikes.top_movers(
+        scored,
+        start,
+        end,
+        method=m.name,
+        limit=limit,
+        keys=KEYS,
+        direction=direction,
+        threshold=threshold,
+    )
+    runs = spikes.episodes(
+        scored.filter(pl.col("date").is_between(start, end)), threshold, direction, keys=KEYS
+    ).select(*KEYS, "direction", "start_date", "end_date", "n_days")
+    out = (
+        movers.join(runs, on=[*KEYS, "direction"], how="left", nulls_equal=True)
+        .filter(
+            pl.col("start_date").is_null()
+            | pl.col("date").is_between(pl.col("start_date"), pl.col("end_date"))
+        )
+        .sort("rank")
+    )
+    return out.select(SPIKE_COLUMNS), start, end
+
+
+def _spike_schema() -> dict[str, pl.DataType]:
+    schema: dict[str, Any] = dict.fromkeys(SPIKE_COLUMNS, pl.String)
+    schema.update(
+        rank=pl.Int32,
+        date=pl.Date,
+        start_date=pl.Date,
+        end_date=pl.Date,
+        n_days=pl.Int32,
+        is_weekday_aware=pl.Boolean,
+    )
+    for name in ("value", "score", "median", "baseline", "change", "multiple"):
+        schema[name] = pl.Float64
+    return schema
+
+
+def cmd_spikes(args: argparse.Namespace) -> int:
+    out, start, end = spikes_frame(
+        args.db,
+        start=args.start,
+        end=args.end,
+        threshold=args.threshold,
+        direction=args.direction,
+        limit=args.limit,
+        metrics=args.metric,
+        method=args.baseline,
+    )
+    if args.format != "table":
+        _emit(out, args.format)
+        return 0
+    arrow = {"both": "up or down", "up": "up", "down": "down"}[args.direction]
+    print(
+        f"Top movers {formatting.fmt_date(start)} .. {formatting.fmt_date(end)}: robust score "
+        f"|score| >= {args.threshold:g} ({arrow}) against the previous {SPIKE_WINDOW} days; "
+        f"change {args.baseline.label}."
+    )
+    if out.height == 0:
+        print("No series moved that much.")
+        return 0
+    table = out.select(
+        "rank",
+        "app",
+        "metric",
+        "country",
+        "platform",
+        "source",
+        "date",
+        "value",
+        "score",
+        "change",
+        "multiple",
+        "start_date",
+        "end_date",
+        "n_days",
+    )
+    _print_table(_display(table, decimals={"score": 1}))
+    return 0
+
+
+def register_spikes(
+    sub: Any, common: argparse.ArgumentParser, out: argparse.ArgumentParser
+) -> None:
+    p = sub.add_parser(
+        "spikes",
+        parents=[common, out],
+        help="top movers over every series in the database (default: the last 7 days)",
+        description="Ranks every series (app x metric x source x country x platform) by its "
+        "most extreme robust spike score in the range; only the range plus 28 days is read.",
+    )
+    p.add_argument(
+        "--start", type=cli._date, metavar="DATE", help="first day (default: 6 days before --end)"
+    )
+    p.add_argument(
+        "--end", type=cli._date, metavar="DATE", help="last day (default: the last day with data)"
+    )
+    p.add_argument(
+        "--threshold", type=_threshold, default=3.5, help="minimum |robust score| (default 3.5)"
+    )
+    p.add_argument("--direction", choices=spikes.DIRECTIONS, default="both")
+    p.add_argument("--limit", type=_positive, default=50, help="at most this many rows")
+    p.add_argument(
+        "--metric",
+        nargs="+",
+        action="extend",
+        metavar="M",
+        help="only these metrics (default: all)",
+    )
+    p.add_argument(
+        "--baseline",
+        type=_method,
+        default="mean:28",
+        metavar="METHOD",
+        help="method of the change shown next to the score (default mean:28)",
+    )
+    p.set_defaults(func=cmd_spikes)
+
+
+# ----------------------------------------------------------------------------- study
+def study_frames(
+    db: Any,
+    event_date: date,
+    apps: Sequence[str],
+    metric: str,
+    *,
+    country: str | None = None,
+    platform: str | None = None,
+    source: str | None = None,
+    pre: int = 14,
+    post: int = 14,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(days, summary): analytics.study.event_study and study_summary for several apps.
+
+    Reads ``event_date - max(pre, 14) .. event_date + post`` (the reference is days -14..-1).
+    """
+    names = list(dict.fromkeys(_app(db, a) for a in apps))
+    kinds = _kinds(db, [metric])
+    _refuse_summed_levels(kinds, country, platform)
+    ref_start, ref_end = STUDY_REFERENCE
+    start = event_date - timedelta(days=max(pre, -ref_start))
+    end = event_date + timedelta(days=post)
+    frame = reads.load_series(
+        db, names, metric, start, end, countries=country, platforms=platform, sources=source
+    ).select(*KEYS, "date", "value")
+    if frame.height == 0:
+        raise _fail(f"No observations of {', '.join(names)} {metric} between {start} and {end}.")
+    missing = sorted(set(names) - set(frame.get_column("app").to_list()))
+    if missing:
+        raise _fail(f"No observations of {', '.join(missing)} {metric} between {start} and {end}.")
+    days = _analytics(
+        lambda: study.event_study(
+            frame,
+            event_date,
+            pre=pre,
+            post=post,
+            ref_start_offset=ref_start,
+            ref_end_offset=ref_end,
+            keys=KEYS,
+        )
+    )
+    summary = study.study_summary(days, keys=KEYS)
+    return days, summary
+
+
+def study_sentence(row: dict[str, Any]) -> str:
+    return sentences.study_sentence(
+        row,
+        subject=row["app"],
+        scope=_scope_text(row["country"], row["platform"]),
+        metric=formatting.fmt_metric(row["metric"]),
+    )
+
+
+def cmd_study(args: argparse.Namespace) -> int:
+    days, summary = study_frames(
+        args.db,
+        args.date,
+        args.app,
+        args.metric,
+        country=args.country,
+        platform=args.platform,
+        source=args.source,
+        pre=args.pre,
+        post=args.post,
+    )
+    if args.format == "json":
+        data: Any = (
+            _json_rows(summary)
+            if args.summary
+            else {"summary": _json_rows(summary), "days": _json_rows(days)}
+        )
+        _print_json(data)
+        return 0
+    if args.format == "csv":
+        _emit(summary if args.summary else days, "csv")
+        return 0
+    label = days.get_column("reference_label").first()
+    print(f"Event study around {formatting.fmt_date(args.date)} (day 0): change {label}.")
+    if not args.summary:
+        _print_table(
+            _display(
+                days.select(
+                    "app",
+                    "country",
+                    "platform",
+                    "source",
+                    "offset",
+                    "date",
+                    "value",
+                    "change",
+                    "multiple",
+                    "reason",
+                )
+            )
+        )
+    _print_table(
+        _display(
+            summary.select(
+                "app",
+                "country",
+                "platform",
+                "source",
+                "reference",
+                "typical_change",
+                "peak_date",
+                "peak_value",
+                "peak_change",
+                "peak_multiple",
+                "back_date",
+                "days_after_peak",
+            ),
+            unsigned=("typical_change",),
+            decimals={"reference": 1},
+        )
+    )
+    for row in summary.iter_rows(named=True):
+        print(study_sentence(row))
+    return 0
+
+
+def register_study(sub: Any, common: argparse.ArgumentParser, out: argparse.ArgumentParser) -> None:
+    p = sub.add_parser(
+        "study",
+        parents=[common, out],
+        help="event study: several apps lined up on the day of an event",
+        description="Each app's days -PRE..+POST around the event, compared with the mean of "
+        "its days -14..-1; the summary gives the peak and when it was back within its typical "
+        'range. JSON: {"summary": [...], "days": [...]}; CSV: the days (or --summary).',
+    )
+    p.add_argument(
+        "--date", type=cli._date, required=True, metavar="DATE", help="the event day (day 0)"
+    )
+    p.add_argument(
+        "--app", action="append", required=True, metavar="NAME", help="an app (repeat for several)"
+    )
+    p.add_argument("--metric", required=True, metavar="M")
+    _scope_options(p)
+    p.add_argument("--pre", type=_non_negative, default=14, help="days shown before (default 14)")
+    p.add_argument("--post", type=_non_negative, default=14, help="days shown after (default 14)")
+    p.add_argument("--summary", action="store_true", help="only the per-app summary")
+    p.set_defaults(func=cmd_study)
+
+
+for _register in (register_series, register_spikes, register_study):
+    if _register not in cli.EXTRA_COMMANDS:
+        cli.EXTRA_COMMANDS.append(_register)
