@@ -1,0 +1,35 @@
+"""Helpers for the AppTest tests: open a page (with a query string), read a chart's JSON."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+APP = Path(__file__).resolve().parents[2] / "app.py"
+PAGES = [
+    "app_pages/overview.py",
+    "app_pages/explore.py",
+    "app_pages/study.py",
+    "app_pages/events.py",
+    "app_pages/data.py",
+    "app_pages/database.py",
+]
+
+
+def open_page(page: str, query: dict | None = None) -> AppTest:
+    """Run the app once, switch to `page` (with an optional query string) and run it."""
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    at.switch_page(page)
+    if query:
+        at.query_params.clear()
+        at.query_params.update(query)
+    at.run()
+    return at
+
+
+def figure(at: AppTest, index: int = 0) -> dict:
+    return json.loads(at.get("plotly_chart")[index].proto.spec)

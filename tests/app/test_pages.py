@@ -1,0 +1,153 @@
+"""Every page runs on an empty and on the demo database; the explorer's main interactions."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+from app_helpers import PAGES, figure, open_page
+
+from pipelines import events
+
+STORY = {
+    "apps": ["ChatGPT", "Claude"],
+    "metrics": "uninstalls",
+    "countries": "US",
+    "start": "2026-02-14",
+    "end": "2026-03-14",
+}
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_runs_on_an_empty_database(empty_env, page):
+    at = open_page(page)
+    assert not at.exception, at.exception
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_runs_on_the_demo_database(demo_env, page):
+    at = open_page(page)
+    assert not at.exception, at.exception
+    if page != "app_pages/events.py":  # the events page lists; it holds no series
+        texts = " ".join(e.value for e in at.info)
+        assert "Illustrative demo data" in texts, f"{page} must label the synthetic demo"
+
+
+def test_overview_lists_movers_with_sparklines_and_the_method(demo_env):
+    at = open_page("app_pages/overview.py")
+    frames = at.dataframe
+    assert len(frames) >= 1
+    movers = frames[0].value
+    assert {"app", "metric", "change", "score", "trend"} <= set(movers.columns)
+    captions = " ".join(c.value for c in at.caption)
+    assert "vs the mean of the previous 28 days" in captions
+
+
+def test_explorer_shows_the_published_sentence(demo_env):
+    at = open_page("app_pages/explore.py", {**STORY, "day": "2026-02-28"})
+    assert not at.exception
+    text = " ".join(m.value for m in at.markdown).replace("\\", "")
+    assert (
+        "ChatGPT (US, android+ios) uninstalls: 12,640 on Sat 28 Feb 2026, +295% vs the "
+        "previous day (3.95x)" in text
+    )
+
+
+def test_choosing_apps_and_baseline_changes_the_figure(demo_env):
+    at = open_page("app_pages/explore.py", STORY)
+    before = figure(at)
+    names = {t.get("name") for t in before["data"]}
+    assert "ChatGPT" in names and "Claude" in names and "Gemini" not in names
+
+    at.multiselect(key="x_apps").set_value(["ChatGPT", "Claude", "Gemini"]).run()
+    assert not at.exception
+    assert "Gemini" in {t.get("name") for t in figure(at)["data"]}
+    assert at.query_params["apps"] == ["ChatGPT", "Claude", "Gemini"]
+
+    at.selectbox(key="x_baseline").set_value("mean:28").run()
+    after = figure(at)
+    assert "mean of the previous 28 days" in json.dumps(after["layout"]["title"])
+    assert after["data"] != before["data"]
+    assert at.query_params["baseline"] == "mean:28"
+
+
+def test_a_new_event_appears_in_the_explorer_figure(demo_env):
+    at = open_page("app_pages/explore.py", STORY)
+    assert "Pricing change test" not in json.dumps(figure(at))
+    events.add(events.Event(date(2026, 3, 10), "Pricing change test", apps=["Claude"]), demo_env)
+    at.run()
+    assert "Pricing change test" in json.dumps(figure(at)["layout"]["annotations"])
+
+
+def test_hostile_event_title_is_escaped_in_the_figure(demo_env):
+    hostile = '<a href="https://example.com">x</a><script>alert(1)</script>'
+    events.add(events.Event(date(2026, 3, 9), hostile), demo_env)
+    at = open_page("app_pages/explore.py", STORY)
+    spec = json.dumps(figure(at))
+    assert "<a href" not in spec and "<script" not in spec
+    assert "&lt;a href=" in spec
+
+
+def test_query_params_restore_the_explorer_view(demo_env):
+    query = {
+        "apps": ["Claude", "Gemini"],
+        "metrics": "downloads",
+        "countries": "US",
+        "start": "2026-02-01",
+        "end": "2026-03-31",
+        "baseline": "weekday:4",
+        "grain": "day",
+        "view": "index",
+        "day": "2026-02-28",
+    }
+    at = open_page("app_pages/explore.py", query)
+    assert not at.exception
+    assert at.multiselect(key="x_apps").value == ["Claude", "Gemini"]
+    assert at.multiselect(key="x_metrics").value == ["downloads"]
+    assert at.date_input(key="x_start").value == date(2026, 2, 1)
+    assert at.date_input(key="x_end").value == date(2026, 3, 31)
+    assert at.selectbox(key="x_baseline").value == "weekday:4"
+    assert at.select_slider(key="x_day").value == date(2026, 2, 28)
+    spec = figure(at)
+    assert spec["layout"]["yaxis"]["title"]["text"].startswith("Index")
+    # The page writes back exactly the view it shows: the URL is shareable as is.
+    for key, value in query.items():
+        assert at.query_params[key] == value
+
+
+def test_bad_query_params_fall_back_to_defaults(demo_env):
+    at = open_page(
+        "app_pages/explore.py", {"apps": "NoSuchApp", "start": "yesterday", "baseline": "sideways"}
+    )
+    assert not at.exception
+    assert at.multiselect(key="x_apps").value  # defaults, not an error
+    assert at.selectbox(key="x_baseline").value == "previous-day"
+
+
+def test_week_grain_and_change_view(demo_env):
+    at = open_page(
+        "app_pages/explore.py", {**STORY, "grain": "week", "baseline": "wow", "view": "change"}
+    )
+    assert not at.exception
+    assert figure(at)["layout"]["yaxis"]["ticksuffix"] == "%"
+
+
+def test_event_study_page_shows_the_peak_sentence(demo_env):
+    at = open_page("app_pages/study.py")
+    assert not at.exception
+    assert at.get("plotly_chart")
+    text = " ".join(m.value for m in at.markdown).replace("\\", "")
+    assert "peak +" in text and "day +" in text
+
+
+def test_events_page_adds_an_event(demo_env):
+    at = open_page("app_pages/events.py")
+    at.text_input(key="ev_new_title").input("Store feature: Editors' choice")
+    at.date_input(key="ev_new_start").set_value(date(2026, 4, 2))
+    at.date_input(key="ev_new_end").set_value(date(2026, 4, 2))
+    submit = next(b for b in at.button if b.label == "Add event")
+    submit.click().run()
+    assert not at.exception
+    titles = events.list_events(demo_env).get_column("title").to_list()
+    assert "Store feature: Editors' choice" in titles

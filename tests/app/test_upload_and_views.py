@@ -1,0 +1,115 @@
+"""The pages' Streamlit-free helpers: upload processing (AppTest cannot drive the file
+uploader; the browser tests do the full upload) and the explorer/overview computations."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+import pytest
+
+from app_pages import common, upload, views
+from pipelines import ops, reads, store
+
+REPO_FIXTURES = __import__("pathlib").Path(__file__).resolve().parents[1] / "fixtures"
+GOOD = (
+    b"date,app,country,platform,metric,value,source\n"
+    b"2026-03-01,NewApp,US,ios,downloads,120,press\n"
+    b"2026-03-02,NewApp,US,ios,downloads,180,press\n"
+)
+
+
+def _data_checksums(db):
+    with store.connect(db) as con:
+        sums = store.table_checksums(con)
+    return {k: v for k, v in sums.items() if k != "imports"}
+
+
+def test_bad_upload_shows_located_errors_and_writes_nothing(demo_db):
+    data = (REPO_FIXTURES / "generic" / "bad_values.csv").read_bytes()
+    before = _data_checksums(demo_db)
+    preview = upload.inspect("../../etc/passwd/bad values.csv", data)
+    assert preview.ok and preview.format == "generic-long"
+    assert preview.name == "bad values.csv"  # shown without its directories
+    with pytest.raises(Exception) as caught:
+        upload.ingest("bad values.csv", data, demo_db)
+    text = upload.error_text(caught.value)
+    assert "not imported, 4 problems found; nothing was written" in text
+    assert "line 3, column 'metric': value 'instals'" in text
+    assert "line 4, column 'date'" in text
+    assert _data_checksums(demo_db) == before
+    failed = ops.imports(demo_db).filter(pl.col("status") == "failed")
+    assert failed.get_column("file_name").to_list() == ["bad values.csv"]
+
+
+def test_binary_upload_is_refused_before_import(demo_db):
+    preview = upload.inspect("report.csv", b"PK\x03\x04 not really a csv")
+    assert not preview.ok
+    assert "ZIP archive" in (preview.error or "")
+
+
+def test_good_upload_imports_and_is_undoable(demo_db):
+    preview = upload.inspect("press.csv", GOOD)
+    assert preview.ok and preview.lines[0].startswith("date,app")
+    result = upload.ingest("press.csv", GOOD, demo_db)
+    assert result.status == "imported" and result.rows == 2
+    again = upload.ingest("press.csv", GOOD, demo_db)
+    assert again.status == "already imported"
+    ops.undo(result.import_id, demo_db)
+    assert "NewApp" not in reads.filter_options(demo_db)["apps"]
+
+
+def test_event_csv_upload(demo_db):
+    data = b"start_date,title,apps\n2026-04-01,Spring sale,Claude\n"
+    status, _, count = upload.ingest_events("ev.csv", data, demo_db)
+    assert (status, count) == ("imported", 1)
+    with pytest.raises(Exception) as caught:
+        upload.ingest_events("ev.csv", b"start_date,title\n01/04/2026,x\n", demo_db)
+    assert "line 2, column 'start_date'" in upload.error_text(caught.value)
+
+
+def test_state_round_trips_through_the_query_string():
+    state = views.ExploreState(
+        apps=["ChatGPT", "Claude, Inc."],
+        metrics=["uninstalls"],
+        countries=["US"],
+        start=date(2026, 2, 1),
+        end=date(2026, 3, 1),
+        baseline="mean:28",
+        grain="day",
+        view="index",
+        day=date(2026, 2, 28),
+    )
+    params = state.to_params()
+    assert params["apps"] == ["ChatGPT", "Claude, Inc."]  # repeated keys: commas are safe
+    assert views.ExploreState.from_params(params) == state
+
+
+def test_overview_reads_only_the_window(demo_db):
+    last = reads.filter_options(demo_db)["last_date"]
+    fetch_start, start, end = views.overview_window(last, 7)
+    assert (start - fetch_start).days >= views.SPIKE_WINDOW
+    with store.connect(demo_db) as con:
+        from pipelines import sql
+
+        recent = sql.frame(con, "page_recent_all", start=fetch_start)
+    assert recent.get_column("date").min() == fetch_start
+    assert recent.height < 120 * 50  # 120 series x about 43 days, never the whole table
+    movers = views.overview_movers(recent, start, end)
+    assert movers.height and movers.get_column("date").min() >= start
+    row = movers.row(0, named=True)
+    opened = views.ExploreState.from_params(views.explorer_params_for(row))
+    assert opened.apps == [row["app"]] and opened.day == row["date"]
+
+
+def test_md_escape_keeps_user_text_literal():
+    hostile = "[x](https://example.com) <b>bold</b> :red[alert] $x^2$ **b**"
+    escaped = common.md_escape(hostile)
+    assert escaped.replace("\\", "") == hostile
+    for mark in "[]()<>:$*":
+        assert mark not in escaped.replace("\\" + mark, "")
+
+
+def test_source_line_labels_the_demo():
+    assert views.source_line(["demo"]) == "Source: demo; illustrative demo data"
+    assert views.source_line(["sensortower", "manual"]) == "Source: manual, sensortower"
