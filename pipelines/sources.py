@@ -115,13 +115,43 @@ def _looks_utf16(head: bytes) -> str | None:
     return None
 
 
+class _DecodeError(Exception):
+    """A decoding failure located on a physical line of the decoded text."""
+
+    def __init__(self, reason: str, line: int) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.line = line
+
+
+def _breaks(text: str, previous_cr: bool) -> int:
+    """Line breaks in a decoded chunk (CRLF, LF, CR), not counting an LF that completes a CR
+    ending the previous chunk."""
+    count = text.count("\n") + text.count("\r") - text.count("\r\n")
+    if previous_cr and text.startswith("\n"):
+        count -= 1
+    return count
+
+
 def _transcode(src: Path, dst: Path, encoding: str, skip: int = 0) -> None:
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    lines = 1
+    previous_cr = False
     with src.open("rb") as fin, dst.open("w", encoding="utf-8", newline="") as fout:
         fin.seek(skip)
-        while chunk := fin.read(CHUNK):
-            fout.write(decoder.decode(chunk))
-        fout.write(decoder.decode(b"", final=True))
+        while True:
+            chunk = fin.read(CHUNK)
+            try:
+                text = decoder.decode(chunk, final=not chunk)
+            except UnicodeDecodeError as exc:
+                good = exc.object[: exc.start].decode(encoding, errors="replace")
+                raise _DecodeError(exc.reason, lines + _breaks(good, previous_cr)) from exc
+            fout.write(text)
+            if text:
+                lines += _breaks(text, previous_cr)
+                previous_cr = text.endswith("\r")
+            if not chunk:
+                break
 
 
 def line_of(data: bytes, offset: int) -> int:
@@ -246,11 +276,12 @@ def prepare(raw: Path, name: str, workdir: Path, options: IngestOptions) -> Sour
         text_path = workdir / "decoded.txt"
         try:
             _transcode(current, text_path, encoding, skip)
-        except UnicodeDecodeError as exc:
+        except _DecodeError as exc:
             raise _fail(
                 name,
                 f"cannot be decoded as {encoding} ({exc.reason}).",
-                "Check the file's encoding.",
+                "Check the file's encoding (a UTF-16 file cut short ends in half a character).",
+                line=exc.line,
             ) from exc
     elif compression is None and encoding == "utf-8-sig":
         text_path = current  # DuckDB skips a UTF-8 BOM itself

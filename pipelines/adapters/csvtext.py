@@ -118,6 +118,22 @@ def read_text_table(
         sql.run_text(con, text, path=str(src.path), skip=skip)
     except duckdb.Error as exc:
         message = str(exc)
+        found = locate_structure_error(src.path, delimiter, ncols, skip)
+        if found is not None:
+            line_no, text_value, rule = found
+            raise ImportFailed(
+                src.name,
+                [
+                    Problem(
+                        rule,
+                        line=line_no,
+                        value=text_value,
+                        hint=_hint_reject(
+                            "UNQUOTED VALUE" if "quote" in rule else "MISSING COLUMNS"
+                        ),
+                    )
+                ],
+            ) from exc
         line = re.search(r"Line: (\d+)", message)
         first = message.splitlines()[0] if message else "unreadable"
         if "Invalid unicode" in message or "not utf-8" in message:
@@ -127,7 +143,7 @@ def read_text_table(
             [
                 Problem(
                     first.replace("Invalid Input Error: ", ""),
-                    line=int(line.group(1)) if line else None,
+                    line=int(line.group(1)) if line else 1,
                     hint="Save the file as UTF-8 CSV, or say its encoding with --encoding.",
                 )
             ],
@@ -230,3 +246,88 @@ def physical_lines(
         except csv.Error:
             pass  # the rest is malformed; callers fall back to the record number
     return out
+
+
+def locate_structure_error(
+    path: Path, delimiter: str, ncols: int, skip: int = 0
+) -> tuple[int, str, str] | None:
+    """(physical line, text of that line, rule) of the first RFC 4180 violation, or None.
+
+    Only run when DuckDB stops with an error that carries no line (its parser "reached an
+    invalid state"): a small state machine over the text finds the first stray quote,
+    unterminated quote or wrong field count, counting CRLF, LF and CR as line ends.
+    """
+    line = 1
+    record_line = 1
+    fields = 1
+    state = "start"  # start | plain | quoted | closed
+    quote_line = 1
+    current: list[str] = []
+    previous = ""
+    with path.open("r", encoding="utf-8-sig", errors="replace", newline="") as fh:
+        for _ in range(skip):
+            fh.readline()
+            line += 1
+        record_line = line
+        while chunk := fh.read(1 << 20):
+            for ch in chunk:
+                if ch in "\r\n":
+                    is_break = not (ch == "\n" and previous == "\r")
+                    previous = ch
+                    if state == "quoted":
+                        if is_break:
+                            line += 1
+                        continue
+                    if not is_break:
+                        continue
+                    text = "".join(current)
+                    if text.strip() and fields != ncols:
+                        kind = "too few" if fields < ncols else "too many"
+                        return (
+                            record_line,
+                            text[:80],
+                            (f"{kind} columns (the header has {ncols}; this line has {fields})."),
+                        )
+                    line += 1
+                    record_line = line
+                    fields, state, current = 1, "start", []
+                    continue
+                previous = ch
+                current.append(ch)
+                if state == "quoted":
+                    if ch == '"':
+                        state = "closed"
+                elif state == "closed":
+                    if ch == '"':
+                        state = "quoted"  # a doubled quote inside quoted text
+                    elif ch == delimiter:
+                        fields, state = fields + 1, "start"
+                    else:
+                        return (
+                            line,
+                            "".join(current)[:80],
+                            "text after a closing quote (stray quote).",
+                        )
+                elif ch == delimiter:
+                    fields, state = fields + 1, "start"
+                elif ch == '"':
+                    if state == "plain":
+                        return (
+                            line,
+                            "".join(current)[:80],
+                            "quote inside an unquoted value (stray quote).",
+                        )
+                    state, quote_line = "quoted", line
+                else:
+                    state = "plain"
+    if state == "quoted":
+        return quote_line, "".join(current)[:80], "unterminated quote: the file ends inside it."
+    text = "".join(current)
+    if text.strip() and fields != ncols:
+        kind = "too few" if fields < ncols else "too many"
+        return (
+            record_line,
+            text[:80],
+            f"{kind} columns (the header has {ncols}; this line has {fields}).",
+        )
+    return None
