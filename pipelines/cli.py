@@ -10,13 +10,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
 import polars as pl
 
-from pipelines import contract, demo, events, ops, settings
+from pipelines import contract, demo, events, fetch, ops, settings
 from pipelines.adapters import ADAPTERS
 from pipelines.adapters.base import IngestOptions
 from pipelines.errors import DatabaseBusy, ImportFailed, InstallpulseError, UsageError
@@ -45,6 +46,13 @@ def _print_frame(frame: pl.DataFrame, fmt: str = "table") -> None:
             print(frame)
 
 
+def _ingest_url(url: str, db: str | None, options: IngestOptions) -> contract.ImportResult:
+    """Download under every fetch limit into a private temp folder, then import as a file."""
+    with tempfile.TemporaryDirectory(prefix="installpulse-fetch-") as tmp:
+        path, name = fetch.download(url, tmp)
+        return contract.ingest_file(path, db, options, name=name)
+
+
 def cmd_ingest(args: argparse.Namespace) -> int:
     options = IngestOptions(format=args.format, platform=args.platform, app=args.app,
                             country=args.country, source=args.source, metric=args.metric,
@@ -56,7 +64,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                 status, import_id, count = events.import_csv(item, args.db)
                 print(f"{Path(item).name}: {status} (#{import_id}), {count} events.")
                 continue
-            result = contract.ingest_file(item, args.db, options)
+            if fetch.is_url(item):
+                result = _ingest_url(item, args.db, options)
+            else:
+                result = contract.ingest_file(item, args.db, options)
         except ImportFailed as exc:
             print(exc.render(), file=sys.stderr)
             failed += 1
@@ -152,7 +163,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("ingest", parents=[common], help="import files (all-or-nothing each)")
-    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("files", nargs="+", metavar="FILE",
+                   help="export files, or http(s) URLs to download first (see docs/limits.md)")
     p.add_argument("--format", help="force a format (see `installpulse formats`)")
     p.add_argument("--platform", help="platform for files without one (ios, android, ...)")
     p.add_argument("--app", help="app for files without an app column")

@@ -89,6 +89,45 @@ SETTINGS: dict[str, Setting] = {
             "200",
             "Longest app name, platform, metric or source value accepted (characters).",
         ),
+        Setting(
+            "INSTALLPULSE_FETCH_ALLOW_HOSTS",
+            "",
+            "Comma-separated host names or IPs that URL imports may reach even though they "
+            "resolve to private, loopback or link-local addresses (default: none; public "
+            "addresses are always allowed).",
+        ),
+        Setting(
+            "INSTALLPULSE_FETCH_CONNECT_TIMEOUT",
+            "5",
+            "Seconds a URL import waits to connect to the server.",
+        ),
+        Setting(
+            "INSTALLPULSE_FETCH_READ_TIMEOUT",
+            "20",
+            "Seconds a URL import waits for the next bytes (headers or body) from the server.",
+        ),
+        Setting(
+            "INSTALLPULSE_FETCH_DEADLINE",
+            "120",
+            "Wall-clock seconds a URL import may take in all (redirects, retries and the "
+            "download); the body is also capped at INSTALLPULSE_MAX_FILE_MB after decoding.",
+        ),
+        Setting(
+            "INSTALLPULSE_FETCH_RETRIES",
+            "2",
+            "Extra attempts after a connection failure or a 429/502/503/504 answer.",
+        ),
+        Setting(
+            "INSTALLPULSE_FETCH_MAX_RETRY_AFTER",
+            "30",
+            "Longest Retry-After (seconds) a URL import honours; a server asking for longer "
+            "gets a clear 'try later' error instead of a wait.",
+        ),
+        Setting(
+            "INSTALLPULSE_FETCH_MAX_REDIRECTS",
+            "5",
+            "Redirects a URL import follows (each hop's address is checked again).",
+        ),
     ]
 }
 
