@@ -439,9 +439,9 @@ def spikes_frame(
     frame = reads.recent_all(db, start, end, metric_list, lookback_days=lookback)
     if frame.height == 0:
         return pl.DataFrame(schema=_spike_schema()), start, end
-    scored = spikes.score(frame, window=SPIKE_WINDOW, keys=KEYS)
+    scored = spikes.score(frame, window=SPIKE_WINDOW, keys=KEYS, since=start)
     movers = spikes.top_movers(
-        scored,
+        frame,
         start,
         end,
         method=m.name,
@@ -449,10 +449,11 @@ def spikes_frame(
         keys=KEYS,
         direction=direction,
         threshold=threshold,
+        scored=scored,
     )
-    runs = spikes.episodes(
-        scored.filter(pl.col("date").is_between(start, end)), threshold, direction, keys=KEYS
-    ).select(*KEYS, "direction", "start_date", "end_date", "n_days")
+    runs = spikes.episodes(scored, threshold, direction, keys=KEYS).select(
+        *KEYS, "direction", "start_date", "end_date", "n_days"
+    )
     out = (
         movers.join(runs, on=[*KEYS, "direction"], how="left", nulls_equal=True)
         .filter(

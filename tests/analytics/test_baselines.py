@@ -419,3 +419,13 @@ def test_trailing_windows_do_not_leak_across_series() -> None:
     r = row(out, "2026-02-04", app="B")  # 2..3 Feb for B: only 3 Feb, 1 < ceil(1.5) = 2
     assert r["baseline"] is None and r["reason"] == "only 1 of 2 days observed (minimum 2)"
     assert row(out, "2026-02-04", app="A")["baseline"] == pytest.approx(1000.0)
+
+
+def test_database_count_columns_are_not_series_keys() -> None:
+    # pipelines.reads.load_series adds `components` and `present` (Int32): counts, not keys.
+    frame = series([10, 20, 30], "2026-02-01", app="A").with_columns(
+        components=pl.lit(2, pl.Int32), present=pl.Series([2, 1, 2], dtype=pl.Int32)
+    )
+    out = compute(frame, "previous-day")
+    assert out.columns[0] == "app" and "present" not in out.columns
+    assert row(out, "2026-02-02")["change"] == pytest.approx(1.0)  # 20 / 10 - 1, one series

@@ -10,10 +10,13 @@ from analytics.formatting import (
     fmt_column,
     fmt_date,
     fmt_int,
+    fmt_metric,
     fmt_month,
     fmt_multiple,
     fmt_number,
     fmt_pct,
+    fmt_platforms,
+    fmt_scope,
     fmt_share,
 )
 
@@ -101,3 +104,25 @@ def test_fmt_date_and_month() -> None:
 )
 def test_fmt_column_by_suffix(name: str, value: object, text: str) -> None:
     assert fmt_column(name, value) == text
+
+
+@pytest.mark.parametrize(
+    ("platform", "text"),
+    [
+        ("android+ios", "iOS+Android"),
+        ("ios", "iOS"),
+        ("android", "Android"),
+        ("android+ios+web", "iOS+Android+web"),
+        ("", ""),
+        (None, ""),
+    ],
+)
+def test_platform_scope_is_written_as_people_write_it(platform, text) -> None:
+    assert fmt_platforms(platform) == text
+
+
+def test_scope_and_metric_labels() -> None:
+    assert fmt_scope("US", "android+ios") == "US, iOS+Android"
+    assert fmt_scope("BR+US", None) == "BR+US"
+    assert fmt_scope(None, "ios") == "iOS"
+    assert fmt_metric("one_star_reviews") == "one star reviews"

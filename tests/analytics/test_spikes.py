@@ -170,3 +170,64 @@ def test_top_movers_ranks_series_by_largest_abs_score() -> None:
         two_series(), date(2026, 2, 5), date(2026, 2, 8), limit=1, window=4, weekday_aware=False
     )
     assert limited["app"].to_list() == ["A"]
+
+
+def test_top_movers_direction_and_threshold() -> None:
+    # Down: A's most negative day is 7 Feb (12; history 14, 16, 40, 50: median 28, MAD 13):
+    # -16 / 19.27 = -0.83; B's is 6 Feb, -1.01 (above). B ranks first.
+    down = top_movers(
+        two_series(),
+        d("2026-02-05"),
+        d("2026-02-08"),
+        window=4,
+        weekday_aware=False,
+        direction="down",
+    )
+    assert down["app"].to_list() == ["B", "A"]
+    assert down["date"].to_list() == [d("2026-02-06"), d("2026-02-07")]
+    assert down["score"][1] == pytest.approx(-16 / (1.4826 * 13))
+    assert set(down["direction"]) == {"down"}
+    strong = top_movers(
+        two_series(),
+        d("2026-02-05"),
+        d("2026-02-08"),
+        window=4,
+        weekday_aware=False,
+        direction="down",
+        threshold=1.0,
+    )
+    assert strong["app"].to_list() == ["B"]
+    up = top_movers(
+        two_series(),
+        d("2026-02-05"),
+        d("2026-02-08"),
+        window=4,
+        weekday_aware=False,
+        direction="up",
+        threshold=9,
+    )
+    assert up["app"].to_list() == ["A"] and up["date"].to_list() == [d("2026-02-06")]
+    with pytest.raises(ValueError, match="direction must be one of"):
+        top_movers(two_series(), d("2026-02-05"), d("2026-02-08"), direction="sideways")
+
+
+def test_top_movers_accepts_precomputed_scores() -> None:
+    # The CLI scores every series once (only the range: since=) and reuses the scores for top
+    # movers and episodes; the changes still come from the full frame (previous day of 5 Feb).
+    scored = score(two_series(), window=4, weekday_aware=False, since=d("2026-02-05"))
+    assert scored["date"].min() == d("2026-02-05") and scored.height == 8
+    full = score(two_series(), window=4, weekday_aware=False)
+    assert scored.equals(full.filter(pl.col("date") >= d("2026-02-05")))
+    again = top_movers(
+        two_series(), d("2026-02-05"), d("2026-02-08"), method="previous-day", scored=scored
+    )
+    direct = top_movers(
+        two_series(),
+        d("2026-02-05"),
+        d("2026-02-08"),
+        method="previous-day",
+        window=4,
+        weekday_aware=False,
+    )
+    assert again.equals(direct)
+    assert again.filter(pl.col("app") == "B")["change"][0] == pytest.approx(13 / 15 - 1)

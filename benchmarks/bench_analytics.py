@@ -1,0 +1,195 @@
+"""Analytics benchmarks: the whole-database spike scan and the explorer's data path.
+
+Both run on a store built from the generated ``long.csv`` with ``installpulse ingest`` (the real
+import, so the physical order is the one users get), cached next to the data under
+``benchmarks/data/<size>-.../analytics/store.duckdb`` and rebuilt only when missing.
+
+* ``spikes`` - ``installpulse spikes`` over every series for the last 7 days: one DuckDB read of
+  the range plus the 28-day look-back (``reads.recent_all``), then robust scores, top movers and
+  episodes over all series in one polars pass. Reported as a whole fresh process (what a user
+  waits for; target < 1 s) and as the in-process time of the same work.
+* ``explorer`` - what the Explore page does when its filters change: 5 apps, 1 country, both
+  metrics, 180 days; ``reads.load_series`` with the look-back, ``mean:28`` baselines, the typical
+  day-over-day change and spike scores/episodes, from filter values to frames. Each repetition
+  is cold: new connection, query-text and schema-check caches cleared, and a different set of 5
+  apps each time. p50/p95 over every repetition (target p95 < 150 ms).
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from benchmarks.measure import measure, percentile, run_callable, run_command
+from benchmarks.registry import Context, Result, Target, benchmark
+
+HERE = "benchmarks.bench_analytics"
+SPIKES_TARGET = Target(max_median_s=1.0)
+EXPLORER_TARGET = Target(max_p95_s=0.150)
+EXPLORER_APPS = 5
+EXPLORER_DAYS = 180
+EXPLORER_LOOPS = 20  # cold repetitions inside each child process
+SPIKES_LOOPS = 5
+
+
+# ----------------------------------------------------------------------------- the store
+def store_path(ctx: Context) -> Path:
+    return ctx.data_dir / "analytics" / "store.duckdb"
+
+
+def ensure_store(ctx: Context) -> Path:
+    """The generated long.csv ingested with `installpulse ingest`, cached with the data."""
+    db = store_path(ctx)
+    done = db.with_name("ingested.ok")
+    if done.exists() and db.exists():
+        return db
+    shutil.rmtree(db.parent, ignore_errors=True)
+    db.parent.mkdir(parents=True)
+    cmd = [sys.executable, "-m", "pipelines", "ingest", "--db", str(db), str(ctx.long_csv)]
+    s = run_command(cmd, timeout=ctx.timeout_s)
+    if not s.ok:
+        raise RuntimeError(f"ingest of {ctx.long_csv.name} failed: {s.stderr_tail[-600:]}")
+    shutil.rmtree(db.parent / "archive", ignore_errors=True)  # the import's copy of the CSV
+    done.write_text(f"{ctx.long_csv}\n")
+    return db
+
+
+# ----------------------------------------------------------------------------- child callables
+def spikes_loop(db: str, loops: int = SPIKES_LOOPS, offset: int = 0) -> list[float]:
+    """The `installpulse spikes` work in process (caches cleared each time): latencies."""
+    from pipelines import analysis_cli, sql, store
+
+    times = []
+    for _ in range(loops):
+        sql.load.cache_clear()
+        store._checked.clear()
+        t0 = time.perf_counter()
+        out, _, _ = analysis_cli.spikes_frame(db)
+        assert out.width > 0
+        times.append(time.perf_counter() - t0)
+    return times
+
+
+def explorer_loop(db: str, loops: int = EXPLORER_LOOPS, offset: int = 0) -> list[float]:
+    """Cold explorer data paths; returns the latency of each, in seconds."""
+    from datetime import timedelta
+
+    import polars as pl
+
+    from analytics import baselines, spikes, typical
+    from pipelines import reads, sql, store
+
+    keys = list(reads.SERIES_KEYS)
+    apps = sorted(reads.filter_options(db)["apps"])
+    end = reads.last_date(db)
+    start = end - timedelta(days=EXPLORER_DAYS - 1)
+    # Baseline mean:28, typical change (31 days), spike score window (28): the longest wins.
+    lookback = max(baselines.lookback_days("mean:28"), 31, 28)
+    times = []
+    for i in range(loops):
+        sql.load.cache_clear()
+        store._checked.clear()
+        first = (offset * loops + i) * EXPLORER_APPS % max(1, len(apps) - EXPLORER_APPS + 1)
+        chosen = apps[first : first + EXPLORER_APPS]
+        t0 = time.perf_counter()
+        frame = reads.load_series(
+            db,
+            chosen,
+            ["installs", "uninstalls"],
+            start,
+            end,
+            countries="US",
+            lookback_days=lookback,
+        ).select(*keys, "date", "value")
+        result = baselines.compute(frame, "mean:28", keys=keys, start=start, end=end)
+        typ = typical.typical_change(frame, window=30, keys=keys).select(
+            *keys, "date", "typical_change"
+        )
+        result = result.join(typ, on=[*keys, "date"], how="left")
+        scored = spikes.score(frame, keys=keys)
+        runs = spikes.episodes(scored.filter(pl.col("date") >= start), keys=keys)
+        assert result.height > 0 and runs.width > 0
+        times.append(time.perf_counter() - t0)
+    return times
+
+
+# ----------------------------------------------------------------------------- benchmarks
+@benchmark("analytics_spikes", order=30, description="Top movers over every series, last 7 days")
+def spikes_benchmark(ctx: Context) -> Iterator[Result]:
+    db = ensure_store(ctx)
+    cmd = [sys.executable, "-m", "pipelines", "spikes", "--db", str(db), "--format", "csv"]
+    m = measure(lambda: run_command(cmd, timeout=ctx.timeout_s), ctx.reps)
+    yield Result.from_measurement(
+        "analytics.spikes.cli",
+        "installpulse spikes (all series, last 7 days), whole process",
+        ctx,
+        m,
+        target=SPIKES_TARGET,
+        note="read range + 28-day look-back, score, top movers, episodes",
+    )
+    yield _latency_row(
+        ctx,
+        "analytics.spikes.inner",
+        "spikes_frame in process (read + score + top movers + episodes, cold)",
+        "spikes_loop",
+        {"db": str(db)},
+        note=f"{SPIKES_LOOPS} runs per process x {ctx.reps} processes",
+    )
+
+
+@benchmark(
+    "analytics_explorer", order=20, description="Explorer data path, 5 apps x 1 country x 180 days"
+)
+def explorer_benchmark(ctx: Context) -> Iterator[Result]:
+    db = ensure_store(ctx)
+    yield _latency_row(
+        ctx,
+        "analytics.explorer.data_path",
+        f"Explorer data path: {EXPLORER_APPS} apps, 1 country, {EXPLORER_DAYS} days, "
+        "mean:28 + typical + spikes (cold)",
+        "explorer_loop",
+        {"db": str(db)},
+        note=f"{EXPLORER_LOOPS} cold paths per process x {ctx.reps} processes",
+        target=EXPLORER_TARGET,
+    )
+
+
+def _latency_row(
+    ctx: Context,
+    id: str,
+    label: str,
+    fn: str,
+    kwargs: dict,
+    *,
+    note: str,
+    target: Target | None = None,
+) -> Result:
+    """Pool the latencies a child callable returns over ``ctx.reps`` fresh processes."""
+    samples: list[float] = []
+    error = ""
+    for rep in range(max(1, ctx.reps)):
+        s = run_callable(f"{HERE}:{fn}", {**kwargs, "offset": rep}, timeout=ctx.timeout_s)
+        if not s.ok:
+            error = s.stderr_tail.strip()[-600:] or f"exit {s.returncode}"
+            break
+        samples += list(s.value or [])
+    r = Result(
+        id=id,
+        label=label,
+        size=ctx.size_name,
+        reps=len(samples),
+        samples_s=[round(x, 4) for x in samples],
+        show_p95=True,
+        target=target,
+        note=note,
+    )
+    if error or not samples:
+        r.status = "failed"
+        r.note = error or "no samples"
+        return r
+    r.median_s = round(percentile(samples, 50), 4)
+    r.p95_s = round(percentile(samples, 95), 4)
+    return r
