@@ -77,8 +77,6 @@ def explorer_loop(db: str, loops: int = EXPLORER_LOOPS, offset: int = 0) -> list
     """Cold explorer data paths; returns the latency of each, in seconds."""
     from datetime import timedelta
 
-    import polars as pl
-
     from analytics import baselines, spikes, typical
     from pipelines import reads, sql, store
 
@@ -109,8 +107,8 @@ def explorer_loop(db: str, loops: int = EXPLORER_LOOPS, offset: int = 0) -> list
             *keys, "date", "typical_change"
         )
         result = result.join(typ, on=[*keys, "date"], how="left")
-        scored = spikes.score(frame, keys=keys)
-        runs = spikes.episodes(scored.filter(pl.col("date") >= start), keys=keys)
+        scored = spikes.score(frame, keys=keys, since=start)
+        runs = spikes.episodes(scored, keys=keys)
         assert result.height > 0 and runs.width > 0
         times.append(time.perf_counter() - t0)
     return times
