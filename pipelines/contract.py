@@ -158,8 +158,10 @@ def _hint_for(fieldname: str, message: str) -> str | None:
     if "not a number" in message or "whole number" in message or "out of range" in message:
         return "Write a plain number; leave the cell empty (or NA) where the value is unknown."
     if "control character" in message:
-        return "Remove it (the value shows it escaped, e.g. \\x01); NUL and other control "\
+        return (
+            "Remove it (the value shows it escaped, e.g. \\x01); NUL and other control "
             "characters are refused, never stripped."
+        )
     if "longer than" in message:
         return "Shorten it, or raise INSTALLPULSE_MAX_TEXT."
     if fieldname == "country":

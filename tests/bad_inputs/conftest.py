@@ -34,5 +34,3 @@ def db(store_template: Path, tmp_path: Path) -> Path:
     target.parent.mkdir()
     shutil.copyfile(store_template, target)
     return target
-
-

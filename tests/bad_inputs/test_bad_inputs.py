@@ -49,60 +49,150 @@ class Refused:
 
 REFUSED = [
     Refused("05_invalid_utf8.csv", "5", "invalid UTF-8 bytes", line=3, cli=True),
-    Refused("06b_ambiguous_delimiter.csv", "6", "delimiter is ambiguous", line=1,
-            value="date;app;metric,value,x"),
-    Refused("08_decimal_comma.csv", "8", "decimal comma", line=3, column="value",
-            value="1.234,56"),
-    Refused("09b_thousands_unquoted.csv", "9", "too many columns", line=3,
-            value="2024-01-06,Foo,installs,1,234"),
-    Refused("11_currency_percent.csv", "11", "currency or percent", line=3, column="value",
-            value="$1200"),
-    Refused("12_accounting_negative.csv", "12", "parentheses", line=2, column="value",
-            value="(123)"),
-    Refused("13_negative_count.csv", "13", "cannot be negative", line=3, column="value",
-            value="-3"),
+    Refused(
+        "06b_ambiguous_delimiter.csv",
+        "6",
+        "delimiter is ambiguous",
+        line=1,
+        value="date;app;metric,value,x",
+    ),
+    Refused("08_decimal_comma.csv", "8", "decimal comma", line=3, column="value", value="1.234,56"),
+    Refused(
+        "09b_thousands_unquoted.csv",
+        "9",
+        "too many columns",
+        line=3,
+        value="2024-01-06,Foo,installs,1,234",
+    ),
+    Refused(
+        "11_currency_percent.csv",
+        "11",
+        "currency or percent",
+        line=3,
+        column="value",
+        value="$1200",
+    ),
+    Refused(
+        "12_accounting_negative.csv", "12", "parentheses", line=2, column="value", value="(123)"
+    ),
+    Refused(
+        "13_negative_count.csv", "13", "cannot be negative", line=3, column="value", value="-3"
+    ),
     Refused("15_out_of_range.csv", "15", "out of range", line=2, column="value", value="1e20"),
-    Refused("16_fraction_in_count.csv", "16", "not a whole number", line=3, column="value",
-            value="12.5"),
-    Refused("17_duplicate_key.csv", "17", "on lines 2, 5", line=2, column="date",
-            value="2024-01-05", cli=True),
+    Refused(
+        "16_fraction_in_count.csv", "16", "not a whole number", line=3, column="value", value="12.5"
+    ),
+    Refused(
+        "17_duplicate_key.csv",
+        "17",
+        "on lines 2, 5",
+        line=2,
+        column="date",
+        value="2024-01-05",
+        cli=True,
+    ),
     Refused("19_future_date.csv", "19", "future", line=3, column="date", value="2099-01-01"),
-    Refused("20_epoch_artifacts.csv", "20", "date before 2008-01-01", line=3, column="date",
-            value="1899-12-30"),
-    Refused("21_mixed_date_formats.csv", "21", "not an ISO date", line=3, column="date",
-            value="05/01/2024"),
+    Refused(
+        "20_epoch_artifacts.csv",
+        "20",
+        "date before 2008-01-01",
+        line=3,
+        column="date",
+        value="1899-12-30",
+    ),
+    Refused(
+        "21_mixed_date_formats.csv",
+        "21",
+        "not an ISO date",
+        line=3,
+        column="date",
+        value="05/01/2024",
+    ),
     Refused("22_excel_serial.csv", "22", "Excel serial", line=2, column="date", value="45292"),
-    Refused("23_timestamp_offset.csv", "23", "not an ISO date", line=2, column="date",
-            value="2024-03-10T01:30:00-05:00"),
-    Refused("24_missing_column.csv", "24", "missing required column(s): value. Columns found "
-            "that are not expected: amount", line=1),
+    Refused(
+        "23_timestamp_offset.csv",
+        "23",
+        "not an ISO date",
+        line=2,
+        column="date",
+        value="2024-03-10T01:30:00-05:00",
+    ),
+    Refused(
+        "24_missing_column.csv",
+        "24",
+        "missing required column(s): value. Columns found that are not expected: amount",
+        line=1,
+    ),
     Refused("26_duplicate_headers.csv", "26", "duplicate column", line=1, column="installs "),
     Refused("27_header_only.csv", "27", "no data rows", line=1),
-    Refused("29_ragged_rows.csv", "29", "too few columns", line=3, column="value",
-            value="2024-01-06,Foo,installs"),
-    Refused("29b_ragged_after_quoted_newline.csv", "29", "too few columns", line=5,
-            column="value", value="2024-01-06,Foo,installs", cli=True),
-    Refused("30_unterminated_quote.csv", "30", "unterminated or stray quote", line=3,
-            value='2024-01-06,"Foo', cli=True),
-    Refused("31b_error_after_quoted_newline.csv", "31", "not a number", line=5,
-            column="value", value="x", cli=True),
+    Refused(
+        "29_ragged_rows.csv",
+        "29",
+        "too few columns",
+        line=3,
+        column="value",
+        value="2024-01-06,Foo,installs",
+    ),
+    Refused(
+        "29b_ragged_after_quoted_newline.csv",
+        "29",
+        "too few columns",
+        line=5,
+        column="value",
+        value="2024-01-06,Foo,installs",
+        cli=True,
+    ),
+    Refused(
+        "30_unterminated_quote.csv",
+        "30",
+        "unterminated or stray quote",
+        line=3,
+        value='2024-01-06,"Foo',
+        cli=True,
+    ),
+    Refused(
+        "31b_error_after_quoted_newline.csv",
+        "31",
+        "not a number",
+        line=5,
+        column="value",
+        value="x",
+        cli=True,
+    ),
     Refused("32c_cr_only_error.csv", "32", "not a number", line=3, column="value", value="ten"),
-    Refused("33_preamble.csv", "33", "the header ('date,app,metric,value') is on line 4",
-            line=1, value="Installs report", cli=True),
+    Refused(
+        "33_preamble.csv",
+        "33",
+        "the header ('date,app,metric,value') is on line 4",
+        line=1,
+        value="Installs report",
+        cli=True,
+    ),
     Refused("33b_total_row.csv", "33", "not an ISO date", line=4, value="Total"),
-    Refused("36_gzip_bomb.csv.gz", "36", "decompression bomb",
-            env={"INSTALLPULSE_MAX_FILE_MB": "1"}, cli=True),
+    Refused(
+        "36_gzip_bomb.csv.gz",
+        "36",
+        "decompression bomb",
+        env={"INSTALLPULSE_MAX_FILE_MB": "1"},
+        cli=True,
+    ),
     Refused("36b_nested_gzip.csv.gz", "36", "nested archives are refused"),
     Refused("36c_zip_traversal.csv", "36", "is a ZIP archive"),
     Refused("36d_zip_many_members.zip", "36", "is a ZIP archive"),
-    Refused("37_xlsx_renamed.csv", "37", "is a ZIP archive (or an Excel .xlsx workbook)",
-            cli=True),
+    Refused("37_xlsx_renamed.csv", "37", "is a ZIP archive (or an Excel .xlsx workbook)", cli=True),
     Refused("37b_png_renamed.csv", "37", "is a PNG image"),
     Refused("37c_exe_renamed.csv", "37", "is a Windows executable"),
-    Refused("43_long_app_name.csv", "43", "longer than 200 characters", line=2, column="app",
-            value="A" * 50),
-    Refused("44_control_char.csv", "44", "control character", line=3, column="app",
-            value="Foo\x01Bar"),
+    Refused(
+        "43_long_app_name.csv",
+        "43",
+        "longer than 200 characters",
+        line=2,
+        column="app",
+        value="A" * 50,
+    ),
+    Refused(
+        "44_control_char.csv", "44", "control character", line=3, column="app", value="Foo\x01Bar"
+    ),
     Refused("44b_nul_in_field.csv", "44", "NUL byte at byte offset 62", line=3),
 ]
 
@@ -156,71 +246,130 @@ class Accepted:
 
 
 ACCEPTED = [
-    Accepted("01_utf8_bom.csv", "1", {row("Foo", "2024-01-05", 10.0),
-                                      row("Foo", "2024-01-06", 12.0)}, cli=True),
-    Accepted("02_utf16le_bom.csv", "2", {row("Café", "2024-01-05", 10.0),
-                                         row("Café", "2024-01-06", 12.0)}, encoding="utf-16-le"),
-    Accepted("03_utf16le_no_bom.csv", "3", {row("Café", "2024-01-05", 10.0),
-                                            row("Café", "2024-01-06", 12.0)},
-             encoding="utf-16-le", notice="NUL pattern says UTF-16-LE"),
-    Accepted("04_windows1252.csv", "4", {row("Café", "2024-01-05", 10.0),
-                                         row("Café", "2024-01-06", 12.0)},
-             encoding="cp1252", notice="Windows-1252"),
+    Accepted(
+        "01_utf8_bom.csv",
+        "1",
+        {row("Foo", "2024-01-05", 10.0), row("Foo", "2024-01-06", 12.0)},
+        cli=True,
+    ),
+    Accepted(
+        "02_utf16le_bom.csv",
+        "2",
+        {row("Café", "2024-01-05", 10.0), row("Café", "2024-01-06", 12.0)},
+        encoding="utf-16-le",
+    ),
+    Accepted(
+        "03_utf16le_no_bom.csv",
+        "3",
+        {row("Café", "2024-01-05", 10.0), row("Café", "2024-01-06", 12.0)},
+        encoding="utf-16-le",
+        notice="NUL pattern says UTF-16-LE",
+    ),
+    Accepted(
+        "04_windows1252.csv",
+        "4",
+        {row("Café", "2024-01-05", 10.0), row("Café", "2024-01-06", 12.0)},
+        encoding="cp1252",
+        notice="Windows-1252",
+    ),
     Accepted("06_semicolon.csv", "6", {row("Foo", "2024-01-05", 10.0)}),
     Accepted("07_tab.txt", "7", {row("Foo", "2024-01-05", 10.0), row("Foo", "2024-01-06", 12.0)}),
-    Accepted("07b_tab.txt.gz", "7", {row("Foo", "2024-01-05", 10.0),
-                                     row("Foo", "2024-01-06", 12.0)}),
+    Accepted(
+        "07b_tab.txt.gz", "7", {row("Foo", "2024-01-05", 10.0), row("Foo", "2024-01-06", 12.0)}
+    ),
     Accepted("09_thousands_quoted.csv", "9", {row("Foo", "2024-01-05", 1234.0)}),
     Accepted("10_quoted_numbers.csv", "10", {row("Foo", "2024-01-05", 123.0)}),
     Accepted("13b_negative_signed.csv", "13", {row("Foo", "2024-01-05", -3.0, "net_downloads")}),
-    Accepted("14_null_values.csv", "14", {row("Foo", "2024-01-01", None),
-                                          row("Foo", "2024-01-02", None),
-                                          row("Foo", "2024-01-03", None),
-                                          row("Foo", "2024-01-04", None),
-                                          row("Foo", "2024-01-05", 0.0)}),
+    Accepted(
+        "14_null_values.csv",
+        "14",
+        {
+            row("Foo", "2024-01-01", None),
+            row("Foo", "2024-01-02", None),
+            row("Foo", "2024-01-03", None),
+            row("Foo", "2024-01-04", None),
+            row("Foo", "2024-01-05", 0.0),
+        },
+    ),
     Accepted("16b_whole_float.csv", "16", {row("Foo", "2024-01-05", 12.0)}),
-    Accepted("23b_dst_days.csv", "23", {row("Foo", "2024-03-10", 1.0),
-                                        row("Foo", "2024-03-31", 2.0),
-                                        row("Foo", "2024-10-27", 3.0),
-                                        row("Foo", "2024-11-03", 4.0)}),
-    Accepted("25_extra_columns.csv", "25", {row("Foo", "2024-01-05", 10.0)},
-             notice="ignored column 'notes'"),
-    Accepted("31_quoted_newline.csv", "31", {row("Two\nLines", "2024-01-05", 10.0),
-                                             row("Two\nLines", "2024-01-06", 12.0)}),
-    Accepted("32_crlf.csv", "32", {row("Foo", "2024-01-05", 10.0),
-                                   row("Foo", "2024-01-06", 12.0)}),
-    Accepted("32b_cr_only.csv", "32", {row("Foo", "2024-01-05", 10.0),
-                                       row("Foo", "2024-01-06", 12.0)}),
-    Accepted("39_unicode_names.csv", "39", {
-        row('O\'Reilly "Pro"', "2024-01-05", 1.0),
-        row("📈 Stats", "2024-01-05", 2.0),
-        row("تطبيق", "2024-01-05", 3.0),
-        row("Zero\u200bWidth", "2024-01-05", 4.0),
-        # NFD "Cafe\u0301" and NFC "Caf\u00e9" are one app, stored in NFC.
-        row("Caf\u00e9", "2024-01-05", 5.0),
-        row("Caf\u00e9", "2024-01-06", 6.0),
-    }),
-    Accepted("40_markup_names.csv", "40", {
-        row("<script>alert(1)</script>", "2024-01-05", 1.0),
-        row('<a href="javascript:alert(1)">x</a>', "2024-01-05", 2.0),
-        row('<span style="font-size:300px">big</span>', "2024-01-05", 3.0),
-    }),
-    Accepted("41_sql_injection.csv", "41", {
-        row("'; DROP TABLE observations;--", "2024-01-05", 1.0),
-        row("Robert'); DROP TABLE apps;--", "2024-01-05", 2.0),
-    }, cli=True),
-    Accepted("42_formula_text.csv", "42", {
-        row('=HYPERLINK("http://x","y")', "2024-01-05", 1.0),
-        row("+1+1", "2024-01-05", 2.0),
-        row("-2+3", "2024-01-05", 3.0),
-        row("@SUM(A1)", "2024-01-05", 4.0),
-        row("\t=1", "2024-01-05", 5.0),
-        row("Foo", "2024-01-05", -7.0, "net_downloads"),
-    }),
-    Accepted("wide_ok.csv", "wide", {row("Foo", "2024-01-05", 10.0),
-                                      row("Foo", "2024-01-05", 1.0, "uninstalls"),
-                                      row("Foo", "2024-01-06", 12.0),
-                                      row("Foo", "2024-01-06", 2.0, "uninstalls")}),
+    Accepted(
+        "23b_dst_days.csv",
+        "23",
+        {
+            row("Foo", "2024-03-10", 1.0),
+            row("Foo", "2024-03-31", 2.0),
+            row("Foo", "2024-10-27", 3.0),
+            row("Foo", "2024-11-03", 4.0),
+        },
+    ),
+    Accepted(
+        "25_extra_columns.csv",
+        "25",
+        {row("Foo", "2024-01-05", 10.0)},
+        notice="ignored column 'notes'",
+    ),
+    Accepted(
+        "31_quoted_newline.csv",
+        "31",
+        {row("Two\nLines", "2024-01-05", 10.0), row("Two\nLines", "2024-01-06", 12.0)},
+    ),
+    Accepted("32_crlf.csv", "32", {row("Foo", "2024-01-05", 10.0), row("Foo", "2024-01-06", 12.0)}),
+    Accepted(
+        "32b_cr_only.csv", "32", {row("Foo", "2024-01-05", 10.0), row("Foo", "2024-01-06", 12.0)}
+    ),
+    Accepted(
+        "39_unicode_names.csv",
+        "39",
+        {
+            row('O\'Reilly "Pro"', "2024-01-05", 1.0),
+            row("📈 Stats", "2024-01-05", 2.0),
+            row("تطبيق", "2024-01-05", 3.0),
+            row("Zero\u200bWidth", "2024-01-05", 4.0),
+            # NFD "Cafe\u0301" and NFC "Caf\u00e9" are one app, stored in NFC.
+            row("Caf\u00e9", "2024-01-05", 5.0),
+            row("Caf\u00e9", "2024-01-06", 6.0),
+        },
+    ),
+    Accepted(
+        "40_markup_names.csv",
+        "40",
+        {
+            row("<script>alert(1)</script>", "2024-01-05", 1.0),
+            row('<a href="javascript:alert(1)">x</a>', "2024-01-05", 2.0),
+            row('<span style="font-size:300px">big</span>', "2024-01-05", 3.0),
+        },
+    ),
+    Accepted(
+        "41_sql_injection.csv",
+        "41",
+        {
+            row("'; DROP TABLE observations;--", "2024-01-05", 1.0),
+            row("Robert'); DROP TABLE apps;--", "2024-01-05", 2.0),
+        },
+        cli=True,
+    ),
+    Accepted(
+        "42_formula_text.csv",
+        "42",
+        {
+            row('=HYPERLINK("http://x","y")', "2024-01-05", 1.0),
+            row("+1+1", "2024-01-05", 2.0),
+            row("-2+3", "2024-01-05", 3.0),
+            row("@SUM(A1)", "2024-01-05", 4.0),
+            row("\t=1", "2024-01-05", 5.0),
+            row("Foo", "2024-01-05", -7.0, "net_downloads"),
+        },
+    ),
+    Accepted(
+        "wide_ok.csv",
+        "wide",
+        {
+            row("Foo", "2024-01-05", 10.0),
+            row("Foo", "2024-01-05", 1.0, "uninstalls"),
+            row("Foo", "2024-01-06", 12.0),
+            row("Foo", "2024-01-06", 2.0, "uninstalls"),
+        },
+    ),
 ]
 
 
@@ -280,8 +429,7 @@ def test_34_one_gigabyte_refused_by_size_before_parsing(db: Path, tmp_path: Path
         fh.truncate(1024**3)
     before = snapshot(db)
     started = time.monotonic()
-    result = run_cli("ingest", "--db", str(db), str(path),
-                     env={"INSTALLPULSE_MAX_FILE_MB": "512"})
+    result = run_cli("ingest", "--db", str(db), str(path), env={"INSTALLPULSE_MAX_FILE_MB": "512"})
     assert result.returncode == 1
     assert "huge.csv: is 1024 MB, over the 512 MB limit" in result.stderr
     assert "refused before parsing" in result.stderr
@@ -326,8 +474,13 @@ def test_35_just_under_the_limit_imports_and_just_over_is_refused(
 
 @pytest.mark.parametrize(
     ("given", "shown"),
-    [("../../x.csv", "x.csv"), ("..\\..\\evil.csv", "evil.csv"), ("a.exe:.csv", "a.exe:.csv"),
-     ("a\x00b.csv", "a?b.csv"), ("\x1b[31mred.csv", "?[31mred.csv")],
+    [
+        ("../../x.csv", "x.csv"),
+        ("..\\..\\evil.csv", "evil.csv"),
+        ("a.exe:.csv", "a.exe:.csv"),
+        ("a\x00b.csv", "a?b.csv"),
+        ("\x1b[31mred.csv", "?[31mred.csv"),
+    ],
 )
 def test_38_file_names_are_only_shown_never_used(
     given: str, shown: str, db: Path, tmp_path: Path
@@ -355,8 +508,11 @@ def test_18_overlap_replaces_the_range_and_c3_same_bytes_is_a_no_op(db: Path) ->
     first = contract.ingest_file(BAD / "18a_overlap_first.csv", db)
     second = contract.ingest_file(BAD / "18b_overlap_second.csv", db)
     assert (first.rows, second.rows, second.rows_replaced) == (2, 2, 1)
-    assert stored(db) == {row("Foo", "2024-01-05", 10.0), row("Foo", "2024-01-06", 13.0),
-                          row("Foo", "2024-01-07", 14.0)}
+    assert stored(db) == {
+        row("Foo", "2024-01-05", 10.0),
+        row("Foo", "2024-01-06", 13.0),
+        row("Foo", "2024-01-07", 14.0),
+    }
     with store.connect(db) as con:
         everything = store.table_checksums(con)
     again = contract.ingest_file(BAD / "18b_overlap_second.csv", db)

@@ -59,9 +59,15 @@ def test_gzip_bomb_stops_at_the_decoded_cap(local: Server, tmp_path: Path) -> No
 
 @pytest.mark.parametrize(
     "target",
-    ["http://127.0.0.2:{port}/ok.csv", "http://localhost:{port}/ok.csv",
-     "http://169.254.169.254/latest/meta-data/", "http://[::1]:{port}/ok.csv",
-     "http://0.0.0.0:{port}/ok.csv", "http://100.64.0.1/", "http://10.0.0.1/"],
+    [
+        "http://127.0.0.2:{port}/ok.csv",
+        "http://localhost:{port}/ok.csv",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::1]:{port}/ok.csv",
+        "http://0.0.0.0:{port}/ok.csv",
+        "http://100.64.0.1/",
+        "http://10.0.0.1/",
+    ],
 )
 def test_redirect_to_a_private_address_is_refused(
     local: Server, tmp_path: Path, target: str
@@ -131,9 +137,19 @@ def test_retry_after_beyond_the_cap_gives_up_at_once(local: Server, tmp_path: Pa
 
 @pytest.mark.parametrize(
     "url",
-    ["http://127.0.0.1/", "http://localhost/", "http://[::1]/", "http://169.254.169.254/",
-     "http://0.0.0.0/", "http://2130706433/", "http://0x7f000001/", "http://[::ffff:127.0.0.1]/",
-     "http://192.168.1.1/", "http://[fd00::1]/", "http://[fe80::1]/"],
+    [
+        "http://127.0.0.1/",
+        "http://localhost/",
+        "http://[::1]/",
+        "http://169.254.169.254/",
+        "http://0.0.0.0/",
+        "http://2130706433/",
+        "http://0x7f000001/",
+        "http://[::ffff:127.0.0.1]/",
+        "http://192.168.1.1/",
+        "http://[fd00::1]/",
+        "http://[fe80::1]/",
+    ],
 )
 def test_ssrf_addresses_are_refused_without_the_allow_setting(
     url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -171,8 +187,13 @@ def test_cli_imports_a_url_end_to_end(local: Server, tmp_path: Path) -> None:
 
 def test_cli_refuses_a_private_url_with_a_sentence(local: Server, tmp_path: Path) -> None:
     db = tmp_path / "cli.duckdb"
-    result = run_cli("ingest", "--db", str(db), f"{local.base}/ok.csv",
-                     env={"INSTALLPULSE_FETCH_ALLOW_HOSTS": ""})
+    result = run_cli(
+        "ingest",
+        "--db",
+        str(db),
+        f"{local.base}/ok.csv",
+        env={"INSTALLPULSE_FETCH_ALLOW_HOSTS": ""},
+    )
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert f"{local.base}/ok.csv" in result.stderr and "refused:" in result.stderr
