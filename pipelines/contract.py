@@ -171,18 +171,13 @@ def _hint_for(fieldname: str, message: str) -> str | None:
     return None
 
 
-def validate_and_write(
-    con: duckdb.DuckDBPyConnection,
-    src: SourceFile,
-    staged: Staged,
-    options: IngestOptions,
-    fmt: str,
-    has: dict[str, bool],
-    import_id: int,
-) -> ImportResult:
-    """Type-check the staged table; if clean, write it in one transaction."""
+class _NeedsExactPass(Exception):
+    """The fast pass found something wrong: redo the import exactly to locate it."""
+
+
+def _params(options: IngestOptions, has: dict[str, bool]) -> dict[str, object]:
     today = date.today()
-    params = {
+    return {
         "has_app": has.get("app", False),
         "has_platform": has.get("platform", False),
         "has_country": has.get("country", False),
@@ -197,42 +192,89 @@ def validate_and_write(
         ).isoformat(),
         "max_text": settings.get_int("INSTALLPULSE_MAX_TEXT"),
     }
-    sql.run(con, "import_typed", **params)
-    failure = _problems_from_typed(con, src, staged)
-    if failure is not None:
-        raise failure
+
+
+def _rejects_seen(con: duckdb.DuckDBPyConnection) -> bool:
+    """Did any CSV scan of this connection set rows aside as malformed (store_rejects)?"""
+    exists = sql.run_text(
+        con, "select count(*) from duckdb_tables() where table_name = 'reject_errors'"
+    )[0][0]
+    return bool(exists) and bool(sql.run_text(con, "select count(*) from reject_errors")[0][0])
+
+
+def _write(
+    con: duckdb.DuckDBPyConnection, import_id: int, fmt: str
+) -> tuple[int, int, int, date | None, date | None]:
+    """Inside the open transaction: resolve apps and series, replace restated days, insert,
+    and mark the history row ok. Reads the checked rows from relation `typed`."""
+    for statement in sql.split_statements(sql.load("import_resolve_apps")):
+        sql.run_text(con, statement)
+    rows, min_series, max_series, first, last, nseries = sql.run_text(
+        con,
+        "select count(*), min(series_id), max(series_id), min(date), max(date), "
+        "count(distinct series_id) from incoming",
+    )[0]
+    replaced = 0
+    if rows:
+        bounds = {"min_series": min_series, "max_series": max_series}
+        replaced = int(sql.run(con, "import_overlap", **bounds)[0][0])
+        if replaced:
+            for statement in sql.split_statements(sql.load("import_replace")):
+                sql.run_text(con, statement, import_id=import_id, **bounds)
+        sql.run(con, "import_insert", import_id=import_id)
+    sql.run(
+        con,
+        "history_ok",
+        import_id=import_id,
+        rows=rows,
+        replaced=replaced,
+        series=nseries,
+        first_date=first,
+        last_date=last,
+        format=fmt,
+    )
+    return int(rows), replaced, int(nseries or 0), first, last
+
+
+def validate_and_write(
+    con: duckdb.DuckDBPyConnection,
+    src: SourceFile,
+    staged: Staged,
+    options: IngestOptions,
+    fmt: str,
+    has: dict[str, bool],
+    import_id: int,
+    fast: bool = False,
+) -> ImportResult:
+    """Check every staged value; if all is well, write in one transaction.
+
+    Fast pass (`fast=True`): the check and the scratch copy are one streaming scan inside the
+    transaction; any problem rolls back and raises `_NeedsExactPass`. Exact pass: the checked
+    rows are materialised with their messages first, so problems are located precisely.
+    """
+    sql.run(con, "import_params", **_params(options, has))
+    sql.run(con, "import_typed")
+    if not fast:
+        sql.run(con, "import_exact")
+        failure = _problems_from_typed(con, src, staged)
+        if failure is not None:
+            raise failure
     con.execute("begin")
     con.fetchall()
     try:
-        for statement in sql.split_statements(sql.load("import_resolve_apps")):
-            sql.run_text(con, statement)
-        rows, min_series, max_series, first, last, nseries = sql.run_text(
-            con,
-            "select count(*), min(series_id), max(series_id), min(date), max(date), "
-            "count(distinct series_id) from incoming",
-        )[0]
-        replaced = 0
-        if rows:
-            bounds = {"min_series": min_series, "max_series": max_series}
-            replaced = int(sql.run(con, "import_overlap", **bounds)[0][0])
-            if replaced:
-                for statement in sql.split_statements(sql.load("import_replace")):
-                    sql.run_text(con, statement, import_id=import_id, **bounds)
-            sql.run(con, "import_insert", import_id=import_id)
-        sql.run(
-            con,
-            "history_ok",
-            import_id=import_id,
-            rows=rows,
-            replaced=replaced,
-            series=nseries,
-            first_date=first,
-            last_date=last,
-            format=fmt,
-        )
+        if fast:
+            for statement in sql.split_statements(sql.load("import_scratch")):
+                sql.run_text(con, statement)
+            bad, duplicates = sql.run(con, "import_scratch_check")[0]
+            if bad or duplicates or _rejects_seen(con):
+                raise _NeedsExactPass
+        rows, replaced, nseries, first, last = _write(con, import_id, fmt)
+        if fast:
+            sql.run_text(con, "drop view typed")
+            sql.run_text(con, "drop table import_scratch")
         con.execute("commit")
         con.fetchall()
-    except Exception:
+    except BaseException:
         con.execute("rollback")
         con.fetchall()
         raise
@@ -241,13 +283,44 @@ def validate_and_write(
         "imported",
         import_id,
         fmt,
-        rows=int(rows),
+        rows=rows,
         rows_replaced=replaced,
-        series=int(nseries or 0),
+        series=nseries,
         first_date=first,
         last_date=last,
         notices=list(src.notices) + list(staged.notices),
     )
+
+
+def _stage_and_write(
+    con: duckdb.DuckDBPyConnection,
+    adapter: adapters.Adapter,
+    src: SourceFile,
+    options: IngestOptions,
+    fmt: str,
+    import_id: int,
+) -> ImportResult:
+    """Try the fast pass (one streaming scan); on any problem redo it exactly so the error
+    names the right lines. Nothing of the fast attempt survives its rollback."""
+    try:
+        with csvtext.lazy_raw():
+            staged = adapter.stage(con, src, options)
+            return validate_and_write(
+                con, src, staged, options, fmt, _has(staged), import_id, fast=True
+            )
+    except (_NeedsExactPass, ImportFailed, duckdb.Error):
+        pass
+    # A fresh connection to the same database: a clean temp catalogue for the exact pass.
+    exact = con.cursor()
+    try:
+        staged = adapter.stage(exact, src, options)
+        return validate_and_write(exact, src, staged, options, fmt, _has(staged), import_id)
+    finally:
+        exact.close()
+
+
+def _has(staged: Staged) -> dict[str, bool]:
+    return {k: staged.labels.get(k) is not None for k in ("app", "platform", "country", "source")}
 
 
 def ingest_file(
@@ -288,12 +361,7 @@ def ingest_file(
                     )[0][0]
                 )
                 sql.run(con, "history_archive", import_id=import_id, archive_path=str(archived))
-                staged = adapter.stage(con, src, options)
-                has = {
-                    k: staged.labels.get(k) is not None
-                    for k in ("app", "platform", "country", "source")
-                }
-                return validate_and_write(con, src, staged, options, fmt, has, import_id)
+                return _stage_and_write(con, adapter, src, options, fmt, import_id)
         except ImportFailed as error:
             _record_failure(db, display, sha, fmt, options, error, import_id)
             raise

@@ -23,10 +23,9 @@ anti join series s
     on s.identifier = k.app and s.platform = k.platform and s.country = k.country
     and s.metric = k.metric and s.source = k.source;
 
-create or replace temp table incoming as
+create or replace temp view incoming as
 select s.series_id, t.date, t.value
 from typed t
 join series s
     on s.identifier = t.app and s.platform = t.platform and s.country = t.country
-    and s.metric = t.metric and s.source = t.source
-order by s.series_id, t.date;
+    and s.metric = t.metric and s.source = t.source;

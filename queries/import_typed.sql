@@ -1,19 +1,26 @@
 -- Parse and check every staged value under one set of rules (RELIABILITY.md 3.2).
 -- One row per staged value; each *_error column is NULL when that field is fine.
-create or replace temp table typed as
+-- A view: the fast pass streams it into the import's scratch table, the exact pass (for
+-- located messages) materialises it as temp table `typed`. Its settings come from the one-row
+-- temp table `import_params` (a view cannot take bound parameters).
+create or replace temp view checked as
 with staged as (
     select
         line,
+        p.min_date,
+        p.max_date,
+        p.max_text,
         value_column,
         nullif(trim(date), '') as date_text,
-        case when $has_app then app else $default_app end as app_raw,
+        case when p.has_app then app else p.default_app end as app_raw,
         nullif(trim(app_name), '') as app_name,
-        case when $has_platform then platform else $default_platform end as platform_raw,
-        case when $has_country then country else $default_country end as country_raw,
+        case when p.has_platform then platform else p.default_platform end as platform_raw,
+        case when p.has_country then country else p.default_country end as country_raw,
         metric as metric_raw,
         trim(value) as value_text,
-        case when $has_source then source else $default_source end as source_raw
+        case when p.has_source then source else p.default_source end as source_raw
     from staging
+    cross join import_params p
 ),
 normalised as (
     select
@@ -21,7 +28,12 @@ normalised as (
         nfc_normalize(trim(app_raw)) as app,
         lower(trim(platform_raw)) as platform,
         upper(trim(country_raw)) as country,
-        regexp_replace(lower(trim(metric_raw)), '[\s\-/]+', '_', 'g') as metric,
+        -- (fast paths before each regular expression: most values are already canonical)
+        case
+            when regexp_matches(metric_raw, '[\s\-/A-Z]')
+                then regexp_replace(lower(trim(metric_raw)), '[\s\-/]+', '_', 'g')
+            else metric_raw
+        end as metric,
         lower(trim(source_raw)) as source,
         case
             when regexp_full_match(date_text, '\d{4}-\d{2}-\d{2}')
@@ -68,13 +80,13 @@ select
         when date is null and regexp_full_match(date_text, '\d{4,6}(\.\d+)?')
             then 'looks like an Excel serial date; dates must be ISO YYYY-MM-DD.'
         when date is null then 'not an ISO date (YYYY-MM-DD); day/month order is never guessed.'
-        when date < $min_date::date then 'date before ' || $min_date || ' (an Excel or epoch artefact?).'
-        when date > $max_date::date then 'date in the future (after ' || $max_date || ').'
+        when date < min_date::date then 'date before ' || min_date || ' (an Excel or epoch artefact?).'
+        when date > max_date::date then 'date in the future (after ' || max_date || ').'
     end as date_error,
     date_text,
     case
         when app is null or app = '' then 'missing app.'
-        when length(app) > $max_text then 'app name longer than ' || $max_text || ' characters.'
+        when length(app) > max_text then 'app name longer than ' || max_text || ' characters.'
         -- TAB, LF and CR are whitespace a quoted field may hold (stored as given); every other
         -- control character is refused, never silently stripped (RELIABILITY.md 3.2 #44).
         when regexp_matches(app, '[\x00-\x08\x0B\x0C\x0E-\x1F\x7F]')
@@ -83,6 +95,7 @@ select
     app_raw,
     case
         when platform is null or platform = '' then 'missing platform.'
+        when platform in ('ios', 'android') then null
         when not regexp_full_match(platform, '[a-z0-9][a-z0-9_.+\-]{0,31}')
             then 'platform must be a short word such as ios or android.'
     end as platform_error,
@@ -100,6 +113,8 @@ select
     metric_raw,
     case
         when source is null or source = '' then 'missing source.'
+        when source in ('generic', 'manual', 'demo', 'google_play', 'app_store_connect',
+                        'sensortower', 'appfigures') then null
         when not regexp_full_match(source, '[a-z0-9][a-z0-9_.\-]{0,63}')
             then 'source must be a short word such as sensortower or manual.'
     end as source_error,

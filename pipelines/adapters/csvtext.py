@@ -7,9 +7,12 @@ line and give DuckDB explicit column names, so no per-file sniffing surprise rea
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import csv
 import io
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -93,6 +96,24 @@ def duplicate_header_problems(header: list[str]) -> list[Problem]:
     return problems
 
 
+_LAZY: contextvars.ContextVar[bool] = contextvars.ContextVar("installpulse_lazy_raw", default=False)
+
+
+@contextlib.contextmanager
+def lazy_raw(enabled: bool = True) -> Iterator[None]:
+    """Within this block, adapters that allow it read `raw` as a view over the file.
+
+    The import contract's fast pass streams the file once into its scratch table instead of
+    materialising every cell as text first (PERFORMANCE.md: memory is the binding limit). Any
+    problem sends the import to the exact pass, which materialises `raw` with line numbers.
+    """
+    token = _LAZY.set(enabled)
+    try:
+        yield
+    finally:
+        _LAZY.reset(token)
+
+
 def read_text_table(
     con: duckdb.DuckDBPyConnection,
     src: SourceFile,
@@ -100,14 +121,33 @@ def read_text_table(
     ncols: int,
     skip: int = 0,
     labels: list[str] | None = None,
+    allow_lazy: bool = False,
 ) -> int:
     """Read the file into temp table `raw` (columns c0..cN, all text) or fail with every
-    structural problem (ragged rows, unterminated quotes, invalid UTF-8) located by line."""
+    structural problem (ragged rows, unterminated quotes, invalid UTF-8) located by line.
+
+    With `allow_lazy` inside `lazy_raw()`, `raw` is a view over the file instead (its `rowid`
+    column is 0: line numbers only exist in the exact pass) and the return value is 0 for an
+    empty file, 1 otherwise; structural problems then surface when the view is scanned.
+    """
     names = [f"c{i}" for i in range(ncols)]
     columns = "{" + ", ".join(f"'{n}': 'VARCHAR'" for n in names) + "}"
     # Only our own column names and a delimiter from a fixed allowlist reach the SQL text.
     assert delimiter in DELIMITERS
     delim = "\\t" if delimiter == "\t" else delimiter
+    if allow_lazy and _LAZY.get():
+        # A view cannot take bound parameters: the path (ours: a temp file or the file the
+        # user named) is written as a quoted SQL string literal, quotes doubled.
+        literal = "'" + str(src.path).replace("'", "''") + "'"
+        sql.run_text(
+            con,
+            "create or replace temp view raw as select *, 0::bigint as rowid "  # noqa: S608
+            f"from read_csv({literal}, auto_detect=false, header=true, skip={int(skip)}, "
+            f"delim=E'{delim}', quote='\"', escape='\"', columns={columns}, "
+            "store_rejects=true, strict_mode=true, null_padding=false, all_varchar=true, "
+            "max_line_size=10000000)",
+        )
+        return int(sql.run_text(con, "select count(*) from (select 1 from raw limit 1)")[0][0])
     text = (
         "create or replace temp table raw as select * from read_csv($path, auto_detect=false, "  # noqa: S608
         f"header=true, skip=$skip, delim=E'{delim}', quote='\"', escape='\"', columns={columns}, "

@@ -131,7 +131,9 @@ class GenericLong:
             for h, k in zip(header, keys, strict=True)
             if k not in LONG_COLUMNS
         ]
-        rows = csvtext.read_text_table(con, src, delimiter, len(header), labels=header)
+        rows = csvtext.read_text_table(
+            con, src, delimiter, len(header), labels=header, allow_lazy=True
+        )
         if rows == 0:
             raise ImportFailed(
                 src.name,
@@ -215,7 +217,9 @@ class GenericWide:
             )
         if problems:
             raise ImportFailed(src.name, problems)
-        rows = csvtext.read_text_table(con, src, delimiter, len(header), labels=header)
+        rows = csvtext.read_text_table(
+            con, src, delimiter, len(header), labels=header, allow_lazy=True
+        )
         if rows == 0:
             raise ImportFailed(
                 src.name,

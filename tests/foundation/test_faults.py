@@ -54,12 +54,13 @@ def test_kill_9_during_import_leaves_it_absent(tmp_path: Path) -> None:
         after = store.table_checksums(con)
         statuses = sql.run_text(con, "select status from imports order by import_id")
     # The killed import is entirely absent (or, if it finished first, entirely present).
-    if statuses[-1] == ("ok",):
+    if len(statuses) == 2 and statuses[-1] == ("ok",):
         assert after["observations"][0] == before["observations"][0] + 400_400
     else:
         assert {k: v for k, v in after.items() if k != "imports"} == {
             k: v for k, v in before.items() if k != "imports"}
-        assert statuses[-1] == ("running",)  # the history shows the unfinished import
+        # The history shows the unfinished import (or nothing, if it died before starting).
+        assert statuses[1:] in ([("running",)], [])
     # And the file takes new imports.
     result = contract.ingest_file(FIXTURES / "generic" / "wide.csv", db)
     assert result.status == "imported"
