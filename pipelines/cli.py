@@ -17,7 +17,7 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines import contract, demo, events, fetch, ops, settings
+from pipelines import contract, demo, event_formats, events, fetch, ops, settings
 from pipelines.adapters import ADAPTERS
 from pipelines.adapters.base import IngestOptions
 from pipelines.errors import DatabaseBusy, ImportFailed, InstallpulseError, UsageError
@@ -61,7 +61,13 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     for item in args.files:
         try:
             if args.events:
-                status, import_id, count = events.import_csv(item, args.db)
+                # Appfigures events JSON or the annotation CSV, told apart by content.
+                with open(item, "rb") as fh:
+                    first = fh.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+                if first in (b"{", b"["):
+                    status, import_id, count = event_formats.import_appfigures(item, args.db)
+                else:
+                    status, import_id, count = events.import_csv(item, args.db)
                 print(f"{Path(item).name}: {status} (#{import_id}), {count} events.")
                 continue
             if fetch.is_url(item):

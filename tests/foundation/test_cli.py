@@ -106,3 +106,19 @@ def test_busy_database_gives_a_sentence_and_exit_3(db: Path) -> None:
     # Once the other process is gone the same command works.
     retry = cli("ingest", "--db", str(db), str(GENERIC / "wide.csv"))
     assert retry.returncode == 0, retry.stderr
+
+
+def test_ingest_events_csv_and_appfigures_json_then_export(db: Path) -> None:
+    csv_result = cli("ingest", "--events", "--db", str(db), str(REPO / "data/demo/events.csv"))
+    assert csv_result.returncode == 0, csv_result.stderr
+    assert "events.csv: imported (#1), 10 events." in csv_result.stdout
+    json_result = cli("ingest", "--events", "--db", str(db),
+                      str(FIXTURES / "appfigures" / "events.json"))
+    assert json_result.returncode == 0, json_result.stderr
+    assert "imported (#2), 3 events." in json_result.stdout
+    exported = cli("events", "export", "--db", str(db))
+    lines = exported.stdout.splitlines()
+    assert lines[0] == "start_date,end_date,title,description,tags,apps"
+    assert len(lines) >= 14
+    again = cli("ingest", "--events", "--db", str(db), str(REPO / "data/demo/events.csv"))
+    assert "already imported" in again.stdout
