@@ -19,7 +19,7 @@ import streamlit as st
 from app_pages import common, upload
 from charts.text import safe_text
 from charts.theme import TEMPLATE_NAME
-from pipelines import manual, ops
+from pipelines import contract, manual, ops
 from pipelines.adapters.base import IngestOptions
 from pipelines.errors import InstallpulseError
 
@@ -32,6 +32,15 @@ def _show_failure(exc: Exception) -> None:
     st.error(common.md_escape(text.splitlines()[0]))
     if "\n" in text:
         st.code(text, language=None, wrap_lines=True)
+
+
+def _outcome_text(ok: bool, outcome: object) -> tuple[bool, str]:
+    """(ok, plain text) of one import, kept across the rerun that follows the imports."""
+    if not ok:
+        return False, upload.error_text(outcome)  # type: ignore[arg-type]
+    text = outcome.summary()  # type: ignore[attr-defined]
+    notices = list(outcome.notices)  # type: ignore[attr-defined]
+    return True, text + (" Note: " + "; ".join(notices) if notices else "")
 
 
 def _options() -> IngestOptions:
@@ -64,11 +73,19 @@ with tab_files:
         "(date plus one column per app or metric). Gzip files are fine. Nothing is written "
         "until you press Import."
     )
+    for ok, text in st.session_state.pop("d_outcomes", []):
+        if ok:
+            st.success(common.md_escape(text))
+        else:
+            st.error(common.md_escape(text.splitlines()[0]))
+            if "\n" in text:
+                st.code(text, language=None, wrap_lines=True)
     files = st.file_uploader(
         "Files to import",
         accept_multiple_files=True,
         type=["csv", "tsv", "txt", "gz", "json"],
-        key="d_files",
+        # A new key after each import empties the uploader (the files are in the history).
+        key=f"d_files_{st.session_state.get('d_round', 0)}",
     )
     with st.expander("Say what a file does not say (optional)"):
         o1, o2, o3, o4 = st.columns(4)
@@ -100,8 +117,8 @@ with tab_files:
     if previews:
         label = f"Import {len(ready)} file{'s' if len(ready) != 1 else ''}"
         if st.button(label, type="primary", disabled=not ready, key="d_import"):
+            outcomes: list[tuple[bool, object]] = []
             with st.status(f"Importing {len(ready)} file(s)…", expanded=True) as status:
-                failed = 0
                 for file, preview in ready:
                     st.write(f"{common.md_escape(preview.name)}…")
                     try:
@@ -109,16 +126,22 @@ with tab_files:
                             file.name, file.getvalue(), common.db_path(), options
                         )
                     except InstallpulseError as exc:
-                        failed += 1
-                        _show_failure(exc)
+                        outcomes.append((False, exc))
                     else:
-                        st.success(common.md_escape(result.summary()))
-                        for notice in result.notices:
-                            st.caption(common.md_escape(notice))
+                        outcomes.append((True, result))
+                failed = sum(1 for ok, _ in outcomes if not ok)
                 status.update(
                     label=f"Imported {len(ready) - failed} of {len(ready)} file(s)",
                     state="error" if failed else "complete",
+                    expanded=False,
                 )
+            # Rerun so the sidebar, history and pickers show the new data; the results are
+            # shown above the emptied uploader.
+            st.session_state["d_outcomes"] = [
+                _outcome_text(ok, outcome) for ok, outcome in outcomes
+            ]
+            st.session_state["d_round"] = st.session_state.get("d_round", 0) + 1
+            st.rerun()
 
     if HAS_FETCH:
         st.subheader("Import from a URL")
@@ -131,8 +154,8 @@ with tab_files:
                 tempfile.TemporaryDirectory(prefix="installpulse-url-") as tmp,
             ):
                 try:
-                    path = Path(fetch.download(url, Path(tmp)))
-                    result = upload.ingest(path.name, path.read_bytes(), common.db_path(), options)
+                    path, name = fetch.download(url, Path(tmp))
+                    result = contract.ingest_file(path, common.db_path(), options, name=name)
                 except InstallpulseError as exc:
                     status.update(label="Not imported", state="error")
                     _show_failure(exc)
@@ -155,6 +178,8 @@ with tab_history:
                 "rows_written": st.column_config.NumberColumn("rows", format="localized"),
                 "rows_replaced": st.column_config.NumberColumn("replaced", format="localized"),
                 "series_touched": st.column_config.NumberColumn("series"),
+                "first_date": st.column_config.DateColumn("first day"),
+                "last_date": st.column_config.DateColumn("last day"),
                 "message": st.column_config.TextColumn("message", width="large"),
             },
             key="d_history",
@@ -169,7 +194,6 @@ with tab_history:
                 format_func=lambda i: (
                     f"#{i} · {rows[i]['file_name']} · {rows[i]['rows_written'] or 0:,} rows"
                 ),
-                key="d_undo_id",
             )
             if u2.button("Undo", key="d_undo"):
                 try:

@@ -185,7 +185,11 @@ with i1:
         "by ';'). A tag `approximate` marks an approximate date. All-or-nothing, "
         "undoable on the Data page."
     )
-    file = st.file_uploader("Import events from CSV", type=["csv"], key="ev_upload")
+    file = st.file_uploader(
+        "Import events (our CSV, or an Appfigures events JSON export)",
+        type=["csv", "json"],
+        key="ev_upload",
+    )
     if file is not None and st.button("Import events", key="ev_import"):
         try:
             status, import_id, count = upload.ingest_events(

@@ -98,12 +98,12 @@ if movers.height:
         "metric",
         "country",
         "platform",
+        "trend",
         pl.col("date").alias("day"),
         "value",
-        "change",
+        (pl.col("change") * 100).alias("change_pct"),
         "multiple",
         "score",
-        "trend",
     )
     picked = st.dataframe(
         table,
@@ -113,12 +113,18 @@ if movers.height:
         key="ov_movers",
         column_config={
             "rank": st.column_config.NumberColumn("#", width="small"),
-            "day": st.column_config.DateColumn("day", format="ddd DD MMM YYYY"),
-            "value": st.column_config.NumberColumn("value", format="localized"),
-            "change": st.column_config.NumberColumn(f"change {label}", format="percent"),
-            "multiple": st.column_config.NumberColumn("multiple", format="%.2fx"),
-            "score": st.column_config.NumberColumn("spike score", format="%+.1f"),
             "trend": st.column_config.LineChartColumn("last 42 days", width="medium"),
+            "day": st.column_config.DateColumn("most unusual day", format="ddd DD MMM"),
+            "value": st.column_config.NumberColumn("value", format="localized"),
+            "change_pct": st.column_config.NumberColumn(
+                "change", format="%+.0f%%", help=f"Change on that day {label}."
+            ),
+            "multiple": st.column_config.NumberColumn("multiple", format="%.2fx"),
+            "score": st.column_config.NumberColumn(
+                "spike score",
+                format="%+.1f",
+                help="Robust z-score: (value - median of the previous 28 days) / (1.4826 x MAD).",
+            ),
         },
     )
     _open_explorer(table.rename({"day": "date"}), picked, method)
@@ -152,6 +158,7 @@ if episodes.height:
         "metric",
         "country",
         "platform",
+        "trend",
         "direction",
         "start_date",
         "end_date",
@@ -159,7 +166,6 @@ if episodes.height:
         "peak_date",
         "peak_value",
         "peak_score",
-        "trend",
     )
     picked = st.dataframe(
         table,
@@ -174,7 +180,7 @@ if episodes.height:
             "peak_date": st.column_config.DateColumn("peak day", format="ddd DD MMM YYYY"),
             "peak_value": st.column_config.NumberColumn("peak value", format="localized"),
             "peak_score": st.column_config.NumberColumn("peak score", format="%+.1f"),
-            "trend": st.column_config.LineChartColumn("28 days before to 7 after"),
+            "trend": st.column_config.LineChartColumn("28 days before to 7 after", width="medium"),
         },
     )
     _open_explorer(table, picked, "previous-day")

@@ -77,10 +77,16 @@ def ingest(
 
 
 def ingest_events(name: str, data: bytes, db: Path | str | None) -> tuple[str, int, int]:
-    """Import an annotation CSV (status, import id, events added)."""
+    """Import an annotation CSV, or an Appfigures events JSON export when the bytes are JSON
+    (status, import id, events added)."""
+    shown = sources.display_name(name)
     with tempfile.TemporaryDirectory(prefix="installpulse-upload-") as tmp:
         path = _write(data, Path(tmp))
-        return events.import_csv(path, db, name=sources.display_name(name))
+        if data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"[", b"{"):
+            from pipelines import event_formats  # the Appfigures reader (optional module)
+
+            return event_formats.import_appfigures(path, db, name=shown)
+        return events.import_csv(path, db, name=shown)
 
 
 def error_text(exc: Exception) -> str:

@@ -113,3 +113,9 @@ def test_md_escape_keeps_user_text_literal():
 def test_source_line_labels_the_demo():
     assert views.source_line(["demo"]) == "Source: demo; illustrative demo data"
     assert views.source_line(["sensortower", "manual"]) == "Source: manual, sensortower"
+
+
+def test_appfigures_events_json_upload(demo_db):
+    data = b'[{"caption": "Featured on the App Store", "date": "2026-04-10", "products": []}]'
+    status, _, count = upload.ingest_events("appfigures.json", data, demo_db)
+    assert (status, count) == ("imported", 1)
