@@ -41,6 +41,12 @@ SETTINGS: dict[str, Setting] = {
             "(default: 'archive' next to the database file).",
         ),
         Setting(
+            "INSTALLPULSE_LINGER",
+            "2",
+            "Seconds a process keeps the database open after its last query, so a page rerun's "
+            "queries share one warm connection (0 = close after every operation).",
+        ),
+        Setting(
             "INSTALLPULSE_LOCK_WAIT",
             "15",
             "Seconds to wait for another installpulse process to release the database "
@@ -154,3 +160,16 @@ def archive_dir(db: Path) -> Path:
     """Where raw imported files are kept, content-addressed, so imports can be replayed."""
     configured = get("INSTALLPULSE_ARCHIVE")
     return Path(configured) if configured else db.parent / "archive"
+
+
+def markdown_table() -> str:
+    """The README's settings table (`python -m pipelines.settings` prints it)."""
+    rows = ["| variable | default | what it does |", "|---|---|---|"]
+    for s in SETTINGS.values():
+        default = "data/installpulse.duckdb" if s.env == "INSTALLPULSE_DB" else s.default
+        rows.append(f"| `{s.env}` | `{default}` | {s.help} |")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(markdown_table())

@@ -22,6 +22,7 @@ def _isolated_db(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     monkeypatch.setenv("STREAMLIT_BROWSER_GATHER_USAGE_STATS", "false")
     monkeypatch.setenv("STREAMLIT_SERVER_HEADLESS", "true")
     yield
+    store.release_all()  # no lingering connection outlives its test
 
 
 @pytest.fixture
@@ -41,6 +42,7 @@ def demo_db_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with store.connect(path) as con:
         con.execute("checkpoint")
         con.fetchall()
+    store.release_all()
     if old is not None:
         os.environ["INSTALLPULSE_ARCHIVE"] = old
     return path

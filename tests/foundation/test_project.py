@@ -21,6 +21,8 @@ def test_every_setting_is_in_the_readme() -> None:
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     missing = [name for name in settings.SETTINGS if f"`{name}`" not in readme]
     assert missing == []
+    # The table is generated (`python -m pipelines.settings`): defaults and help stay in sync.
+    assert settings.markdown_table() in readme
 
 
 def test_every_environment_setting_used_in_code_is_declared() -> None:

@@ -63,6 +63,7 @@ def test_newer_schema_is_refused(tmp_path: Path) -> None:
     with store.connect(path) as con:
         con.execute("insert into schema_version (version) values (99)")
         con.fetchall()
+    store.release_all()
     store._checked.clear()
     with pytest.raises(InstallpulseError, match="newer installpulse"):
         with store.connect(path):
