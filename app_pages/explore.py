@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
@@ -239,6 +240,21 @@ fig = explore_figure(
 )
 # Room above the plot for title, subtitle and legend (the template's margin fits a title only).
 fig.update_layout(height=540, dragmode="zoom", margin=dict(t=118))
+# The selected day (whose sentences are under the chart), marked on screen only.
+marked = state.day if state.day is not None else views.peak_day(results)
+if marked is not None:
+    fig.add_shape(
+        type="line",
+        xref="x",
+        yref="paper",
+        x0=marked.isoformat(),
+        x1=marked.isoformat(),
+        y0=0,
+        y1=1,
+        line=dict(color="#B2182B", width=1, dash="dot"),
+        layer="below",
+        name="selected day",
+    )
 file_stem = publish.safe_filename(*state.apps, *state.metrics, state.start, state.end)
 config = publish.modebar_config(file_stem)
 config["modeBarButtonsToRemove"] = ["lasso2d"]  # keep box select: it proposes an event
@@ -347,8 +363,10 @@ k1, k2, k3, k4, k5 = st.columns([2, 2, 2, 2, 3])
 width = k1.number_input("Width (px)", 400, 4000, publish.DEFAULT_WIDTH, step=50, key="x_w")
 height = k2.number_input("Height (px)", 300, 3000, publish.DEFAULT_HEIGHT, step=25, key="x_h")
 scale = k3.selectbox("Scale", [1, 2, 3], index=1, key="x_scale")
+exported = go.Figure(fig)
+exported.layout.shapes = [sh for sh in exported.layout.shapes if sh.name != "selected day"]
 pub = publish.publication_layout(
-    fig, source_line=source_text, export_date=today, width=int(width), height=int(height)
+    exported, source_line=source_text, export_date=today, width=int(width), height=int(height)
 )
 ok, why = export.browser_available()
 

@@ -101,12 +101,16 @@ else:
     st.info("Pick an event or a date.")
     st.stop()
 
+# The event's apps, completed to two so the study compares (e.g. ChatGPT next to Claude).
 default_apps = [a for a in (event or {}).get("apps") or [] if a in options["apps"]]
-if event is not None and len(default_apps) < 2:
-    default_apps = options["apps"][:2] if not default_apps else default_apps
+for name in options["apps"]:
+    if len(default_apps) >= 2:
+        break
+    if name not in default_apps:
+        default_apps.append(name)
 c1, c2, c3, c4, c5 = st.columns([3, 2, 2, 2, 2])
 apps = c1.multiselect(
-    "Apps", options["apps"], default=default_apps or options["apps"][:2], key="st_apps"
+    "Apps", options["apps"], default=default_apps or options["apps"][:2], key=f"st_apps_{event_id}"
 )
 metric_default = next(
     (m for m in ("uninstalls", "downloads") if m in options["metrics"]), options["metrics"][0]

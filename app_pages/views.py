@@ -178,12 +178,25 @@ def explore_numbers(series: pl.DataFrame, state: ExploreState) -> pl.DataFrame:
 
 
 def explore_spikes(series: pl.DataFrame, state: ExploreState) -> pl.DataFrame:
-    """Robust spike days in the shown range (day grain only: spikes are daily events)."""
+    """The peak day of each spike episode in the shown range (day grain only).
+
+    One marker per episode, not per flagged day: after a jump every following day also
+    scores high against the quiet weeks before it, and a row of triangles hides the peak.
+    """
     if not series.height or state.grain != "day":
         return pl.DataFrame()
     frame = series.select(*SERIES_KEYS, "date", "value")
-    found = spikes.detect(frame, threshold=SPIKE_THRESHOLD, keys=SERIES_KEYS, window=SPIKE_WINDOW)
-    return found.filter(pl.col("date").is_between(state.start, state.end))
+    found = spikes.episodes(frame, threshold=SPIKE_THRESHOLD, keys=SERIES_KEYS, window=SPIKE_WINDOW)
+    return found.select(
+        *SERIES_KEYS,
+        "direction",
+        pl.col("peak_date").alias("date"),
+        pl.col("peak_score").alias("score"),
+        pl.col("peak_value").alias("value"),
+        "start_date",
+        "end_date",
+        "n_days",
+    ).filter(pl.col("date").is_between(state.start, state.end))
 
 
 def peak_day(results: pl.DataFrame) -> date | None:
@@ -271,7 +284,7 @@ def chart_subtitle(results: pl.DataFrame, state: ExploreState) -> str:
     platforms = ", ".join(state.platforms) if state.platforms else "all platforms"
     method = baselines.parse_method(state.baseline).label_for(state.grain)
     grain = {"day": "daily", "week": "weekly", "month": "monthly"}[state.grain]
-    return f"{grain} {metric} · {countries} · {platforms} · baseline {method}"
+    return f"{grain.capitalize()} {metric} · {countries} · {platforms} · baseline {method}"
 
 
 # ----- Overview ---------------------------------------------------------------------------

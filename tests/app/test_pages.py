@@ -39,7 +39,7 @@ def test_overview_lists_movers_with_sparklines_and_the_method(demo_env):
     frames = at.dataframe
     assert len(frames) >= 1
     movers = frames[0].value
-    assert {"app", "metric", "change", "score", "trend"} <= set(movers.columns)
+    assert {"app", "metric", "change_pct", "score", "trend"} <= set(movers.columns)
     captions = " ".join(c.value for c in at.caption)
     assert "vs the mean of the previous 28 days" in captions
 

@@ -146,3 +146,9 @@ def page(browser, app_url):
         yield tab
     finally:
         context.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def delete_output_dir() -> None:
+    """pytest-playwright empties test-results/ when it first needs it (mid-session here),
+    which deleted the screenshots of earlier tests; ours are overwritten per run instead."""
