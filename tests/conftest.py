@@ -25,6 +25,60 @@ def _isolated_db(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     store.release_all()  # no lingering connection outlives its test
 
 
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+]
+
+
+def find_chromium() -> str | None:
+    """$BROWSER_PATH, else /usr/bin/chromium, else chromium / chromium-browser on PATH."""
+    explicit = os.environ.get("BROWSER_PATH", "").strip()
+    if explicit:
+        return explicit if os.access(explicit, os.X_OK) else None
+    if os.access("/usr/bin/chromium", os.X_OK):
+        return "/usr/bin/chromium"
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    """Debian's Chromium, or skip with what is missing - a failure under CI (env CI set)."""
+    path = find_chromium()
+    if path is None:
+        reason = (
+            "browser tests need Chromium: none at $BROWSER_PATH, /usr/bin/chromium or on PATH "
+            "(install it with `apt-get install chromium`; never `playwright install`)"
+        )
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return path
+
+
+@pytest.fixture(scope="session")
+def chromium(chromium_path: str):
+    """One Playwright driver and one launched Chromium for the whole session: Playwright's sync
+    API cannot be started twice in one process while another instance runs."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
 @pytest.fixture
 def db(tmp_path: Path) -> Path:
     """A fresh store file path (created on first connect)."""

@@ -20,46 +20,6 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "test-results" / "screenshots"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-dev-shm-usage",
-]
-
-
-def find_chromium() -> str | None:
-    """$BROWSER_PATH, else /usr/bin/chromium, else chromium / chromium-browser on PATH."""
-    explicit = os.environ.get("BROWSER_PATH", "").strip()
-    if explicit:
-        return explicit if os.access(explicit, os.X_OK) else None
-    if os.access("/usr/bin/chromium", os.X_OK):
-        return "/usr/bin/chromium"
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        found = shutil.which(name)
-        if found:
-            return found
-    return None
-
-
-@pytest.fixture(scope="session")
-def chromium_path() -> str:
-    path = find_chromium()
-    if path is None:
-        reason = (
-            "browser tests need Chromium: none at $BROWSER_PATH, /usr/bin/chromium or on PATH "
-            "(install it with `apt-get install chromium`; never `playwright install`)"
-        )
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
-    return path
-
-
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -127,14 +87,9 @@ def app_url(server_db: Path, chromium_path: str, tmp_path_factory) -> Iterator[s
 
 
 @pytest.fixture(scope="session")
-def browser(chromium_path: str):
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
+def browser(chromium):
+    """The session's Chromium (tests/conftest.py), shared with the other browser tests."""
+    return chromium
 
 
 @pytest.fixture

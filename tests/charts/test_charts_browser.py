@@ -19,29 +19,16 @@ HOSTILE = [
     '<span style="font-size:300px">big</span>',
     "<img src=x onerror=alert(1)>",
 ]
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-dev-shm-usage",
-]
-
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
-def chromium_page(browser_path):
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=browser_path, args=CHROMIUM_ARGS)
-        try:
-            yield browser.new_page()
-        finally:
-            browser.close()
+def chromium_page(chromium):
+    page = chromium.new_page()
+    try:
+        yield page
+    finally:
+        page.close()
 
 
 def test_hostile_text_renders_literally_in_the_dom(chromium_page, results, events_frame, tmp_path):

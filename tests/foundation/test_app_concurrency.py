@@ -7,7 +7,6 @@ and the app shows the new data on its next rerun (the data version changed).
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -20,19 +19,6 @@ import pytest
 from tests.conftest import FIXTURES, REPO
 
 pytestmark = pytest.mark.browser
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run",
-        "--disable-dev-shm-usage"]
-
-
-def find_browser() -> str | None:
-    for candidate in (os.environ.get("BROWSER_PATH"), "/usr/bin/chromium",
-                      shutil.which("chromium"), shutil.which("chromium-browser")):
-        if candidate and os.access(candidate, os.X_OK):
-            return candidate
-    return None
-
-
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -68,18 +54,10 @@ def running_app(demo_db: Path):
         proc.kill()
 
 
-def test_cli_ingest_while_the_app_is_running(running_app) -> None:
-    browser_path = find_browser()
-    if browser_path is None:
-        if os.environ.get("CI"):
-            pytest.fail("Chromium is missing: install Debian's chromium (apt-get install chromium)")
-        pytest.skip("Chromium not found (set BROWSER_PATH or install Debian's chromium)")
-    from playwright.sync_api import sync_playwright
-
+def test_cli_ingest_while_the_app_is_running(running_app, chromium) -> None:
     url, db = running_app
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=browser_path, args=ARGS)
-        page = browser.new_page()
+    page = chromium.new_page()
+    try:
         page.goto(url + "/database")
         page.get_by_text("Daily values").wait_for(timeout=30000)
         page.get_by_text("58,191").first.wait_for(timeout=30000)
@@ -91,4 +69,5 @@ def test_cli_ingest_while_the_app_is_running(running_app) -> None:
         assert "imported as #3" in result.stdout
         page.reload()
         page.get_by_text("58,197").first.wait_for(timeout=30000)
-        browser.close()
+    finally:
+        page.close()
