@@ -33,16 +33,20 @@ def _date(text: str) -> date:
 def _print_frame(frame: pl.DataFrame, fmt: str = "table") -> None:
     lists = [c for c, t in frame.schema.items() if isinstance(t, pl.List)]
     if fmt != "json" and lists:
-        frame = frame.with_columns(
-            pl.col(c).cast(pl.List(pl.String)).list.join(";") for c in lists
-        )
+        frame = frame.with_columns(pl.col(c).cast(pl.List(pl.String)).list.join(";") for c in lists)
     if fmt == "json":
         print(json.dumps(frame.to_dicts(), default=str, indent=1))
     elif fmt == "csv":
         sys.stdout.write(frame.write_csv())
     else:
-        with pl.Config(tbl_rows=-1, tbl_cols=-1, fmt_str_lengths=60, tbl_width_chars=160,
-                       tbl_hide_dataframe_shape=True, tbl_hide_column_data_types=True):
+        with pl.Config(
+            tbl_rows=-1,
+            tbl_cols=-1,
+            fmt_str_lengths=60,
+            tbl_width_chars=160,
+            tbl_hide_dataframe_shape=True,
+            tbl_hide_column_data_types=True,
+        ):
             print(frame)
 
 
@@ -54,9 +58,16 @@ def _ingest_url(url: str, db: str | None, options: IngestOptions) -> contract.Im
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    options = IngestOptions(format=args.format, platform=args.platform, app=args.app,
-                            country=args.country, source=args.source, metric=args.metric,
-                            date_order=args.date_order, encoding=args.encoding)
+    options = IngestOptions(
+        format=args.format,
+        platform=args.platform,
+        app=args.app,
+        country=args.country,
+        source=args.source,
+        metric=args.metric,
+        date_order=args.date_order,
+        encoding=args.encoding,
+    )
     failed = 0
     for item in args.files:
         try:
@@ -90,8 +101,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 def cmd_imports(args: argparse.Namespace) -> int:
     frame = ops.imports(args.db, args.limit)
-    _print_frame(frame.drop("sha256", "archive_path", "message") if args.format == "table"
-                 else frame, args.format)
+    _print_frame(
+        frame.drop("sha256", "archive_path", "message") if args.format == "table" else frame,
+        args.format,
+    )
     return 0
 
 
@@ -112,8 +125,17 @@ def cmd_apps(args: argparse.Namespace) -> int:
 
 def cmd_metrics(args: argparse.Namespace) -> int:
     if args.metrics_command == "add":
-        print(ops.add_metric(args.name, args.kind, args.unit, args.definition,
-                             not args.decimal, args.signed, args.db))
+        print(
+            ops.add_metric(
+                args.name,
+                args.kind,
+                args.unit,
+                args.definition,
+                not args.decimal,
+                args.signed,
+                args.db,
+            )
+        )
     else:
         _print_frame(ops.metrics(args.db), args.format)
     return 0
@@ -122,12 +144,22 @@ def cmd_metrics(args: argparse.Namespace) -> int:
 def cmd_events(args: argparse.Namespace) -> int:
     command = args.events_command or "list"
     if command == "list":
-        _print_frame(events.list_events(args.db, app=args.app, tag=args.tag, text=args.search),
-                     args.format)
+        _print_frame(
+            events.list_events(args.db, app=args.app, tag=args.tag, text=args.search), args.format
+        )
     elif command == "add":
-        event_id = events.add(events.Event(args.start, args.title, args.end, args.description,
-                                           args.tag or [], args.app or [], args.approximate),
-                              args.db)
+        event_id = events.add(
+            events.Event(
+                args.start,
+                args.title,
+                args.end,
+                args.description,
+                args.tag or [],
+                args.app or [],
+                args.approximate,
+            ),
+            args.db,
+        )
         print(f"Added event #{event_id}.")
     elif command == "delete":
         events.delete(args.event_id, args.db)
@@ -153,8 +185,10 @@ def cmd_formats(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    db_help = (f"database file (default: INSTALLPULSE_DB or "
-               f"{settings.SETTINGS['INSTALLPULSE_DB'].default})")
+    db_help = (
+        f"database file (default: INSTALLPULSE_DB or "
+        f"{settings.SETTINGS['INSTALLPULSE_DB'].default})"
+    )
     # Sub-commands accept --db too; SUPPRESS keeps a --db given before the sub-command.
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--db", default=argparse.SUPPRESS, metavar="PATH", help=db_help)
@@ -169,16 +203,23 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("ingest", parents=[common], help="import files (all-or-nothing each)")
-    p.add_argument("files", nargs="+", metavar="FILE",
-                   help="export files, or http(s) URLs to download first (see docs/limits.md)")
+    p.add_argument(
+        "files",
+        nargs="+",
+        metavar="FILE",
+        help="export files, or http(s) URLs to download first (see docs/limits.md)",
+    )
     p.add_argument("--format", help="force a format (see `installpulse formats`)")
     p.add_argument("--platform", help="platform for files without one (ios, android, ...)")
     p.add_argument("--app", help="app for files without an app column")
     p.add_argument("--country", help="country for files without one (default WW)")
     p.add_argument("--source", help="source for files without one (default generic)")
     p.add_argument("--metric", help="metric for formats whose file does not name it")
-    p.add_argument("--date-order", choices=["dmy", "mdy", "ymd"],
-                   help="day/month order for locale dates that are ambiguous")
+    p.add_argument(
+        "--date-order",
+        choices=["dmy", "mdy", "ymd"],
+        help="day/month order for locale dates that are ambiguous",
+    )
     p.add_argument("--encoding", help="text encoding when the bytes do not say (e.g. cp1252)")
     p.add_argument("--events", action="store_true", help="the files are event annotation CSVs")
     p.set_defaults(func=cmd_ingest)

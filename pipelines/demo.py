@@ -25,8 +25,9 @@ def is_empty(db: Path | str | None = None) -> bool:
 def load(db: Path | str | None = None) -> list[str]:
     """Import the demo observations, aliases and events; returns one summary line each."""
     lines = []
-    result = contract.ingest_file(DEMO_DIR / "observations.csv", db,
-                                  IngestOptions(format="generic-long"))
+    result = contract.ingest_file(
+        DEMO_DIR / "observations.csv", db, IngestOptions(format="generic-long")
+    )
     lines.append(result.summary())
     aliases = DEMO_DIR / "apps.csv"
     if aliases.exists():

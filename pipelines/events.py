@@ -75,15 +75,22 @@ def _set_apps(con, event_id: int, apps: list[str]) -> None:
         sql.run_text(
             con,
             "insert into event_apps select $id, app_id from apps where name = $name",
-            id=event_id, name=name,
+            id=event_id,
+            name=name,
         )
 
 
 def _insert(con, event: Event, import_id: int | None) -> int:
     row = sql.run(
-        con, "events_insert", start_date=event.start_date, end_date=event.end_date,
-        title=event.title, description=event.description, tags=event.tags,
-        is_approximate=event.is_approximate, import_id=import_id,
+        con,
+        "events_insert",
+        start_date=event.start_date,
+        end_date=event.end_date,
+        title=event.title,
+        description=event.description,
+        tags=event.tags,
+        is_approximate=event.is_approximate,
+        import_id=import_id,
     )
     event_id = int(row[0][0])
     _set_apps(con, event_id, event.apps)
@@ -100,9 +107,15 @@ def update(event_id: int, event: Event, db: Path | str | None = None) -> None:
     event = _check(event)
     with transaction(db) as con:
         done = sql.run(
-            con, "events_update", event_id=event_id, start_date=event.start_date,
-            end_date=event.end_date, title=event.title, description=event.description,
-            tags=event.tags, is_approximate=event.is_approximate,
+            con,
+            "events_update",
+            event_id=event_id,
+            start_date=event.start_date,
+            end_date=event.end_date,
+            title=event.title,
+            description=event.description,
+            tags=event.tags,
+            is_approximate=event.is_approximate,
         )
         if not done:
             raise UsageError(f"There is no event #{event_id}.")
@@ -112,21 +125,28 @@ def update(event_id: int, event: Event, db: Path | str | None = None) -> None:
 def delete(event_id: int, db: Path | str | None = None) -> None:
     with transaction(db) as con:
         sql.run_text(con, "delete from event_apps where event_id = $id", id=event_id)
-        done = sql.run_text(con, "delete from events where event_id = $id returning 1",
-                            id=event_id)
+        done = sql.run_text(con, "delete from events where event_id = $id returning 1", id=event_id)
         if not done:
             raise UsageError(f"There is no event #{event_id}.")
 
 
-def list_events(db: Path | str | None = None, start: date | None = None,
-                end: date | None = None, app: str | None = None, tag: str | None = None,
-                text: str | None = None) -> pl.DataFrame:
+def list_events(
+    db: Path | str | None = None,
+    start: date | None = None,
+    end: date | None = None,
+    app: str | None = None,
+    tag: str | None = None,
+    text: str | None = None,
+) -> pl.DataFrame:
     """Events overlapping [start, end], for one app (or all-app events), a tag, a search text."""
     with store.connect(db) as con:
         return sql.frame(
-            con, "events_list",
-            start=start or date(1900, 1, 1), end=end or date(2999, 12, 31),
-            app=app, tag=tag.lower() if tag else None,
+            con,
+            "events_list",
+            start=start or date(1900, 1, 1),
+            end=end or date(2999, 12, 31),
+            app=app,
+            tag=tag.lower() if tag else None,
             text=f"%{text.lower()}%" if text else None,
         )
 
@@ -134,8 +154,15 @@ def list_events(db: Path | str | None = None, start: date | None = None,
 def _parse_date(text: str, line: int, column: str, problems: list[Problem]) -> date | None:
     text = (text or "").strip()
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-        problems.append(Problem("not an ISO date (YYYY-MM-DD).", line=line, column=column,
-                                value=text, hint="Write dates as 2026-02-28."))
+        problems.append(
+            Problem(
+                "not an ISO date (YYYY-MM-DD).",
+                line=line,
+                column=column,
+                value=text,
+                hint="Write dates as 2026-02-28.",
+            )
+        )
         return None
     try:
         return date.fromisoformat(text)
@@ -154,9 +181,16 @@ def parse_csv(text: str, name: str) -> list[Event]:
     keys = [h.replace("\ufeff", "").strip().lower().replace(" ", "_") for h in header]
     missing = [c for c in ("start_date", "title") if c not in keys]
     if missing:
-        raise ImportFailed(name, [Problem(
-            f"missing column(s) {', '.join(missing)}; the annotation CSV has "
-            f"{', '.join(CSV_COLUMNS)}.", line=1)])
+        raise ImportFailed(
+            name,
+            [
+                Problem(
+                    f"missing column(s) {', '.join(missing)}; the annotation CSV has "
+                    f"{', '.join(CSV_COLUMNS)}.",
+                    line=1,
+                )
+            ],
+        )
     events: list[Event] = []
     problems: list[Problem] = []
     for row in reader:
@@ -164,8 +198,13 @@ def parse_csv(text: str, name: str) -> list[Event]:
         if not any(cell.strip() for cell in row):
             continue
         if len(row) != len(keys):
-            problems.append(Problem(f"{len(row)} fields, the header has {len(keys)}.", line=line,
-                                    hint="Quote text that contains commas."))
+            problems.append(
+                Problem(
+                    f"{len(row)} fields, the header has {len(keys)}.",
+                    line=line,
+                    hint="Quote text that contains commas.",
+                )
+            )
             continue
         cells = dict(zip(keys, row, strict=True))
         start = _parse_date(cells.get("start_date", ""), line, "start_date", problems)
@@ -173,9 +212,15 @@ def parse_csv(text: str, name: str) -> list[Event]:
         end = _parse_date(end_text, line, "end_date", problems) if end_text else start
         tags = [t for t in re.split(r"[;|]", cells.get("tags", "")) if t.strip()]
         approx = "approximate" in {t.strip().lower() for t in tags}
-        event = Event(start or date.min, cells.get("title", ""), end,
-                      cells.get("description", ""), tags,
-                      [a for a in re.split(r"[;|]", cells.get("apps", "")) if a.strip()], approx)
+        event = Event(
+            start or date.min,
+            cells.get("title", ""),
+            end,
+            cells.get("description", ""),
+            tags,
+            [a for a in re.split(r"[;|]", cells.get("apps", "")) if a.strip()],
+            approx,
+        )
         if start is None or (end_text and end is None):
             continue
         try:
@@ -189,35 +234,56 @@ def parse_csv(text: str, name: str) -> list[Event]:
     return events
 
 
-def import_events(events: list[Event], name: str, payload: bytes, fmt: str,
-                  db: Path | str | None = None) -> tuple[str, int, int]:
+def import_events(
+    events: list[Event], name: str, payload: bytes, fmt: str, db: Path | str | None = None
+) -> tuple[str, int, int]:
     """Store parsed events as one import: (status, import id, count)."""
     digest = hashlib.sha256(payload).hexdigest()
     with transaction(db) as con:
         previous = sql.run(con, "history_by_hash", sha256=digest)
         if previous:
             return "already imported", int(previous[0][0]), 0
-        import_id = int(sql.run(con, "history_insert", file_name=name, sha256=digest,
-                                format=fmt, status="running",
-                                options=json.dumps({}), encoding="utf-8")[0][0])
+        import_id = int(
+            sql.run(
+                con,
+                "history_insert",
+                file_name=name,
+                sha256=digest,
+                format=fmt,
+                status="running",
+                options=json.dumps({}),
+                encoding="utf-8",
+            )[0][0]
+        )
         for event in events:
             _insert(con, event, import_id)
         dates = [e.start_date for e in events]
-        sql.run(con, "history_ok", import_id=import_id, rows=len(events), replaced=0,
-                series=0, first_date=min(dates), last_date=max(dates), format=fmt)
+        sql.run(
+            con,
+            "history_ok",
+            import_id=import_id,
+            rows=len(events),
+            replaced=0,
+            series=0,
+            first_date=min(dates),
+            last_date=max(dates),
+            format=fmt,
+        )
     return "imported", import_id, len(events)
 
 
-def import_csv(path: Path | str, db: Path | str | None = None,
-               name: str | None = None) -> tuple[str, int, int]:
+def import_csv(
+    path: Path | str, db: Path | str | None = None, name: str | None = None
+) -> tuple[str, int, int]:
     path = Path(path)
     display = sources.display_name(name or path.name)
     payload = path.read_bytes()
     try:
         text = payload.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ImportFailed(display, [Problem("is not UTF-8 text.",
-                                             hint="Save the CSV as UTF-8.")]) from exc
+        raise ImportFailed(
+            display, [Problem("is not UTF-8 text.", hint="Save the CSV as UTF-8.")]
+        ) from exc
     return import_events(parse_csv(text, display), display, payload, "events-csv", db)
 
 
@@ -234,12 +300,14 @@ def export_csv(db: Path | str | None = None) -> bytes:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for row in frame.iter_rows(named=True):
-        writer.writerow([
-            row["start_date"].isoformat(),
-            row["end_date"].isoformat() if row["end_date"] != row["start_date"] else "",
-            escape_cell(row["title"]),
-            escape_cell(row["description"]),
-            escape_cell(";".join(row["tags"] or [])),
-            escape_cell(";".join(row["apps"] or [])),
-        ])
+        writer.writerow(
+            [
+                row["start_date"].isoformat(),
+                row["end_date"].isoformat() if row["end_date"] != row["start_date"] else "",
+                escape_cell(row["title"]),
+                escape_cell(row["description"]),
+                escape_cell(";".join(row["tags"] or [])),
+                escape_cell(";".join(row["apps"] or [])),
+            ]
+        )
     return buffer.getvalue().encode("utf-8")

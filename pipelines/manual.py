@@ -40,8 +40,12 @@ def rows_to_csv(rows: Iterable[Mapping[str, Any]]) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
-def ingest_rows(rows: Iterable[Mapping[str, Any]] | pl.DataFrame, db: Path | str | None = None,
-                source: str = "manual", name: str = "manual entry") -> ImportResult:
+def ingest_rows(
+    rows: Iterable[Mapping[str, Any]] | pl.DataFrame,
+    db: Path | str | None = None,
+    source: str = "manual",
+    name: str = "manual entry",
+) -> ImportResult:
     """Import typed-in rows (dicts or a frame with the long columns; empty source -> `source`)."""
     records = rows.to_dicts() if isinstance(rows, pl.DataFrame) else list(rows)
     cleaned = []

@@ -42,18 +42,22 @@ def imports(db: Path | str | None = None, limit: int = 1000) -> pl.DataFrame:
 def undo(import_id: int, db: Path | str | None = None) -> str:
     """Undo one import: its rows go and the rows it replaced come back."""
     with transaction(db) as con:
-        row = sql.run_text(con, "select status, file_name from imports where import_id = $id",
-                           id=import_id)
+        row = sql.run_text(
+            con, "select status, file_name from imports where import_id = $id", id=import_id
+        )
         if not row:
             raise UsageError(f"There is no import #{import_id}; see `installpulse imports`.")
         status, name = row[0]
         if status != "ok":
-            raise UsageError(f"Import #{import_id} ({name}) is {status}; only a successful "
-                             "import can be undone.")
-        removed = sql.run_text(con, "select count(*) from observations where import_id = $id",
-                               id=import_id)[0][0]
-        events = sql.run_text(con, "select count(*) from events where import_id = $id",
-                              id=import_id)[0][0]
+            raise UsageError(
+                f"Import #{import_id} ({name}) is {status}; only a successful import can be undone."
+            )
+        removed = sql.run_text(
+            con, "select count(*) from observations where import_id = $id", id=import_id
+        )[0][0]
+        events = sql.run_text(
+            con, "select count(*) from events where import_id = $id", id=import_id
+        )[0][0]
         for statement in sql.split_statements(sql.load("events_undo")):
             sql.run_text(con, statement, import_id=import_id)
         for statement in sql.split_statements(sql.load("import_undo")):
@@ -130,8 +134,9 @@ def rename_app(old: str, new: str, db: Path | str | None = None) -> str:
     with transaction(db) as con:
         if sql.run_text(con, "select 1 from apps where name = $n", n=new):
             raise UsageError(f"There is already an app called {new}; use `apps alias` to merge.")
-        updated = sql.run_text(con, "update apps set name = $new where name = $old returning 1",
-                               new=new, old=old)
+        updated = sql.run_text(
+            con, "update apps set name = $new where name = $old returning 1", new=new, old=old
+        )
         if not updated:
             raise UsageError(f"There is no app called {old}.")
     return f"Renamed {old} to {new}."
@@ -142,8 +147,15 @@ def metrics(db: Path | str | None = None) -> pl.DataFrame:
         return sql.frame(con, "metrics_list")
 
 
-def add_metric(name: str, kind: str, unit: str, definition: str, integer: bool = True,
-               signed: bool = False, db: Path | str | None = None) -> str:
+def add_metric(
+    name: str,
+    kind: str,
+    unit: str,
+    definition: str,
+    integer: bool = True,
+    signed: bool = False,
+    db: Path | str | None = None,
+) -> str:
     key = re.sub(r"[\s\-/]+", "_", name.strip().lower())
     if not re.fullmatch(r"[a-z][a-z0-9_]{0,47}", key):
         raise UsageError("A metric name is lower-case letters, digits and _ (e.g. daily_active).")
@@ -155,6 +167,11 @@ def add_metric(name: str, kind: str, unit: str, definition: str, integer: bool =
         sql.run_text(
             con,
             "insert into metrics values ($m, $kind, $unit, $int, $signed, $definition)",
-            m=key, kind=kind, unit=unit, int=integer, signed=signed, definition=definition,
+            m=key,
+            kind=kind,
+            unit=unit,
+            int=integer,
+            signed=signed,
+            definition=definition,
         )
     return f"Added metric {key} ({kind}, {unit})."

@@ -19,6 +19,8 @@ import pytest
 from tests.conftest import FIXTURES, REPO
 
 pytestmark = pytest.mark.browser
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -28,12 +30,29 @@ def free_port() -> int:
 @pytest.fixture
 def running_app(demo_db: Path):
     port = free_port()
-    env = {**os.environ, "INSTALLPULSE_DB": str(demo_db),
-           "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false", "STREAMLIT_SERVER_HEADLESS": "true"}
+    env = {
+        **os.environ,
+        "INSTALLPULSE_DB": str(demo_db),
+        "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
+        "STREAMLIT_SERVER_HEADLESS": "true",
+    }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
-         "--server.port", str(port)], cwd=REPO, env=env, stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL)
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.address",
+            "127.0.0.1",
+            "--server.port",
+            str(port),
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 60
     while True:
         try:
@@ -62,9 +81,21 @@ def test_cli_ingest_while_the_app_is_running(running_app, chromium) -> None:
         page.get_by_text("Daily values").wait_for(timeout=30000)
         page.get_by_text("58,191").first.wait_for(timeout=30000)
         result = subprocess.run(
-            [sys.executable, "-m", "pipelines", "ingest", "--db", str(db),
-             str(FIXTURES / "generic" / "long_utf8.csv")],
-            capture_output=True, text=True, cwd=REPO, timeout=60, check=False)
+            [
+                sys.executable,
+                "-m",
+                "pipelines",
+                "ingest",
+                "--db",
+                str(db),
+                str(FIXTURES / "generic" / "long_utf8.csv"),
+            ],
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+            timeout=60,
+            check=False,
+        )
         assert result.returncode == 0, result.stderr
         assert "imported as #3" in result.stdout
         page.reload()

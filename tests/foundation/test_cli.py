@@ -15,11 +15,18 @@ from tests.conftest import FIXTURES, REPO
 GENERIC = FIXTURES / "generic"
 
 
-def cli(*args: str, env: dict[str, str] | None = None, timeout: float = 120
-        ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "pipelines", *args], capture_output=True,
-                          text=True, cwd=REPO, env={**os.environ, **(env or {})},
-                          timeout=timeout, check=False)
+def cli(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pipelines", *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, **(env or {})},
+        timeout=timeout,
+        check=False,
+    )
 
 
 def test_ingest_ok_then_already_imported(db: Path) -> None:
@@ -82,19 +89,30 @@ def test_demo_loads_once(db: Path) -> None:
 def test_busy_database_gives_a_sentence_and_exit_3(db: Path) -> None:
     cli("ingest", "--db", str(db), str(GENERIC / "long_utf8.csv"))
     holder = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(f"""
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
             import duckdb, time, sys
             con = duckdb.connect({str(db)!r})
             print("holding", flush=True)
             time.sleep(20)
-        """)],
-        stdout=subprocess.PIPE, text=True)
+        """),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout is not None
         assert holder.stdout.readline().strip() == "holding"
         started = time.monotonic()
-        result = cli("ingest", "--db", str(db), str(GENERIC / "wide.csv"),
-                     env={"INSTALLPULSE_LOCK_WAIT": "1"})
+        result = cli(
+            "ingest",
+            "--db",
+            str(db),
+            str(GENERIC / "wide.csv"),
+            env={"INSTALLPULSE_LOCK_WAIT": "1"},
+        )
         waited = time.monotonic() - started
     finally:
         holder.kill()
@@ -112,8 +130,9 @@ def test_ingest_events_csv_and_appfigures_json_then_export(db: Path) -> None:
     csv_result = cli("ingest", "--events", "--db", str(db), str(REPO / "data/demo/events.csv"))
     assert csv_result.returncode == 0, csv_result.stderr
     assert "events.csv: imported (#1), 10 events." in csv_result.stdout
-    json_result = cli("ingest", "--events", "--db", str(db),
-                      str(FIXTURES / "appfigures" / "events.json"))
+    json_result = cli(
+        "ingest", "--events", "--db", str(db), str(FIXTURES / "appfigures" / "events.json")
+    )
     assert json_result.returncode == 0, json_result.stderr
     assert "imported (#2), 3 events." in json_result.stdout
     exported = cli("events", "export", "--db", str(db))

@@ -33,8 +33,11 @@ WIDE_EXPECTED = [
 
 def stored(db: Path) -> list[tuple]:
     with store.connect(db) as con:
-        return sql.run_text(con, "select app, platform, country, strftime(date, '%Y-%m-%d'), "
-                                 "metric, value, source from daily_metrics order by all")
+        return sql.run_text(
+            con,
+            "select app, platform, country, strftime(date, '%Y-%m-%d'), "
+            "metric, value, source from daily_metrics order by all",
+        )
 
 
 @pytest.mark.parametrize(
@@ -49,8 +52,9 @@ def stored(db: Path) -> list[tuple]:
         ("long_crlf_headers.csv", "generic-long", "utf-8"),
     ],
 )
-def test_long_format_every_encoding_and_delimiter(db: Path, fixture: str, fmt: str,
-                                                  encoding: str) -> None:
+def test_long_format_every_encoding_and_delimiter(
+    db: Path, fixture: str, fmt: str, encoding: str
+) -> None:
     result = contract.ingest_file(GENERIC / fixture, db)
     assert result.status == "imported"
     assert result.format == fmt
@@ -71,8 +75,9 @@ def test_missing_app_column_needs_app_option(db: Path) -> None:
     with pytest.raises(ImportFailed) as info:
         contract.ingest_file(GENERIC / "no_app_column.csv", db)
     assert "missing required column(s): app" in str(info.value)
-    contract.ingest_file(GENERIC / "no_app_column.csv", db,
-                         IngestOptions(app="Manual App", platform="android"))
+    contract.ingest_file(
+        GENERIC / "no_app_column.csv", db, IngestOptions(app="Manual App", platform="android")
+    )
     assert stored(db) == [
         ("Manual App", "android", "WW", "2026-03-01", "installs", 7.0, "generic"),
         ("Manual App", "android", "WW", "2026-03-02", "installs", 8.0, "generic"),
@@ -97,11 +102,13 @@ def test_failed_import_changes_nothing_but_one_history_row(db: Path) -> None:
         contract.ingest_file(GENERIC / "bad_values.csv", db)
     after = checksums(db)
     assert {k: v for k, v in after.items() if k != "imports"} == {
-        k: v for k, v in before.items() if k != "imports"}
+        k: v for k, v in before.items() if k != "imports"
+    }
     assert after["imports"][0] == before["imports"][0] + 1
     with store.connect(db) as con:
-        rows = sql.run_text(con, "select status, file_name, message like '%line 2%' "
-                                 "from imports order by import_id")
+        rows = sql.run_text(
+            con, "select status, file_name, message like '%line 2%' from imports order by import_id"
+        )
     assert rows[-1] == ("failed", "bad_values.csv", True)
     assert info.value.import_id is not None
 
@@ -121,15 +128,20 @@ def test_restated_days_replace_stored_rows_and_undo_restores_them(db: Path) -> N
     second = contract.ingest_file(GENERIC / "restate_v2.csv", db)
     assert second.rows_replaced == 2
     assert [r[3:6] for r in stored(db)] == [
-        ("2026-03-01", "installs", 100.0), ("2026-03-02", "installs", 250.0),
-        ("2026-03-03", "installs", 300.0)]
+        ("2026-03-01", "installs", 100.0),
+        ("2026-03-02", "installs", 250.0),
+        ("2026-03-03", "installs", 300.0),
+    ]
     with store.connect(db) as con:
-        assert sql.run_text(con, "select rows_replaced from imports where import_id = $i",
-                            i=second.import_id) == [(2,)]
+        assert sql.run_text(
+            con, "select rows_replaced from imports where import_id = $i", i=second.import_id
+        ) == [(2,)]
     message = ops.undo(second.import_id, db)
     assert "removed 3 rows" in message
     assert [r[3:6] for r in stored(db)] == [
-        ("2026-03-01", "installs", 100.0), ("2026-03-02", "installs", 200.0)]
+        ("2026-03-01", "installs", 100.0),
+        ("2026-03-02", "installs", 200.0),
+    ]
     with store.connect(db) as con:
         assert sql.run_text(con, "select count(*) from replaced_observations") == [(0,)]
     # Undone bytes can be imported again.
@@ -142,8 +154,10 @@ def test_undo_of_an_older_import_keeps_later_restatements(db: Path) -> None:
     contract.ingest_file(GENERIC / "restate_v2.csv", db)
     ops.undo(first.import_id, db)
     assert [r[3:6] for r in stored(db)] == [
-        ("2026-03-01", "installs", 100.0), ("2026-03-02", "installs", 250.0),
-        ("2026-03-03", "installs", 300.0)]
+        ("2026-03-01", "installs", 100.0),
+        ("2026-03-02", "installs", 250.0),
+        ("2026-03-03", "installs", 300.0),
+    ]
     with pytest.raises(UsageError, match="is undone"):
         ops.undo(first.import_id, db)
 
@@ -151,8 +165,9 @@ def test_undo_of_an_older_import_keeps_later_restatements(db: Path) -> None:
 def test_raw_file_is_archived_by_content_hash(db: Path) -> None:
     result = contract.ingest_file(GENERIC / "long_utf16le_bom.csv", db)
     with store.connect(db) as con:
-        (sha, path), = sql.run_text(con, "select sha256, archive_path from imports where "
-                                         "import_id = $i", i=result.import_id)
+        ((sha, path),) = sql.run_text(
+            con, "select sha256, archive_path from imports where import_id = $i", i=result.import_id
+        )
     archived = Path(path)
     assert archived.name == sha
     assert archived.read_bytes() == (GENERIC / "long_utf16le_bom.csv").read_bytes()
@@ -160,30 +175,58 @@ def test_raw_file_is_archived_by_content_hash(db: Path) -> None:
 
 def test_manual_entry_goes_through_the_same_contract(db: Path) -> None:
     rows = [
-        {"date": "2026-02-28", "app": "ChatGPT", "platform": "ios", "country": "US",
-         "metric": "uninstalls", "value": 12640, "source": ""},
-        {"date": "", "app": "", "platform": "", "country": "", "metric": "", "value": None,
-         "source": ""},
+        {
+            "date": "2026-02-28",
+            "app": "ChatGPT",
+            "platform": "ios",
+            "country": "US",
+            "metric": "uninstalls",
+            "value": 12640,
+            "source": "",
+        },
+        {
+            "date": "",
+            "app": "",
+            "platform": "",
+            "country": "",
+            "metric": "",
+            "value": None,
+            "source": "",
+        },
     ]
     result = manual.ingest_rows(rows, db)
     assert result.rows == 1
-    assert stored(db) == [("ChatGPT", "ios", "US", "2026-02-28", "uninstalls", 12640.0,
-                           "manual")]
+    assert stored(db) == [("ChatGPT", "ios", "US", "2026-02-28", "uninstalls", 12640.0, "manual")]
     assert manual.ingest_rows(rows, db).status == "already imported"
     before = checksums(db)
     with pytest.raises(ImportFailed) as info:
-        manual.ingest_rows([{"date": "2026-02-28", "app": "ChatGPT", "platform": "ios",
-                             "country": "USA", "metric": "uninstalls", "value": "-5"}], db)
+        manual.ingest_rows(
+            [
+                {
+                    "date": "2026-02-28",
+                    "app": "ChatGPT",
+                    "platform": "ios",
+                    "country": "USA",
+                    "metric": "uninstalls",
+                    "value": "-5",
+                }
+            ],
+            db,
+        )
     assert "line 2, column 'country': value 'USA'" in str(info.value)
     assert "line 2, column 'value': value '-5': negative" in str(info.value)
     after = checksums(db)
     assert {k: v for k, v in after.items() if k != "imports"} == {
-        k: v for k, v in before.items() if k != "imports"}
+        k: v for k, v in before.items() if k != "imports"
+    }
 
 
 def test_alias_makes_store_ids_one_app(db: Path) -> None:
-    contract.ingest_file(GENERIC / "no_app_column.csv", db,
-                         IngestOptions(app="com.openai.chatgpt", platform="android"))
+    contract.ingest_file(
+        GENERIC / "no_app_column.csv",
+        db,
+        IngestOptions(app="com.openai.chatgpt", platform="android"),
+    )
     apps = ops.apps(db)
     assert apps["name"].to_list() == ["com.openai.chatgpt"]
     ops.alias("com.openai.chatgpt", "ChatGPT", db)
@@ -195,8 +238,9 @@ def test_alias_makes_store_ids_one_app(db: Path) -> None:
 
 
 def test_alias_refuses_to_merge_clashing_series(db: Path) -> None:
-    contract.ingest_file(GENERIC / "no_app_column.csv", db,
-                         IngestOptions(app="a.one", platform="android"))
+    contract.ingest_file(
+        GENERIC / "no_app_column.csv", db, IngestOptions(app="a.one", platform="android")
+    )
     other = db.parent / "other.csv"
     other.write_text("date,app,platform,metric,value\n2026-03-05,a.two,android,installs,1\n")
     contract.ingest_file(other, db)

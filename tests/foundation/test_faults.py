@@ -27,8 +27,9 @@ def _big_csv(path: Path, rows: int) -> None:
         while n < rows:
             for d in range(700):
                 day = base + dt.timedelta(days=day0 + d)
-                fh.write(f"{day.isoformat()},app{app},ios,US,installs,{(d * 7 + app) % 1000}"
-                         ",bench\n")
+                fh.write(
+                    f"{day.isoformat()},app{app},ios,US,installs,{(d * 7 + app) % 1000},bench\n"
+                )
                 n += 1
             app += 1
 
@@ -40,9 +41,13 @@ def test_kill_9_during_import_leaves_it_absent(tmp_path: Path) -> None:
         before = store.table_checksums(con)
     big = tmp_path / "big.csv"
     _big_csv(big, 400_000)
-    proc = subprocess.Popen([sys.executable, "-m", "pipelines", "ingest", "--db", str(db),
-                             str(big)], cwd=REPO, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, env={**os.environ})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pipelines", "ingest", "--db", str(db), str(big)],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ},
+    )
     archive = tmp_path / "archive"
     deadline = time.monotonic() + 30
     while not any(archive.rglob("*")) and time.monotonic() < deadline:
@@ -58,7 +63,8 @@ def test_kill_9_during_import_leaves_it_absent(tmp_path: Path) -> None:
         assert after["observations"][0] == before["observations"][0] + 400_400
     else:
         assert {k: v for k, v in after.items() if k != "imports"} == {
-            k: v for k, v in before.items() if k != "imports"}
+            k: v for k, v in before.items() if k != "imports"
+        }
         # The history shows the unfinished import (or nothing, if it died before starting).
         assert statuses[1:] in ([("running",)], [])
     # And the file takes new imports.
@@ -85,6 +91,5 @@ def test_two_imports_at_once_in_one_process_are_serialized(db: Path) -> None:
     assert errors == []
     assert sorted(r.import_id for r in results) == [1, 2]
     with store.connect(db) as con:
-        assert sql.run_text(con, "select status, count(*) from imports group by all") == [
-            ("ok", 2)]
+        assert sql.run_text(con, "select status, count(*) from imports group by all") == [("ok", 2)]
         assert sql.run_text(con, "select count(*) from observations") == [(8,)]

@@ -59,8 +59,9 @@ def test_readme_starts_with_the_two_commands_of_the_task_runner() -> None:
 
 
 def test_every_named_query_file_is_used() -> None:
-    code = "\n".join(p.read_text(encoding="utf-8") for p in _python_files(*CORE, "app_pages",
-                                                                          "benchmarks"))
+    code = "\n".join(
+        p.read_text(encoding="utf-8") for p in _python_files(*CORE, "app_pages", "benchmarks")
+    )
     unused = []
     for path in (REPO / "queries").glob("*.sql"):
         if f'"{path.stem}"' not in code:

@@ -14,9 +14,15 @@ from pipelines.errors import InstallpulseError
 def test_new_file_gets_current_schema_and_documented_view(db: Path) -> None:
     with store.connect(db) as con:
         assert store.current_version(con) == store.SCHEMA_VERSION
-        cols = [r[0] for r in sql.run_text(con, "select column_name from duckdb_columns() "
-                                                "where table_name = 'daily_metrics' "
-                                                "order by column_index")]
+        cols = [
+            r[0]
+            for r in sql.run_text(
+                con,
+                "select column_name from duckdb_columns() "
+                "where table_name = 'daily_metrics' "
+                "order by column_index",
+            )
+        ]
     assert cols == ["app", "platform", "country", "date", "metric", "value", "source"]
 
 
@@ -36,8 +42,10 @@ def _make_v1_file(path: Path) -> None:
     con.fetchall()
     con.execute("insert into observations values (1, date '2026-02-28', 42, 1)")
     con.fetchall()
-    con.execute("insert into events (event_id, start_date, end_date, title) "
-                "values (1, date '2026-02-27', date '2026-02-27', 'deal')")
+    con.execute(
+        "insert into events (event_id, start_date, end_date, title) "
+        "values (1, date '2026-02-27', date '2026-02-27', 'deal')"
+    )
     con.fetchall()
     con.close()
 
@@ -83,14 +91,18 @@ def test_foreign_duckdb_file_is_refused(tmp_path: Path) -> None:
 
 def test_checksums_change_with_content_and_not_with_order(db: Path) -> None:
     with store.connect(db) as con:
-        con.execute("insert into apps values (1, 'a', timestamp '2026-01-01'), "
-                    "(2, 'b', timestamp '2026-01-01')")
+        con.execute(
+            "insert into apps values (1, 'a', timestamp '2026-01-01'), "
+            "(2, 'b', timestamp '2026-01-01')"
+        )
         con.fetchall()
         first = store.table_checksums(con)["apps"]
         con.execute("delete from apps")
         con.fetchall()
-        con.execute("insert into apps values (2, 'b', timestamp '2026-01-01'), "
-                    "(1, 'a', timestamp '2026-01-01')")
+        con.execute(
+            "insert into apps values (2, 'b', timestamp '2026-01-01'), "
+            "(1, 'a', timestamp '2026-01-01')"
+        )
         con.fetchall()
         again = store.table_checksums(con)["apps"]
         con.execute("update apps set name = 'c' where app_id = 2")
