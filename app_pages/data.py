@@ -20,6 +20,7 @@ from app_pages import common, upload
 from charts.text import safe_text
 from charts.theme import TEMPLATE_NAME
 from pipelines import contract, manual, ops
+from pipelines.adapters import ADAPTERS
 from pipelines.adapters.base import IngestOptions
 from pipelines.errors import InstallpulseError
 
@@ -68,11 +69,15 @@ tab_files, tab_history, tab_manual, tab_apps, tab_coverage = st.tabs(
 # ----- upload ----------------------------------------------------------------------------------
 with tab_files:
     st.write(
-        "Drop one or more exports here: Google Play installs reports (UTF-16), App Store "
-        "installs and deletions reports, or any long CSV (date, app, metric, value) or wide CSV "
-        "(date plus one column per app or metric). Gzip files are fine. Nothing is written "
-        "until you press Import."
+        "Drop one or more exports here; each file's format is recognised from its content. "
+        "Gzip files are fine. Nothing is written until you press Import."
     )
+    with st.expander("Formats installpulse reads, and how to get each file"):
+        for adapter in ADAPTERS:
+            st.markdown(
+                f"**{common.md_escape(adapter.label)}** (`{adapter.name}`)  \n"
+                + common.md_escape(adapter.how_to_get)
+            )
     for ok, text in st.session_state.pop("d_outcomes", []):
         if ok:
             st.success(common.md_escape(text))
