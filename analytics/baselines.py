@@ -81,6 +81,12 @@ _PERIOD_LABELS = {
     ("wow", "week"): "vs the previous week",
 }
 
+# The columns `compute` returns after the series keys, in order (the CLI and pages reuse it).
+RESULT_COLUMNS = (
+    "date", "value", "baseline", "change", "multiple", "method", "method_label",
+    "baseline_obs", "reason", "is_partial", "grain", "days_observed", "days_in_period",
+)  # fmt: skip
+
 
 @dataclass(frozen=True)
 class Method:
@@ -338,23 +344,9 @@ def compute(
         method_label=pl.lit(m.label_for(grain)),
         grain=pl.lit(grain),
     )
-    columns = [
-        *work_keys,
-        "date",
-        "value",
-        "baseline",
-        "change",
-        "multiple",
-        "method",
-        "method_label",
-        "baseline_obs",
-        "reason",
-        "is_partial",
-        "grain",
-        "days_observed",
-        "days_in_period",
-    ]
-    out = out.select(columns).with_columns(pl.col("baseline_obs").cast(pl.Int32))
+    out = out.select([*work_keys, *RESULT_COLUMNS]).with_columns(
+        pl.col("baseline_obs").cast(pl.Int32)
+    )
     return finish(out, work_keys)
 
 

@@ -203,23 +203,7 @@ def _emit(frame: pl.DataFrame, fmt: str) -> None:
 
 
 # ----------------------------------------------------------------------------- series
-SERIES_COLUMNS = [
-    *KEYS,
-    "date",
-    "value",
-    "baseline",
-    "change",
-    "multiple",
-    "method",
-    "method_label",
-    "baseline_obs",
-    "reason",
-    "is_partial",
-    "grain",
-    "days_observed",
-    "days_in_period",
-    "typical_change",
-]
+SERIES_COLUMNS = [*KEYS, *baselines.RESULT_COLUMNS, "typical_change"]
 
 
 def series_frame(

@@ -3,8 +3,15 @@ environment points installpulse there so no test can touch data/installpulse.duc
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -113,3 +120,47 @@ def demo_db(demo_db_template: Path, tmp_path: Path) -> Path:
 def checksums(path: Path) -> dict[str, tuple[int, int]]:
     with store.connect(path) as con:
         return store.table_checksums(con)
+
+
+@contextlib.contextmanager
+def streamlit_app(
+    db: Path, log_path: Path, extra_env: dict[str, str] | None = None
+) -> Iterator[str]:
+    """A real `streamlit run app.py` on `db` at a free port; yields its URL once
+    /_stcore/health answers, and stops it afterwards."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {
+        **os.environ,
+        "INSTALLPULSE_DB": str(db),
+        "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
+        "STREAMLIT_SERVER_HEADLESS": "true",
+        **(extra_env or {}),
+    }
+    command = [sys.executable, "-m", "streamlit", "run", "app.py",
+               "--server.address", "127.0.0.1", "--server.port", str(port)]  # fmt: skip
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(command, cwd=REPO, env=env, stdout=log,
+                                stderr=subprocess.STDOUT)  # fmt: skip
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as response:
+                    if response.read().strip() == b"ok":
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail(f"streamlit did not answer /_stcore/health; see {log_path}")
+            time.sleep(0.3)
+        try:
+            yield url
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
