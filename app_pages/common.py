@@ -15,7 +15,7 @@ import polars as pl
 import streamlit as st
 
 from app_pages import views
-from pipelines import events, ops, reads, settings, sql, store
+from pipelines import events, ops, reads, settings
 from pipelines.errors import DatabaseBusy, InstallpulseError
 
 
@@ -66,8 +66,7 @@ def _explore(db: str, version: str, state: views.ExploreState) -> dict[str, pl.D
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def _recent(db: str, version: str, start: date) -> pl.DataFrame:
-    with store.connect(db) as con:
-        return sql.frame(con, "page_recent_all", start=start)
+    return reads.recent_all(db, start, date.max, lookback_days=0)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)

@@ -1,6 +1,6 @@
 """Overview: what moved lately across the whole database, and how fresh the data is.
 
-Top movers and spike episodes are computed from one bounded read (`queries/page_recent_all.sql`:
+Top movers and spike episodes are computed from one bounded read (`queries/recent_all.sql`:
 the shown days plus the score's and baseline's look-back, for every series). Selecting a row
 opens the explorer on that series around its peak.
 """

@@ -89,10 +89,7 @@ def test_overview_reads_only_the_window(demo_db):
     last = reads.filter_options(demo_db)["last_date"]
     fetch_start, start, end = views.overview_window(last, 7)
     assert (start - fetch_start).days >= views.SPIKE_WINDOW
-    with store.connect(demo_db) as con:
-        from pipelines import sql
-
-        recent = sql.frame(con, "page_recent_all", start=fetch_start)
+    recent = reads.recent_all(demo_db, fetch_start, end, lookback_days=0)
     assert recent.get_column("date").min() == fetch_start
     assert recent.height < 120 * 50  # 120 series x about 43 days, never the whole table
     movers = views.overview_movers(recent, start, end)
