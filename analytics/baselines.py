@@ -9,7 +9,7 @@ method. :func:`parse_method` turns the method text a user picks (``previous-day`
 fraction) and the multiple, the method's human label, how many observations the baseline used,
 and - when a comparison is impossible - the reason, in words.
 
-Rules that hold everywhere (see docs/methodology.md):
+Rules that hold everywhere (see the README, "Methodology"):
 
 * A missing day (absent row or NULL value) is *not observed*, never zero.
 * A baseline built from too few observations is NULL with a reason, not a noisy number:

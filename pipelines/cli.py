@@ -207,7 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
         "files",
         nargs="+",
         metavar="FILE",
-        help="export files, or http(s) URLs to download first (see docs/limits.md)",
+        help="export files, or http(s) URLs to download first (README: Limits and bad inputs)",
     )
     p.add_argument("--format", help="force a format (see `installpulse formats`)")
     p.add_argument("--platform", help="platform for files without one (ios, android, ...)")

@@ -4,7 +4,8 @@ A refused file: the CLI exits 1 (or `ingest_file` raises ImportFailed), the mess
 file, the physical line, the column and the value where there is one, every table is unchanged
 and exactly one 'failed' row joins the history (C1, C2). An accepted file: the exact stored
 values are read back through `daily_metrics`. The rule chosen for each ambiguous input is in
-docs/limits.md; the fixture bytes come from tests/fixtures/bad/make_fixtures.py.
+the README ("Limits and bad inputs"); the fixture bytes come from
+tests/fixtures/bad/make_fixtures.py.
 """
 
 from __future__ import annotations

@@ -72,7 +72,7 @@ def exports(draw: st.DrawFn) -> Export:
     apps = draw(st.lists(st.sampled_from(NAMES), min_size=1, max_size=3, unique=True))
     days = draw(st.integers(1, 3))
     # An extra column is ignored in the long layout; in the wide one every non-key column is
-    # a metric, so an unknown one is refused (docs/limits.md).
+    # a metric, so an unknown one is refused (README, "Limits and bad inputs").
     notes = layout == "long" and draw(st.booleans())
     header = ["date", "app", "metric", "value"] if layout == "long" else ["date", "app", *METRICS]
     if notes:
