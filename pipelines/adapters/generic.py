@@ -231,22 +231,29 @@ class GenericWide:
                     )
                 ],
             )
-        unions = []
-        for i in metric_idx:
-            # Metric names come from the catalogue allowlist (checked above), columns are ours.
-            unions.append(f"""
-                select rowid + 2 as line,
-                       {_key_expr(keys, "date")} as date,
-                       {_key_expr(keys, "app")} as app,
-                       null::varchar as app_name,
-                       {_key_expr(keys, "platform")} as platform,
-                       {_key_expr(keys, "country")} as country,
-                       '{keys[i]}' as metric,
-                       c{i} as value,
-                       {_key_expr(keys, "source")} as source,
-                       'c{i}' as value_column
-                from raw""")  # noqa: S608
-        sql.run_text(con, "create or replace temp view staging as " + " union all ".join(unions))
+        # One UNPIVOT, so the file is scanned once however many metric columns it has (a
+        # union per column would read it once per column). Blank cells stay (as NULL values).
+        # Metric names come from the catalogue allowlist (checked above), columns are ours.
+        metric_cols = ", ".join(f"c{i}" for i in metric_idx)
+        metric_case = " ".join(f"when 'c{i}' then '{keys[i]}'" for i in metric_idx)
+        sql.run_text(
+            con,
+            f"""
+            create or replace temp view staging as
+            select line, date, app, null::varchar as app_name, platform, country,
+                   case value_column {metric_case} end as metric,
+                   value, source, value_column
+            from (
+                    select rowid + 2 as line,
+                           {_key_expr(keys, "date")} as date,
+                           {_key_expr(keys, "app")} as app,
+                           {_key_expr(keys, "platform")} as platform,
+                           {_key_expr(keys, "country")} as country,
+                           {_key_expr(keys, "source")} as source,
+                           {metric_cols}
+                    from raw
+            ) unpivot include nulls (value for value_column in ({metric_cols}))""",  # noqa: S608
+        )
         labels = {k: h for h, k in zip(header, keys, strict=True)}
         labels.update({f"c{i}": header[i] for i in metric_idx})
         return Staged(
