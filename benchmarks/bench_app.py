@@ -84,6 +84,9 @@ def scratch_store(ctx: Context, name: str) -> Path:
     dst = ctx.work_dir / name / "store.duckdb"
     if not dst.exists():
         dst.parent.mkdir(parents=True, exist_ok=True)
+        wal = src.with_name(src.name + ".wal")  # right after ingest it may hold the data
+        if wal.exists():
+            shutil.copyfile(wal, dst.with_name(dst.name + ".wal"))
         shutil.copyfile(src, dst)
     return dst
 
