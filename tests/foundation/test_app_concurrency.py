@@ -28,7 +28,7 @@ def test_cli_ingest_while_the_app_is_running(running_app, chromium) -> None:
     page = chromium.new_page()
     try:
         page.goto(url + "/database")
-        page.get_by_text("Daily values").wait_for(timeout=30000)
+        page.get_by_text("Daily values", exact=True).first.wait_for(timeout=30000)
         page.get_by_text("58,191").first.wait_for(timeout=30000)
         result = subprocess.run(
             [
