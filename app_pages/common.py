@@ -15,7 +15,7 @@ import polars as pl
 import streamlit as st
 
 from app_pages import views
-from pipelines import events, ops, reads, settings
+from pipelines import events, ops, reads, recovery, settings
 from pipelines.errors import DatabaseBusy, InstallpulseError
 
 
@@ -157,6 +157,13 @@ def sidebar() -> None:
         except InstallpulseError as exc:
             show_error(exc)
             return
+        lost = recovery.marker(db_path())
+        if lost:
+            st.warning(
+                f"Recovery needed: the database's write-ahead log was corrupt and was set aside "
+                f"on {lost['at']}; imports after the last checkpoint may be missing. Run "
+                "`installpulse recover --replay` to re-import them from the archive."
+            )
         st.caption(f"Database: `{db_path().name}`")
         if info["observations"]:
             st.caption(

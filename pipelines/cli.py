@@ -17,7 +17,7 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines import contract, demo, event_formats, events, fetch, ops, settings
+from pipelines import contract, demo, event_formats, events, fetch, ops, recovery, settings
 from pipelines.adapters import ADAPTERS
 from pipelines.adapters.base import IngestOptions
 from pipelines.errors import DatabaseBusy, ImportFailed, InstallpulseError, UsageError
@@ -178,6 +178,26 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_recover(args: argparse.Namespace) -> int:
+    info = recovery.marker(args.db)
+    if info:
+        print(
+            f"A corrupt write-ahead log was set aside on {info['at']} "
+            f"({info['quarantined_wal']}); writes after the last checkpoint were lost."
+        )
+    lost = recovery.orphans(args.db)
+    if not lost:
+        print("Every archived file is in the import history; nothing to re-run.")
+    for orphan in lost:
+        print(f"  not in the database: {orphan.file_name} (archived {orphan.archived_at})")
+    if args.replay:
+        for line in recovery.replay(args.db):
+            print(line)
+    elif lost:
+        print("Re-run them with `installpulse recover --replay`.")
+    return 0
+
+
 def cmd_formats(args: argparse.Namespace) -> int:
     for adapter in ADAPTERS:
         print(f"{adapter.name}: {adapter.label}\n    {adapter.how_to_get}")
@@ -275,6 +295,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", parents=[common], help="load the illustrative demo dataset")
     p.add_argument("--if-empty", action="store_true", help="only when the database is empty")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser(
+        "recover",
+        parents=[common],
+        help="after a corrupt WAL: list archived imports the database lost",
+    )
+    p.add_argument("--replay", action="store_true", help="re-import them from the archive")
+    p.set_defaults(func=cmd_recover)
 
     p = sub.add_parser("formats", help="list the import formats")
     p.set_defaults(func=cmd_formats)

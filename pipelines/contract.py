@@ -343,7 +343,9 @@ def ingest_file(
             adapter = adapters.by_name(options.format) if options.format else adapters.detect(src)
             fmt = adapter.name
             db_file = settings.db_path(db)
-            archived = sources.archive(src, settings.archive_dir(db_file))
+            archived = sources.archive(
+                src, settings.archive_dir(db_file), json.loads(_options_json(options))
+            )
             with store.write_lock, store.connect(db) as con:
                 previous = sql.run(con, "history_by_hash", sha256=src.sha256)
                 if previous:

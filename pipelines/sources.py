@@ -11,9 +11,11 @@ from __future__ import annotations
 import codecs
 import gzip
 import hashlib
+import json
 import re
 import shutil
 import zlib
+from datetime import UTC, datetime
 from pathlib import Path
 
 from pipelines import settings
@@ -304,12 +306,23 @@ def prepare(raw: Path, name: str, workdir: Path, options: IngestOptions) -> Sour
     )
 
 
-def archive(src: SourceFile, folder: Path) -> Path:
-    """Keep the raw bytes, content-addressed, so any import can be replayed."""
+def archive(src: SourceFile, folder: Path, options: dict[str, object] | None = None) -> Path:
+    """Keep the raw bytes, content-addressed, so any import can be replayed.
+
+    A sidecar `<sha>.json` records the file name and the options it was imported with: if the
+    database loses recent writes (a corrupt WAL), `installpulse recover --replay` re-imports
+    the archived files the database no longer knows, as they were imported.
+    """
     target = folder / src.sha256[:2] / src.sha256
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_suffix(".part")
         shutil.copyfile(src.raw_path, tmp)
         tmp.replace(target)
+    sidecar = target.with_name(target.name + ".json")
+    meta = {"file_name": src.name, "options": options or {},
+            "archived_at": datetime.now(UTC).isoformat(timespec="seconds")}  # fmt: skip
+    tmp_meta = sidecar.with_suffix(".part")
+    tmp_meta.write_text(json.dumps(meta, sort_keys=True), encoding="utf-8")
+    tmp_meta.replace(sidecar)
     return target

@@ -11,6 +11,7 @@ and then gets a `DatabaseBusy` sentence naming the process, never a lock traceba
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 import shutil
 import threading
@@ -25,6 +26,7 @@ from pipelines import __version__, settings, sql
 from pipelines.errors import DatabaseBusy, InstallpulseError
 
 SCHEMA_VERSION = 2
+_WAL_RE = re.compile(r"replaying WAL|Corrupt WAL", re.IGNORECASE)
 _LOCK_RE = re.compile(r"(?:Could not set lock|Conflicting lock)", re.IGNORECASE)
 _PID_RE = re.compile(r"PID (\d+)")
 _checked: set[Path] = set()
@@ -50,6 +52,28 @@ def _config() -> dict[str, str]:
     return config
 
 
+def recovery_marker(path: Path) -> Path:
+    return path.with_name(path.name + ".recovery.json")
+
+
+def quarantine_wal(path: Path, error: str) -> bool:
+    """A corrupt write-ahead log must not make the database unopenable (a crash loop): set it
+    aside with a timestamp, reopen from the last checkpoint, and leave a marker that the app
+    and `installpulse recover` show until someone re-runs the lost imports (RELIABILITY F3)."""
+    wal = path.with_name(path.name + ".wal")
+    if not wal.exists():
+        return False
+    stamp = datetime.now().strftime("%Y%m%dT%H%M%S")
+    target = wal.with_name(f"{wal.name}.corrupt-{stamp}")
+    wal.rename(target)
+    marker = recovery_marker(path)
+    marker.write_text(
+        json.dumps({"quarantined_wal": str(target), "at": stamp, "error": error.splitlines()[0]}),
+        encoding="utf-8",
+    )
+    return True
+
+
 def open_connection(path: Path, wait: float | None = None) -> duckdb.DuckDBPyConnection:
     """Open the file read-write, waiting while another process holds it."""
     path = Path(path)
@@ -68,7 +92,11 @@ def open_connection(path: Path, wait: float | None = None) -> duckdb.DuckDBPyCon
     while True:
         try:
             return duckdb.connect(str(path), config=_config())
-        except duckdb.IOException as exc:
+        except duckdb.Error as exc:
+            if _WAL_RE.search(str(exc)) and quarantine_wal(path, str(exc)):
+                continue  # reopen from the last checkpoint; recovery.json says what happened
+            if not isinstance(exc, duckdb.IOException):
+                raise
             text = str(exc)
             if not _LOCK_RE.search(text):
                 if "Permission denied" in text or "Read-only file system" in text:
