@@ -70,6 +70,19 @@ def _recent(db: str, version: str, start: date) -> pl.DataFrame:
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
+def _movers(
+    db: str, version: str, read_from: date, fetch_start: date, start: date, end: date, method: str
+) -> pl.DataFrame:
+    frame = _recent(db, version, read_from).filter(pl.col("date") >= fetch_start)
+    return views.overview_movers(frame, start, end, method=method)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _episodes(db: str, version: str, read_from: date, since: date, limit: int) -> pl.DataFrame:
+    return views.overview_episodes(_recent(db, version, read_from), since, limit=limit)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
 def _events(db: str, version: str) -> pl.DataFrame:
     return events.list_events(db)
 
@@ -97,6 +110,17 @@ def explore(state: views.ExploreState) -> dict[str, pl.DataFrame]:
 def recent(start: date) -> pl.DataFrame:
     """Every series from `start` on (the Overview's window), cached per data version."""
     return _recent(str(db_path()), data_version(), start)
+
+
+def movers(read_from: date, fetch_start: date, start: date, end: date, method: str) -> pl.DataFrame:
+    """The Overview's top movers: `recent(read_from)` from `fetch_start` on, cached."""
+    return _movers(str(db_path()), data_version(), read_from, fetch_start, start, end, method)
+
+
+def episodes(read_from: date, since: date, limit: int) -> pl.DataFrame:
+    """The Overview's latest spike episodes from `recent(read_from)`, cached: scoring every
+    series' last 90 days is the page's slowest step and no Overview widget changes it."""
+    return _episodes(str(db_path()), data_version(), read_from, since, limit)
 
 
 def all_events() -> pl.DataFrame:

@@ -81,10 +81,8 @@ method = m2.selectbox(
 fetch_start, start, end = views.overview_window(last, days, method)
 episode_since = last - timedelta(days=EPISODE_DAYS - 1)
 with st.spinner("Scoring every series…"):
-    recent = common.recent(min(fetch_start, episode_since - timedelta(days=views.SPIKE_WINDOW)))
-    movers = views.overview_movers(
-        recent.filter(pl.col("date") >= fetch_start), start, end, method=method
-    )
+    read_from = min(fetch_start, episode_since - timedelta(days=views.SPIKE_WINDOW))
+    movers = common.movers(read_from, fetch_start, start, end, method)
 label = baselines.parse_method(method).label
 st.caption(
     f"Each series' most unusual day between {start:%d %b} and {end:%d %b %Y}, ranked by its "
@@ -145,7 +143,8 @@ min_score = st.slider(
     key="ov_min_score",
     help="3.5 is the usual robust outlier cut-off; raise it to see only the big moves.",
 )
-episodes = views.overview_episodes(recent, episode_since, limit=200)
+with st.spinner("Finding spike episodes…"):
+    episodes = common.episodes(read_from, episode_since, limit=200)
 if episodes.height:
     episodes = episodes.filter(pl.col("peak_score").abs() >= min_score).head(20)
 st.caption(

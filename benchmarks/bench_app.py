@@ -57,6 +57,7 @@ MEMORY_TARGET = Target(max_rss_mb=600)
 # Streamlit's url paths (app.py): "" is the default page (Overview).
 PAGE_PATHS = ("", "explore", "study", "events", "data", "database")
 STATUS = '[data-testid="stStatusWidget"]'
+DONE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 
 
 @dataclass(frozen=True)
@@ -348,8 +349,8 @@ def memory_run(db: str, browser: str, log: str, timeout_s: float = 120.0) -> dic
                         target = f"{url}/{path}" + (f"?{query}" if path == "explore" else "")
                         t = time.perf_counter()
                         page.goto(target)
-                        page.wait_for_selector('[data-testid="stApp"]', timeout=ms)
-                        page.wait_for_timeout(400)  # the widget appears once a run is under way
+                        # the script has run and stopped ("initial" before the first run)
+                        page.wait_for_selector(DONE, timeout=ms)
                         page.wait_for_selector(STATUS, state="detached", timeout=ms)
                         page.wait_for_function(
                             "() => !document.querySelector('[data-testid=\"stSkeleton\"]')",
