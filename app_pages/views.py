@@ -315,17 +315,35 @@ def overview_movers(
     return movers.join(lines, on=SERIES_KEYS, how="left", nulls_equal=True)
 
 
+EPISODE_BATCH_ROWS = 40_000
+
+
+def _app_batches(frame: pl.DataFrame, rows: int = EPISODE_BATCH_ROWS) -> list[pl.DataFrame]:
+    """`frame` split into parts of whole apps holding about `rows` rows each."""
+    if frame.height <= rows:
+        return [frame]
+    sizes = frame.group_by("app").len().sort("app")
+    batch = sizes.select("app", batch=(pl.col("len").cum_sum() - pl.col("len")) // rows)
+    tagged = frame.join(batch, on="app", how="left", nulls_equal=True)
+    return [part.drop("batch") for part in tagged.partition_by("batch", maintain_order=True)]
+
+
 def overview_episodes(recent: pl.DataFrame, since: date, limit: int = 20) -> pl.DataFrame:
     """The latest spike episodes (runs of flagged days) within the days from `since` on.
 
     Only those days are scored (earlier rows of `recent` are the scores' history): scoring
     the look-back too cost a third more time and memory for runs the page never shows.
+    Scores are per series, so the series are scored in batches of whole apps: the same
+    episodes, with the windowed list work bounded (at S: +80 MB peak instead of +350 MB).
     """
     if not recent.height:
         return pl.DataFrame()
     frame = recent.select(*SERIES_KEYS, "date", "value")
-    scored = spikes.score(frame, window=SPIKE_WINDOW, keys=SERIES_KEYS, since=since)
-    found = spikes.episodes(scored, threshold=SPIKE_THRESHOLD, keys=SERIES_KEYS)
+    parts = []
+    for batch in _app_batches(frame):
+        scored = spikes.score(batch, window=SPIKE_WINDOW, keys=SERIES_KEYS, since=since)
+        parts.append(spikes.episodes(scored, threshold=SPIKE_THRESHOLD, keys=SERIES_KEYS))
+    found = pl.concat(parts, how="vertical_relaxed")
     found = found.filter(pl.col("end_date") >= since)
     if not found.height:
         return found
