@@ -99,7 +99,8 @@ def _apps(db: str, version: str) -> pl.DataFrame:
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def _coverage(db: str, version: str, start: date, end: date) -> pl.DataFrame:
-    return reads.coverage(db, start, end)
+    # Only the monthly summary is cached (a pickled copy of every day's row cost ~64 MB at S).
+    return views.coverage_months(reads.coverage(db, start, end))
 
 
 def explore(state: views.ExploreState) -> dict[str, pl.DataFrame]:
@@ -136,6 +137,7 @@ def apps_table() -> pl.DataFrame:
 
 
 def coverage(start: date, end: date) -> pl.DataFrame:
+    """Days with a value per app, metric, country and month (`views.coverage_months`)."""
     return _coverage(str(db_path()), data_version(), start, end)
 
 

@@ -279,15 +279,9 @@ with tab_coverage:
             st.info("No data in these dates.")
         else:
             # Per app / country / metric, the share of each month's days that have a value.
-            monthly = (
-                cover.with_columns(month=pl.col("date").dt.truncate("1mo"))
-                .group_by("app", "metric", "country", "month")
-                .agg(days=pl.col("date").n_unique())
-                .with_columns(
-                    row=pl.concat_str("app", "metric", "country", separator=" · "),
-                )
-                .sort("row", "month")
-            )
+            monthly = cover.with_columns(
+                row=pl.concat_str("app", "metric", "country", separator=" · "),
+            ).sort("row", "month")
             rows_order = monthly.get_column("row").unique(maintain_order=True).to_list()
             months = sorted(monthly.get_column("month").unique().to_list())
             grid = {(r["row"], r["month"]): r["days"] for r in monthly.to_dicts()}
