@@ -259,6 +259,20 @@ def table_numbers(results: pl.DataFrame) -> pl.DataFrame:
     return results.select([c for c in wanted if c in results.columns])
 
 
+def month_blocks(start: date, end: date, months: int = 3) -> list[tuple[date, date]]:
+    """[start, end] cut at month boundaries into blocks of `months` calendar months."""
+    out = []
+    lo = start
+    while lo <= end:
+        first = lo.replace(day=1)
+        year, month = divmod(first.month - 1 + months, 12)
+        nxt = first.replace(year=first.year + year, month=month + 1)
+        hi = min(end, nxt - timedelta(days=1))
+        out.append((lo, hi))
+        lo = nxt
+    return out
+
+
 def coverage_months(cover: pl.DataFrame) -> pl.DataFrame:
     """Days with a value per app, metric, country and month, from `reads.coverage` rows
     (one per series and day). Keys are grouped as categoricals: hashing the strings of every
