@@ -4,8 +4,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
 SIZE ?= S
+REPS ?= 3
 
-.PHONY: run test setup lint format bench demo clean-db
+.PHONY: run test setup lint format bench demo
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,4 +38,4 @@ demo: setup
 	$(PY) -m pipelines demo
 
 bench: setup
-	$(PY) -m benchmarks.run --size $(SIZE)
+	$(PY) -m benchmarks.run --size $(SIZE) --reps $(REPS) --out benchmarks/out

@@ -97,19 +97,10 @@ def _apps(db: str, version: str) -> pl.DataFrame:
     return ops.apps(db)
 
 
-COVERAGE_BLOCK_MONTHS = 3
-
-
 @st.cache_data(max_entries=16, show_spinner=False)
 def _coverage(db: str, version: str, start: date, end: date) -> pl.DataFrame:
-    # One read per block of whole months (a year at S is 700k day rows: reading it at once
-    # cost ~190 MB of peak memory), and only the monthly summary is cached (a pickled copy of
-    # every day's row cost ~64 MB more).
-    parts = [
-        views.coverage_months(reads.coverage(db, lo, hi))
-        for lo, hi in views.month_blocks(start, end, COVERAGE_BLOCK_MONTHS)
-    ]
-    return pl.concat(parts, how="vertical_relaxed")
+    # DuckDB aggregates to one row per app, metric, country and month (queries/coverage.sql).
+    return reads.coverage(db, start, end)
 
 
 def explore(state: views.ExploreState) -> dict[str, pl.DataFrame]:
@@ -146,7 +137,7 @@ def apps_table() -> pl.DataFrame:
 
 
 def coverage(start: date, end: date) -> pl.DataFrame:
-    """Days with a value per app, metric, country and month (`views.coverage_months`)."""
+    """Days with a value per app, metric, country and month (`queries/coverage.sql`)."""
     return _coverage(str(db_path()), data_version(), start, end)
 
 

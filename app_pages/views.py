@@ -259,39 +259,6 @@ def table_numbers(results: pl.DataFrame) -> pl.DataFrame:
     return results.select([c for c in wanted if c in results.columns])
 
 
-def month_blocks(start: date, end: date, months: int = 3) -> list[tuple[date, date]]:
-    """[start, end] cut at month boundaries into blocks of `months` calendar months."""
-    out = []
-    lo = start
-    while lo <= end:
-        first = lo.replace(day=1)
-        year, month = divmod(first.month - 1 + months, 12)
-        nxt = first.replace(year=first.year + year, month=month + 1)
-        hi = min(end, nxt - timedelta(days=1))
-        out.append((lo, hi))
-        lo = nxt
-    return out
-
-
-def coverage_months(cover: pl.DataFrame) -> pl.DataFrame:
-    """Days with a value per app, metric, country and month, from `reads.coverage` rows
-    (one per series and day). Keys are grouped as categoricals: hashing the strings of every
-    day's row cost 4x the memory (at S, 700k rows: +160 MB instead of +40 MB)."""
-    keys = ["app", "metric", "country"]
-    if not cover.height:
-        return pl.DataFrame(
-            schema={**{k: pl.String for k in keys}, "month": pl.Date, "days": pl.UInt32}
-        )
-    return (
-        cover.lazy()
-        .select(pl.col(keys).cast(pl.Categorical), "date")
-        .group_by(*keys, month=pl.col("date").dt.truncate("1mo"))
-        .agg(days=pl.col("date").n_unique())
-        .with_columns(pl.col(keys).cast(pl.String))
-        .collect()
-    )
-
-
 def events_for_apps(events: pl.DataFrame, apps: Sequence[str]) -> pl.DataFrame:
     """Events that concern the chosen apps: all-app events and those naming one of them."""
     if not events.height:

@@ -183,5 +183,7 @@ def filter_options(db: Path | str | None = None) -> dict[str, Any]:
 
 
 def coverage(db: Path | str | None, start: date, end: date, app: str | None = None) -> pl.DataFrame:
+    """Days with a value per app, metric, country and month (app, metric, country, month,
+    days), aggregated in DuckDB."""
     with store.connect(db) as con:
         return sql.frame(con, "coverage", start=start, end=end, app=app)
