@@ -408,23 +408,23 @@ def top_movers(
         .group_by(work, maintain_order=True)
         .first()
     )
-    changes = compute(
-        frame.select(*keys_list, "date", "value"), method, keys=keys_list, start=start, end=end
-    ).select(
+    order = ([pl.col("score").abs(), *work], [True, *([False] * len(work))])
+    top = peak.sort(order[0], descending=order[1], nulls_last=True).head(limit)
+    # The change vs the method is only needed on the ranked days: compute the baseline for the
+    # kept series only (at 40,000 series this was 2 of the 5 seconds).
+    source = frame.select(*keys_list, "date", "value")
+    if keys_list:
+        source = source.join(top.select(keys_list), on=keys_list, how="semi", nulls_equal=True)
+    changes = compute(source, method, keys=keys_list, start=start, end=end).select(
         *keys_list, "date", "baseline", "change", "multiple", "method", "method_label", "reason"
     )
     if not keys_list:
         changes = changes.with_columns(__one=pl.lit(0))
     ranked = (
-        peak.join(changes, on=[*work, "date"], how="left", nulls_equal=True)
-        .sort(
-            [pl.col("score").abs(), *work],
-            descending=[True, *([False] * len(work))],
-            nulls_last=True,
-        )
+        top.join(changes, on=[*work, "date"], how="left", nulls_equal=True)
+        .sort(order[0], descending=order[1], nulls_last=True)
         .with_row_index("rank", offset=1)
         .with_columns(pl.col("rank").cast(pl.Int32))
-        .head(limit)
     )
     if not keys_list:
         ranked = ranked.drop("__one")

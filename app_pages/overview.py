@@ -79,7 +79,8 @@ method = m2.selectbox(
     "Change measured against", list(METHODS), key="ov_method", format_func=lambda m: METHODS[m]
 )
 fetch_start, start, end = views.overview_window(last, days, method)
-episode_since = last - timedelta(days=EPISODE_DAYS - 1)
+episode_days = views.episode_days(int(info["series"]), EPISODE_DAYS)
+episode_since = last - timedelta(days=episode_days - 1)
 with st.spinner("Scoring every series…"):
     read_from = min(fetch_start, episode_since - timedelta(days=views.SPIKE_WINDOW))
     movers = common.movers(read_from, fetch_start, start, end, method)
@@ -148,8 +149,14 @@ with st.spinner("Finding spike episodes…"):
 if episodes.height:
     episodes = episodes.filter(pl.col("peak_score").abs() >= min_score).head(20)
 st.caption(
-    f"Runs of consecutive days scoring |score| ≥ {min_score:g} in the last {EPISODE_DAYS} "
+    f"Runs of consecutive days scoring |score| ≥ {min_score:g} in the last {episode_days} "
     "days of data, latest first. Select a row to open it in Explore."
+    + (
+        f" (The scan covers {episode_days} rather than {EPISODE_DAYS} days to stay fast with "
+        f"{int(info['series']):,} series; Explore shows any period.)"
+        if episode_days < EPISODE_DAYS
+        else ""
+    )
 )
 if episodes.height:
     table = episodes.select(
