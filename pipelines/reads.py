@@ -127,7 +127,8 @@ def recent_all(
 ) -> pl.DataFrame:
     """Every series, not aggregated, for ``start - lookback_days .. end``.
 
-    Columns: app, metric, source, country, platform, date, value (Float64). This is what the
+    Columns: series_id, app, metric, source, country, platform, date, value (Float64),
+    ordered by series then day. This is what the
     whole-database spike scan reads: the shown range plus the score's look-back, never full
     history (PERFORMANCE.md). ``metrics`` None means every metric.
     """

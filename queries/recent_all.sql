@@ -1,6 +1,7 @@
 -- Every series' daily values over [$start, $end] (the caller puts the look-back into $start),
 -- one row per series and day, never aggregated: the whole-database spike scan reads only this
--- window, not full history (PERFORMANCE.md). $metrics null = every metric.
+-- window, not full history (PERFORMANCE.md). $metrics null = every metric. `series_id` is
+-- an integer key: grouping 40,000 series by it is several times cheaper than by five names.
 with named as (
     select s.series_id, a.name as app, s.metric, s.source, s.country, s.platform
     from series s
@@ -14,9 +15,10 @@ recent as (
     where o.date between $start and $end
 ),
 final as (
-    select n.app, n.metric, n.source, n.country, n.platform, r.date, r.value::double as value
+    select n.series_id, n.app, n.metric, n.source, n.country, n.platform, r.date,
+           r.value::double as value
     from recent r
     join named n using (series_id)
 )
 select * from final
-order by app, metric, source, country, platform, date;
+order by series_id, date;

@@ -330,7 +330,10 @@ def test_spikes_table_and_nothing_found(demo_path, capsys) -> None:
 def test_spikes_reads_only_the_look_back(demo_path) -> None:
     frame = reads.recent_all(demo_path, date(2026, 4, 24), date(2026, 4, 30))
     assert frame.get_column("date").min() == date(2026, 3, 27)  # 28 days before the 24th
-    assert frame.columns == ["app", "metric", "source", "country", "platform", "date", "value"]
+    assert frame.columns == [
+        "series_id", "app", "metric", "source", "country", "platform", "date", "value"
+    ]  # fmt: skip
+    assert frame.get_column("series_id").n_unique() == 120
     assert frame.select("app", "metric", "country", "platform").unique().height == 120
     only = reads.recent_all(demo_path, date(2026, 4, 30), date(2026, 4, 30), ["installs"])
     assert set(only.get_column("metric")) == {"installs"}
