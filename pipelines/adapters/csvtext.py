@@ -168,8 +168,13 @@ def read_text_table(
                         rule,
                         line=line_no,
                         value=text_value,
-                        hint=_hint_reject(
-                            "UNQUOTED VALUE" if "quote" in rule else "MISSING COLUMNS"
+                        hint=(
+                            "Save the file again so every line ends the same way "
+                            "(most editors: line endings LF or CRLF)."
+                            if "line endings" in rule
+                            else _hint_reject(
+                                "UNQUOTED VALUE" if "quote" in rule else "MISSING COLUMNS"
+                            )
                         ),
                     )
                 ],
@@ -295,8 +300,26 @@ def locate_structure_error(
 
     Only run when DuckDB stops with an error that carries no line (its parser "reached an
     invalid state"): a small state machine over the text finds the first stray quote,
-    unterminated quote or wrong field count, counting CRLF, LF and CR as line ends.
+    unterminated quote or wrong field count, counting CRLF, LF and CR as line ends. A file
+    without such a violation whose lines end in different ways (DuckDB reads one line-end
+    style per file) gets the first line that ends differently from the first one.
     """
+    style: str | None = None  # the first line's end: CRLF, LF or CR
+    mixed: tuple[int, str, str] | None = None
+    pending: tuple[int, str] | None = None  # a CR outside quotes, CRLF or CR yet unknown
+
+    def ended(kind: str, at_line: int, text: str) -> None:
+        nonlocal style, mixed
+        if style is None:
+            style = kind
+        elif kind != style and mixed is None:
+            mixed = (
+                at_line,
+                text[:80],
+                f"this line ends with {kind} while the file's lines end with {style} "
+                "(mixed line endings).",
+            )
+
     line = 1
     record_line = 1
     fields = 1
@@ -311,6 +334,9 @@ def locate_structure_error(
         record_line = line
         while chunk := fh.read(1 << 20):
             for ch in chunk:
+                if pending is not None:
+                    ended("CRLF" if ch == "\n" else "CR", *pending)
+                    pending = None
                 if ch in "\r\n":
                     is_break = not (ch == "\n" and previous == "\r")
                     previous = ch
@@ -321,6 +347,10 @@ def locate_structure_error(
                     if not is_break:
                         continue
                     text = "".join(current)
+                    if ch == "\r":
+                        pending = (line, text)
+                    else:
+                        ended("LF", line, text)
                     if text.strip() and fields != ncols:
                         kind = "too few" if fields < ncols else "too many"
                         return (
@@ -360,6 +390,8 @@ def locate_structure_error(
                     state, quote_line = "quoted", line
                 else:
                     state = "plain"
+    if pending is not None:
+        ended("CR", *pending)
     if state == "quoted":
         return quote_line, "".join(current)[:80], "unterminated quote: the file ends inside it."
     text = "".join(current)
@@ -370,4 +402,4 @@ def locate_structure_error(
             text[:80],
             f"{kind} columns (the header has {ncols}; this line has {fields}).",
         )
-    return None
+    return mixed

@@ -247,3 +247,24 @@ def test_alias_refuses_to_merge_clashing_series(db: Path) -> None:
     ops.alias("a.one", "Same", db)
     with pytest.raises(UsageError, match="already has installs"):
         ops.alias("a.two", "Same", db)
+
+
+def test_mixed_line_endings_are_located_at_the_line_that_ends_differently(db: Path) -> None:
+    # Found by the mutation property: DuckDB stops with no line ("invalid state") on a file
+    # whose lines end in different ways; the fallback scanner names the physical line.
+    path = db.parent / "mixed.csv"
+    path.write_bytes(
+        b"date,app,metric,value\r\n"
+        b'2026-01-01,"a\nb",installs,1\r\n'  # one record on lines 2-3
+        b'2026-01-02,"a\nb",installs,2\r\r\n\n'  # lines 4-5, ending with a bare CR
+        b'2026-01-03,"a\nb",installs,3\r\n'
+    )
+    before = checksums(db)
+    with pytest.raises(ImportFailed) as info:
+        contract.ingest_file(path, db)
+    assert info.value.problems[0].line == 5
+    assert "ends with CR while the file's lines end with CRLF" in str(info.value)
+    after = checksums(db)
+    assert {k: v for k, v in after.items() if k != "imports"} == {
+        k: v for k, v in before.items() if k != "imports"
+    }
