@@ -48,24 +48,19 @@ def _method(text: str) -> baselines.Method:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
+def _at_least(minimum: int):
+    """An argparse type: a whole number >= ``minimum``."""
 
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
 
-def _non_negative(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return value
+    return parse
 
 
 def _threshold(text: str) -> float:
@@ -533,7 +528,7 @@ def register_spikes(
         "--threshold", type=_threshold, default=3.5, help="minimum |robust score| (default 3.5)"
     )
     p.add_argument("--direction", choices=spikes.DIRECTIONS, default="both")
-    p.add_argument("--limit", type=_positive, default=50, help="at most this many rows")
+    p.add_argument("--limit", type=_at_least(1), default=50, help="at most this many rows")
     p.add_argument(
         "--metric",
         nargs="+",
@@ -690,8 +685,8 @@ def register_study(sub: Any, common: argparse.ArgumentParser, out: argparse.Argu
     )
     p.add_argument("--metric", required=True, metavar="M")
     _scope_options(p)
-    p.add_argument("--pre", type=_non_negative, default=14, help="days shown before (default 14)")
-    p.add_argument("--post", type=_non_negative, default=14, help="days shown after (default 14)")
+    p.add_argument("--pre", type=_at_least(0), default=14, help="days shown before (default 14)")
+    p.add_argument("--post", type=_at_least(0), default=14, help="days shown after (default 14)")
     p.add_argument("--summary", action="store_true", help="only the per-app summary")
     p.set_defaults(func=cmd_study)
 

@@ -14,7 +14,6 @@ from pipelines.adapters.base import IngestOptions
 from pipelines.settings import REPO_ROOT
 
 DEMO_DIR = REPO_ROOT / "data" / "demo"
-DEMO_SOURCES = ("demo",)
 
 
 def is_empty(db: Path | str | None = None) -> bool:
@@ -41,7 +40,3 @@ def load(db: Path | str | None = None) -> list[str]:
     else:
         lines.append(f"events.csv: imported as #{import_id}: {count} events.")
     return lines
-
-
-def is_demo_source(source: str) -> bool:
-    return source in DEMO_SOURCES

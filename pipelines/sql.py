@@ -49,11 +49,6 @@ def run_text(con: duckdb.DuckDBPyConnection, text: str, **params: Any) -> list[t
     return con.fetchall()
 
 
-def fetch(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> list[tuple[Any, ...]]:
-    """Rows of a named query."""
-    return run(con, name, **params)
-
-
 def frame(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> pl.DataFrame:
     """A named query's result as a polars frame (Arrow transfer, no Python rows)."""
     text = load(name)
