@@ -395,8 +395,9 @@ def spikes_frame(
 ) -> tuple[pl.DataFrame, date, date]:
     """Top movers over every series in the database for ``start..end``, with their episode.
 
-    One DuckDB read of every series over the range plus the look-back (``reads.recent_all``),
-    then one vectorised polars pass over all series: robust scores, top movers, episodes.
+    One DuckDB read of every series over the range plus the look-back, keyed by id
+    (``reads.recent_values``), then one vectorised polars pass over all series: robust scores
+    of the days that can reach the threshold, top movers, episodes.
     Default range: the last 7 days of data. Returns (rows, start, end).
     """
     m = baselines.parse_method(method)
@@ -415,15 +416,17 @@ def spikes_frame(
         start = end - timedelta(days=SPIKE_DAYS - 1)
     if start > end:
         raise _fail(f"--start {start} is after --end {end}.")
-    frame = reads.recent_all(db, start, end, metric_list, lookback_days=lookback)
-    if frame.height == 0:
+    values, names = reads.recent_values(db, start, end, metric_list, lookback_days=lookback)
+    if values.height == 0:
         return pl.DataFrame(schema=_spike_schema()), start, end
     # Score on the integer series key (grouping and lagging by five names cost several times
-    # more at 40,000 series), then put the names back on the ranked rows.
-    names = frame.select("series_id", *KEYS).unique("series_id")
-    values = frame.select("series_id", "date", "value")
+    # more at 40,000 series) and put the names back on the ranked rows only. Only the days
+    # that can reach the threshold are scored in full (spikes.detect with since=): the movers
+    # and their episodes are made of those days alone, so they are the same.
     ids = ["series_id"]
-    scored = spikes.score(values, window=SPIKE_WINDOW, keys=ids, since=start)
+    flagged = spikes.detect(
+        values, threshold, direction, keys=ids, window=SPIKE_WINDOW, since=start
+    )
     movers = spikes.top_movers(
         values,
         start,
@@ -433,9 +436,9 @@ def spikes_frame(
         keys=ids,
         direction=direction,
         threshold=threshold,
-        scored=scored,
+        scored=flagged,
     )
-    runs = spikes.episodes(scored, threshold, direction, keys=ids).select(
+    runs = spikes.episodes(flagged, threshold, direction, keys=ids).select(
         *ids, "direction", "start_date", "end_date", "n_days"
     )
     out = (

@@ -143,6 +143,34 @@ def recent_all(
     return frame.with_columns(pl.col("value").cast(pl.Float64))
 
 
+def recent_values(
+    db: Path | str | None,
+    start: date,
+    end: date,
+    metrics: Sequence[str] | str | None = None,
+    *,
+    lookback_days: int = 28,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(values, names): every series for ``start - lookback_days .. end``, keyed by id.
+
+    ``values`` has series_id, date, value (Float64), in no particular order; ``names`` has
+    series_id and the five names (:data:`SERIES_KEYS`) of every series of these metrics. The
+    same rows as :func:`recent_all` without the names on every row: the whole-database spike
+    scan scores on the id and names only the rows it ranks (0.5 -> 0.1 s at 40,000 series).
+    """
+    metric_list = _list(metrics)
+    with store.connect(db) as con:
+        values = sql.frame(
+            con,
+            "recent_values",
+            start=start - timedelta(days=lookback_days),
+            end=end,
+            metrics=metric_list,
+        )
+        names = sql.frame(con, "series_names", metrics=metric_list)
+    return values.with_columns(pl.col("value").cast(pl.Float64)), names
+
+
 def empty_series() -> pl.DataFrame:
     return pl.DataFrame(
         schema={
