@@ -202,13 +202,40 @@ def _rejects_seen(con: duckdb.DuckDBPyConnection) -> bool:
     return bool(exists) and bool(sql.run_text(con, "select count(*) from reject_errors")[0][0])
 
 
+def _prepare(con: duckdb.DuckDBPyConnection, options: IngestOptions, has: dict[str, bool]) -> None:
+    """The rules (temp macros), this import's settings and the `staged`/`checked` views."""
+    sql.run_script(con, "import_rules")
+    sql.run(con, "import_params", **_params(options, has))
+    sql.run_script(con, "import_typed")
+
+
+def _finish(
+    con: duckdb.DuckDBPyConnection,
+    import_id: int,
+    fmt: str,
+    counts: tuple[int, int, int, date | None, date | None],
+) -> None:
+    rows, replaced, nseries, first, last = counts
+    sql.run(
+        con,
+        "history_ok",
+        import_id=import_id,
+        rows=rows,
+        replaced=replaced,
+        series=nseries,
+        first_date=first,
+        last_date=last,
+        format=fmt,
+    )
+
+
 def _write(
     con: duckdb.DuckDBPyConnection, import_id: int, fmt: str
 ) -> tuple[int, int, int, date | None, date | None]:
-    """Inside the open transaction: resolve apps and series, replace restated days, insert,
-    and mark the history row ok. Reads the checked rows from relation `typed`."""
-    for statement in sql.split_statements(sql.load("import_resolve_apps")):
-        sql.run_text(con, statement)
+    """The exact pass, inside the open transaction: resolve apps and series, replace restated
+    days, insert, and mark the history row ok. Reads the checked rows from relation `typed`."""
+    sql.run_script(con, "import_resolve_apps")
+    sql.run_script(con, "import_incoming")
     rows, min_series, max_series, first, last, nseries = sql.run_text(
         con,
         "select count(*), min(series_id), max(series_id), min(date), max(date), "
@@ -222,18 +249,85 @@ def _write(
             for statement in sql.split_statements(sql.load("import_replace")):
                 sql.run_text(con, statement, import_id=import_id, **bounds)
         sql.run(con, "import_insert", import_id=import_id)
-    sql.run(
+    counts = (int(rows), replaced, int(nseries or 0), first, last)
+    _finish(con, import_id, fmt, counts)
+    return counts
+
+
+# Bits of the duplicate-day check's bitstrings (date span x series) above which it counts
+# distinct days instead: 2^30 bits is 128 MB.
+_DAY_BITS_LIMIT = 1 << 30
+
+
+def _fast_write(
+    con: duckdb.DuckDBPyConnection, import_id: int, fmt: str
+) -> tuple[int, int, int, date | None, date | None]:
+    """The fast pass, inside the open transaction: read the file twice and write nothing per
+    row but the observations themselves.
+
+    1. group the raw rows by key and by date text (import_fast_keys.sql) and apply the rules
+       once per distinct key and date text;
+    2. resolve apps and series for the keys, then insert every row with its series, day and
+       value in one sorted INSERT ... SELECT (import_fast_insert.sql);
+    3. check what was written on compact columns: metric-dependent value rules, duplicate
+       days, and that every row of the file arrived (import_fast_check.sql).
+    Anything wrong raises `_NeedsExactPass` (the caller rolls back; the exact pass names the
+    lines). Rows a store restates are moved aside after the insert, as the exact pass does.
+    """
+    sql.run_script(con, "import_fast_keys")
+    if _rejects_seen(con) or sql.run(con, "import_fast_problems")[0][0]:
+        raise _NeedsExactPass
+    expected, first, last = sql.run_text(
         con,
-        "history_ok",
-        import_id=import_id,
-        rows=rows,
-        replaced=replaced,
-        series=nseries,
-        first_date=first,
-        last_date=last,
-        format=fmt,
-    )
-    return int(rows), replaced, int(nseries or 0), first, last
+        "select (select coalesce(sum(rows), 0) from import_key_map), "
+        "min(date), max(date) from import_date_map",
+    )[0]
+    last_old_series = int(sql.run_text(con, "select coalesce(max(series_id), 0) from series")[0][0])
+    sql.run_script(con, "import_resolve_apps")
+    sql.run_script(con, "import_fast_series")
+    # The file's row count is unknown to the planner (read_csv estimates a few rows), so left
+    # to itself it would build the join's hash table on the file; keep the written order:
+    # probe with the file, build on the key table.
+    sql.run_text(con, "set disabled_optimizers = 'join_order,build_side_probe_side'")
+    try:
+        sql.run(con, "import_fast_insert", import_id=import_id)
+    finally:
+        sql.run_text(con, "reset disabled_optimizers")
+    if _rejects_seen(con):
+        raise _NeedsExactPass
+    rows, nseries, first, last, problems = sql.run(
+        con, "import_fast_check", import_id=import_id, rows=expected
+    )[0]
+    if problems:
+        raise _NeedsExactPass
+    if rows:
+        span = (last - first).days + 1
+        if span * nseries <= _DAY_BITS_LIMIT:
+            doubled = sql.run(con, "import_fast_days", import_id=import_id, first=first, span=span)
+        else:
+            doubled = sql.run(con, "import_fast_days_large", import_id=import_id)
+        if doubled[0][0]:
+            raise _NeedsExactPass
+    replaced = 0
+    min_series = sql.run_text(con, "select min(series_id) from import_key_series")[0][0]
+    if min_series is not None and min_series <= last_old_series:
+        bounds = {
+            "import_id": import_id,
+            "min_series": min_series,
+            "last_old_series": last_old_series,
+        }
+        for statement in sql.split_statements(sql.load("import_fast_replace")):
+            sql.run_text(con, statement, **bounds)
+        replaced = int(
+            sql.run_text(
+                con,
+                "select count(*) from replaced_observations where replaced_by = $import_id",
+                import_id=import_id,
+            )[0][0]
+        )
+    counts = (int(rows), replaced, int(nseries), first, last)
+    _finish(con, import_id, fmt, counts)
+    return counts
 
 
 def validate_and_write(
@@ -248,12 +342,12 @@ def validate_and_write(
 ) -> ImportResult:
     """Check every staged value; if all is well, write in one transaction.
 
-    Fast pass (`fast=True`): the check and the scratch copy are one streaming scan inside the
-    transaction; any problem rolls back and raises `_NeedsExactPass`. Exact pass: the checked
-    rows are materialised with their messages first, so problems are located precisely.
+    Fast pass (`fast=True`, `_fast_write`): checks and writes in two reads of the file inside
+    the transaction; any problem rolls back and raises `_NeedsExactPass`. Exact pass: every
+    cell is checked and materialised with its messages first, so problems are located
+    precisely, then written.
     """
-    sql.run(con, "import_params", **_params(options, has))
-    sql.run(con, "import_typed")
+    _prepare(con, options, has)
     if not fast:
         sql.run(con, "import_exact")
         failure = _problems_from_typed(con, src, staged)
@@ -263,15 +357,9 @@ def validate_and_write(
     con.fetchall()
     try:
         if fast:
-            for statement in sql.split_statements(sql.load("import_scratch")):
-                sql.run_text(con, statement)
-            bad, duplicates = sql.run(con, "import_scratch_check")[0]
-            if bad or duplicates or _rejects_seen(con):
-                raise _NeedsExactPass
-        rows, replaced, nseries, first, last = _write(con, import_id, fmt)
-        if fast:
-            sql.run_text(con, "drop view typed")
-            sql.run_text(con, "drop table import_scratch")
+            rows, replaced, nseries, first, last = _fast_write(con, import_id, fmt)
+        else:
+            rows, replaced, nseries, first, last = _write(con, import_id, fmt)
         con.execute("commit")
         con.fetchall()
     except BaseException:
@@ -300,7 +388,7 @@ def _stage_and_write(
     fmt: str,
     import_id: int,
 ) -> ImportResult:
-    """Try the fast pass (one streaming scan); on any problem redo it exactly so the error
+    """Try the fast pass (two streaming reads); on any problem redo it exactly so the error
     names the right lines. Nothing of the fast attempt survives its rollback."""
     try:
         with csvtext.lazy_raw():

@@ -1,5 +1,7 @@
 -- Give every new identifier an app: an existing app of that name (or of the file's display
--- name for it), else a new app named after it. Runs inside the import transaction.
+-- name for it), else a new app named after it; then a series for every new key. Runs inside
+-- the import transaction and reads relation `typed` (the exact pass: every checked row; the
+-- fast pass: one row per distinct key).
 create or replace temp table new_identifiers as
 select t.app as identifier, coalesce(any_value(t.app_name), t.app) as name
 from typed t
@@ -22,10 +24,3 @@ from (select distinct app, platform, country, metric, source from typed) k
 anti join series s
     on s.identifier = k.app and s.platform = k.platform and s.country = k.country
     and s.metric = k.metric and s.source = k.source;
-
-create or replace temp view incoming as
-select s.series_id, t.date, t.value
-from typed t
-join series s
-    on s.identifier = t.app and s.platform = t.platform and s.country = t.country
-    and s.metric = t.metric and s.source = t.source;

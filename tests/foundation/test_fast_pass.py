@@ -1,0 +1,241 @@
+"""The import's fast pass (two reads of the file, rules once per distinct key and date text)
+must store exactly what the exact pass (every cell checked) stores, and must never accept a
+file the exact pass refuses. Each test imports the same bytes both ways into real DuckDB
+files and compares every table the import writes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipelines import contract, ops, sql, store
+from pipelines.errors import ImportFailed
+
+HEADER = "date,app,platform,country,metric,value,source\n"
+
+
+def _tables(db: Path) -> dict[str, list[tuple]]:
+    with store.connect(db) as con:
+        return {
+            "observations": sql.run_text(
+                con,
+                "select a.name, s.platform, s.country, s.metric, s.source, o.date, o.value, "
+                "o.import_id from observations o join series s using (series_id) "
+                "join identifiers i using (identifier) join apps a using (app_id) order by all",
+            ),
+            "replaced": sql.run_text(
+                con,
+                "select series_id, date, value, import_id, replaced_by "
+                "from replaced_observations order by all",
+            ),
+            "apps": sql.run_text(con, "select name from apps order by all"),
+            "identifiers": sql.run_text(con, "select identifier from identifiers order by all"),
+            "history": sql.run_text(
+                con,
+                "select status, rows_written, rows_replaced, series_touched, first_date, "
+                "last_date from imports order by import_id",
+            ),
+        }
+
+
+class _Passes:
+    """Counts which pass wrote each import."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, fast: bool) -> None:
+        self.fast_ok = 0
+        self.fast_bailed = 0
+        original = contract._fast_write
+
+        def fast_write(*args, **kwargs):
+            if not fast:
+                raise contract._NeedsExactPass
+            try:
+                result = original(*args, **kwargs)
+            except contract._NeedsExactPass:
+                self.fast_bailed += 1
+                raise
+            self.fast_ok += 1
+            return result
+
+        monkeypatch.setattr(contract, "_fast_write", fast_write)
+
+
+def _import_all(files: list[Path], db: Path) -> list[str]:
+    outcomes = []
+    for path in files:
+        try:
+            outcomes.append(contract.ingest_file(path, db).summary())
+        except ImportFailed as error:
+            outcomes.append(error.render())
+    return outcomes
+
+
+def _both_ways(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, texts: list[str]
+) -> tuple[list[str], _Passes, dict[str, list[tuple]], dict[str, list[tuple]]]:
+    files = []
+    for i, text in enumerate(texts):
+        path = tmp_path / f"file{i}.csv"
+        path.write_bytes(text.encode("utf-8"))
+        files.append(path)
+    with monkeypatch.context() as m:
+        _Passes(m, fast=False)
+        exact_out = _import_all(files, tmp_path / "exact.duckdb")
+    store.release_all()
+    passes = _Passes(monkeypatch, fast=True)
+    fast_out = _import_all(files, tmp_path / "fast.duckdb")
+    store.release_all()
+    assert fast_out == exact_out
+    return (
+        fast_out,
+        passes,
+        _tables(tmp_path / "fast.duckdb"),
+        _tables(tmp_path / "exact.duckdb"),
+    )
+
+
+def test_clean_file_takes_the_fast_pass_and_stores_what_the_exact_pass_stores(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = HEADER + (
+        "2026-02-27,ChatGPT,ios,US,uninstalls,3200,sensortower\n"
+        "2026-02-28,ChatGPT,ios,US,uninstalls,12640,sensortower\n"
+        "2026-02-27,ChatGPT,android,US,uninstalls,,sensortower\n"
+        "2026-02-28,ChatGPT,android,US,uninstalls,NA,sensortower\n"
+        '2026-02-27,Claude,ios,US,downloads,"109,600",sensortower\n'
+        "2026-02-28,Claude,ios,US,downloads, 0012 ,sensortower\n"
+        "2026-02-28,Claude,ios,US,revenue_usd,-1.5e2,sensortower\n"
+        "2026-03-01,Claude,ios,US,revenue_usd,.25,sensortower\n"
+        "2026-03-01, Claude ,IOS, us ,Downloads,5,SensorTower\n"
+        " 2026-03-02 ,Claude,ios,US,downloads,0,sensortower\n"
+    )
+    out, passes, fast, exact = _both_ways(tmp_path, monkeypatch, [text])
+    assert passes.fast_ok == 1 and passes.fast_bailed == 0
+    assert fast == exact
+    values = {(r[0], r[3], str(r[5]), r[6]) for r in fast["observations"]}
+    assert ("ChatGPT", "uninstalls", "2026-02-28", 12640.0) in values
+    assert ("ChatGPT", "uninstalls", "2026-02-28", None) in values  # NA is unknown
+    assert ("Claude", "downloads", "2026-02-27", 109600.0) in values
+    assert ("Claude", "downloads", "2026-02-28", 12.0) in values
+    assert ("Claude", "downloads", "2026-03-01", 5.0) in values  # ' us', 'Downloads' normalised
+    assert ("Claude", "revenue_usd", "2026-02-28", -150.0) in values
+    assert fast["history"] == [("ok", 10, 0, 4, exact["history"][0][4], exact["history"][0][5])]
+    assert "imported as #1" in out[0]
+
+
+@pytest.mark.parametrize(
+    ("cell", "line"),
+    [
+        ("1_000", 3),  # DuckDB's casts read underscores as digit separators; the rules do not
+        ("+-1", 3),  # accepted by DuckDB's double cast
+        ("\t12", 3),  # a TAB is not trimmed by the rules
+        ("inf", 3),
+        ("nan", None),  # an NA-like token: unknown, accepted (both passes)
+        ("1e400", 3),  # out of range
+        ("2.5", 3),  # installs count
+        ("-3", 3),  # installs cannot be negative
+        ("9007199254740993", 3),  # above 2^53
+        ("1.234,5", 3),  # decimal comma
+    ],
+)
+def test_values_the_casts_accept_but_the_rules_refuse(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cell: str, line: int | None
+) -> None:
+    text = HEADER + f'2026-02-27,A,ios,US,installs,1,x\n2026-02-28,A,ios,US,installs,"{cell}",x\n'
+    out, passes, fast, exact = _both_ways(tmp_path, monkeypatch, [text])
+    assert fast == exact
+    if line is None:
+        assert passes.fast_ok == 1
+    else:
+        assert passes.fast_bailed == 1 and passes.fast_ok == 0
+        assert f"line {line}" in out[0]
+        assert fast["observations"] == []
+
+
+@pytest.mark.parametrize(
+    "date_text",
+    ["2026-2-28", "2026-02-28 00:00:00", "26-02-28", "2026/02/28", "28.02.2026", "2099-01-01", ""],
+)
+def test_dates_the_cast_accepts_but_the_rules_refuse(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, date_text: str
+) -> None:
+    text = HEADER + f"2026-02-27,A,ios,US,installs,1,x\n{date_text},A,ios,US,installs,2,x\n"
+    out, passes, fast, exact = _both_ways(tmp_path, monkeypatch, [text])
+    assert passes.fast_bailed == 1 and passes.fast_ok == 0
+    assert "line 3" in out[0]
+    assert fast == exact and fast["observations"] == []
+
+
+def test_two_spellings_of_one_key_giving_the_same_day_are_duplicates(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = HEADER + "2026-02-27,A,ios,US,installs,1,x\n2026-02-27,A,ios,us,installs,2,x\n"
+    out, passes, fast, exact = _both_ways(tmp_path, monkeypatch, [text])
+    assert passes.fast_bailed == 1
+    assert "given twice" in out[0] and "lines 2, 3" in out[0]
+    assert fast == exact
+
+
+@pytest.mark.parametrize(
+    "bad_key",
+    [
+        "2026-02-28,,ios,US,installs,2,x",  # missing app
+        "2026-02-28,A,,US,installs,2,x",  # missing platform
+        "2026-02-28,A,ios,USA,installs,2,x",  # not a country code
+        "2026-02-28,A,ios,US,installz,2,x",  # unknown metric
+        "2026-02-28,A,ios,US,installs,2,bad source",
+        "2026-02-28,A\x01,ios,US,installs,2,x",  # control character
+    ],
+)
+def test_a_key_the_rules_refuse_sends_the_import_to_the_exact_pass(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bad_key: str
+) -> None:
+    text = HEADER + "2026-02-27,A,ios,US,installs,1,x\n" + bad_key + "\n"
+    out, passes, fast, exact = _both_ways(tmp_path, monkeypatch, [text])
+    assert passes.fast_bailed == 1 and passes.fast_ok == 0
+    assert "line 3" in out[0]
+    assert fast == exact and fast["observations"] == []
+
+
+def test_restated_days_are_replaced_and_undo_restores_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = HEADER + "".join(
+        f"2026-02-{d:02d},A,ios,US,installs,{d},x\n2026-02-{d:02d},B,ios,US,installs,{d},x\n"
+        for d in range(20, 28)
+    )
+    # restates A on 26-27, adds A on 28 and a new series C
+    second = HEADER + (
+        "2026-02-26,A,ios,US,installs,260,x\n"
+        "2026-02-27,A,ios,US,installs,270,x\n"
+        "2026-02-28,A,ios,US,installs,280,x\n"
+        "2026-02-27,C,ios,US,installs,7,x\n"
+    )
+    out, passes, fast, exact = _both_ways(tmp_path, monkeypatch, [first, second, second])
+    assert passes.fast_ok == 2
+    assert fast == exact
+    assert "2 stored rows restated and replaced" in out[1]
+    assert "already imported" in out[2]
+    assert [r[:4] for r in fast["replaced"]] == [
+        (1, exact["replaced"][0][1], 26.0, 1),
+        (1, exact["replaced"][1][1], 27.0, 1),
+    ]
+    ops.undo(2, tmp_path / "fast.duckdb")
+    store.release_all()
+    after = _tables(tmp_path / "fast.duckdb")["observations"]
+    assert [r[6] for r in after if r[0] == "A"] == [20.0, 21.0, 22.0, 23.0, 24.0, 25.0, 26.0, 27.0]
+    assert not [r for r in after if r[0] == "C"]
+
+
+def test_wide_file_fast_and_exact_agree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    text = (
+        "date,app,platform,country,installs,uninstalls\n"
+        "2026-02-27,A,ios,US,10,1\n"
+        "2026-02-28,A,ios,US,,2\n"
+        '2026-02-28,B,android,GB,"1,200",NA\n'
+    )
+    _out, passes, fast, exact = _both_ways(tmp_path, monkeypatch, [text])
+    assert passes.fast_ok == 1
+    assert fast == exact
+    assert len(fast["observations"]) == 6
