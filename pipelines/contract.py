@@ -259,8 +259,44 @@ def _write(
 _DAY_BITS_LIMIT = 1 << 30
 
 
+# Row-group size of DuckDB tables, and how much of a file's head decides whether it arrives in
+# series order (two row groups: a file ordered by day or by country shows it at once).
+ROW_GROUP = 122_880
+ORDER_SAMPLE_ROWS = 2 * ROW_GROUP
+ORDER_SLACK = 4
+
+
+class _NotInSeriesOrder(Exception):
+    """The file's head promised series order, the rest broke it: redo the write sorted."""
+
+
+def _in_series_order(chunks: list[tuple[int, int, int]], rows_per_series: float) -> bool:
+    """Are rows that fall into row groups this way clustered by series?
+
+    `chunks` holds (row group, span of series ids, rows) of the rows in the order they were
+    (or would be) written. Sorted rows give each row group about rows / rows_per_series
+    series, so a span of ids near that; a file in day order gives every row group nearly
+    every series. Accepted within ORDER_SLACK times the sorted figure (+1 per group for its
+    edges). A parallel append of a file that is in series order mixes a few row groups at
+    its workers' seams (at L: one row group spans every series, a dozen span 1,500 ids, the
+    other 330 the sorted ~120): reads then touch about 3 row groups per series instead of 1.
+    Measured at L, the Explore data path was no slower on that table than on a sorted one
+    (median 84-113 ms against 113-114 ms, same run), while a file in day order is 300 times
+    over the bound and is sorted.
+    """
+    if not chunks:
+        return True
+    spans = sum(span for _, span, _ in chunks)
+    bound = sum(rows / rows_per_series + 1 for _, _, rows in chunks)
+    return spans <= ORDER_SLACK * bound
+
+
+def _len_keys(con: duckdb.DuckDBPyConnection) -> int:
+    return int(sql.run_text(con, "select count(*) from import_key_series")[0][0])
+
+
 def _fast_write(
-    con: duckdb.DuckDBPyConnection, import_id: int, fmt: str
+    con: duckdb.DuckDBPyConnection, import_id: int, fmt: str, presorted: bool = True
 ) -> tuple[int, int, int, date | None, date | None]:
     """The fast pass, inside the open transaction: read the file twice and write nothing per
     row but the observations themselves.
@@ -268,7 +304,9 @@ def _fast_write(
     1. group the raw rows by key and by date text (import_fast_keys.sql) and apply the rules
        once per distinct key and date text;
     2. resolve apps and series for the keys, then insert every row with its series, day and
-       value in one sorted INSERT ... SELECT (import_fast_insert.sql);
+       value in one INSERT ... SELECT (import_fast_insert.sql): in file order when the file
+       arrives in series order (its head decides, the written rows confirm, else
+       `_NotInSeriesOrder` and the caller redoes it sorted), sorted otherwise;
     3. check what was written on compact columns: metric-dependent value rules, duplicate
        days, and that every row of the file arrived (import_fast_check.sql).
     Anything wrong raises `_NeedsExactPass` (the caller rolls back; the exact pass names the
@@ -290,7 +328,23 @@ def _fast_write(
     # probe with the file, build on the key table.
     sql.run_text(con, "set disabled_optimizers = 'join_order,build_side_probe_side'")
     try:
-        sql.run(con, "import_fast_insert", import_id=import_id)
+        rows_per_series = expected / max(1, _len_keys(con))
+        if presorted and _in_series_order(
+            sql.run(con, "import_fast_order_sample", sample=ORDER_SAMPLE_ROWS), rows_per_series
+        ):
+            sql.run(con, "import_fast_insert", import_id=import_id)
+            first_rowid = sql.run_text(
+                con,
+                "select min(rowid) from observations where import_id = $import_id",
+                import_id=import_id,
+            )[0][0]
+            written = sql.run(
+                con, "import_fast_order_written", import_id=import_id, first_rowid=first_rowid
+            )
+            if not _in_series_order(written, rows_per_series):
+                raise _NotInSeriesOrder
+        else:
+            sql.run(con, "import_fast_insert_sorted", import_id=import_id)
     finally:
         sql.run_text(con, "reset disabled_optimizers")
     if _rejects_seen(con):
@@ -353,19 +407,27 @@ def validate_and_write(
         failure = _problems_from_typed(con, src, staged)
         if failure is not None:
             raise failure
-    con.execute("begin")
-    con.fetchall()
-    try:
-        if fast:
-            rows, replaced, nseries, first, last = _fast_write(con, import_id, fmt)
-        else:
-            rows, replaced, nseries, first, last = _write(con, import_id, fmt)
-        con.execute("commit")
+    presorted = True
+    while True:
+        con.execute("begin")
         con.fetchall()
-    except BaseException:
-        con.execute("rollback")
-        con.fetchall()
-        raise
+        try:
+            if fast:
+                counts = _fast_write(con, import_id, fmt, presorted=presorted)
+            else:
+                counts = _write(con, import_id, fmt)
+            con.execute("commit")
+            con.fetchall()
+            break
+        except _NotInSeriesOrder:
+            con.execute("rollback")
+            con.fetchall()
+            presorted = False
+        except BaseException:
+            con.execute("rollback")
+            con.fetchall()
+            raise
+    rows, replaced, nseries, first, last = counts
     return ImportResult(
         src.name,
         "imported",

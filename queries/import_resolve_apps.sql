@@ -18,9 +18,15 @@ select n.identifier, a.app_id
 from new_identifiers n
 join apps a on a.name = n.name;
 
+-- New series are numbered in key order: a file grouped by app (as exports are) then arrives
+-- in series order, and the fast pass can write it without sorting (import_fast_order.sql).
 insert into series (series_id, identifier, platform, country, metric, source)
-select nextval('series_id_seq'), k.app, k.platform, k.country, k.metric, k.source
-from (select distinct app, platform, country, metric, source from typed) k
-anti join series s
-    on s.identifier = k.app and s.platform = k.platform and s.country = k.country
-    and s.metric = k.metric and s.source = k.source;
+select nextval('series_id_seq'), app, platform, country, metric, source
+from (
+    select k.app, k.platform, k.country, k.metric, k.source
+    from (select distinct app, platform, country, metric, source from typed) k
+    anti join series s
+        on s.identifier = k.app and s.platform = k.platform and s.country = k.country
+        and s.metric = k.metric and s.source = k.source
+    order by k.app, k.platform, k.country, k.metric, k.source
+);

@@ -239,3 +239,106 @@ def test_wide_file_fast_and_exact_agree(tmp_path: Path, monkeypatch: pytest.Monk
     assert passes.fast_ok == 1
     assert fast == exact
     assert len(fast["observations"]) == 6
+
+
+@pytest.mark.parametrize(
+    ("chunks", "rows_per_series", "expected"),
+    [
+        # sorted: 122,880 rows of 1,000-row series -> ~123 series per row group
+        ([(0, 124, 122880), (1, 124, 122880)], 1000.0, True),
+        # bound = 4 x (2 x (122.88 + 1)) = 991.04: 991 passes, 992 does not
+        ([(0, 495, 122880), (1, 496, 122880)], 1000.0, True),
+        ([(0, 496, 122880), (1, 496, 122880)], 1000.0, False),
+        # a file in day order: every row group holds every one of 40,000 series
+        ([(0, 40000, 122880), (1, 40000, 122880)], 1064.0, False),
+        # a small file: one short row group
+        ([(0, 3, 10)], 5.0, True),
+        ([], 5.0, True),
+    ],
+)
+def test_in_series_order_bound(
+    chunks: list[tuple[int, int, int]], rows_per_series: float, expected: bool
+) -> None:
+    assert contract._in_series_order(chunks, rows_per_series) is expected
+
+
+def _series_file(path: Path, n_series: int, days: int, order: str) -> int:
+    """A long CSV of n_series x days rows, in series order, day order, or series order for
+    the head and day order for the rest ('mixed')."""
+    from datetime import date, timedelta
+
+    start = date(2024, 1, 1)
+    series = [
+        (f"app{i // 2:04d}", "installs" if i % 2 == 0 else "uninstalls") for i in range(n_series)
+    ]
+    by_series = [(s, d) for s in range(n_series) for d in range(days)]
+    by_day = [(s, d) for d in range(days) for s in range(n_series)]
+    if order == "series":
+        rows = by_series
+    elif order == "day":
+        rows = by_day
+    else:
+        head = by_series[: contract.ORDER_SAMPLE_ROWS + 1000]
+        taken = set(head)
+        rows = head + [r for r in by_day if r not in taken]
+    with path.open("w", encoding="utf-8") as fh:
+        fh.write(HEADER)
+        for s, d in rows:
+            app, metric = series[s]
+            fh.write(f"{start + timedelta(days=d)},{app},ios,US,{metric},{(s * 7 + d) % 997},x\n")
+    return len(rows)
+
+
+def _row_group_spans(db: Path) -> list[int]:
+    with store.connect(db) as con:
+        rows = sql.run_text(
+            con,
+            "select (rowid // 122880) as chunk, max(series_id) - min(series_id) + 1 "
+            "from observations group by chunk order by chunk",
+        )
+    return [int(r[1]) for r in rows]
+
+
+@pytest.mark.parametrize(
+    ("order", "statements"),
+    [
+        ("series", ["import_fast_order_sample", "import_fast_insert", "import_fast_order_written"]),
+        ("day", ["import_fast_order_sample", "import_fast_insert_sorted"]),
+        (
+            "mixed",
+            [
+                "import_fast_order_sample",
+                "import_fast_insert",
+                "import_fast_order_written",
+                "import_fast_insert_sorted",
+            ],
+        ),
+    ],
+)
+def test_file_order_decides_whether_the_write_sorts_and_the_table_ends_clustered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, order: str, statements: list[str]
+) -> None:
+    path = tmp_path / f"{order}.csv"
+    n = _series_file(path, n_series=2000, days=500, order=order)
+    seen: list[str] = []
+    original = sql.run
+
+    def spy(con, name, **params):
+        if name.startswith(("import_fast_order", "import_fast_insert")):
+            seen.append(name)
+        return original(con, name, **params)
+
+    monkeypatch.setattr(sql, "run", spy)
+    db = tmp_path / "x.duckdb"
+    result = contract.ingest_file(path, db)
+    assert (result.rows, result.series) == (n, 2000)
+    assert seen == statements
+    store.release_all()
+    # 1,000,000 rows of 500-row series: a sorted row group holds ~246 series (+1 at its
+    # edges); in day order every one of its 9 row groups would hold all 2,000 series
+    spans = _row_group_spans(db)
+    assert len(spans) == 9
+    assert all(span <= 4 * (122880 / 500 + 1) for span in spans), spans
+    with store.connect(db) as con:
+        total = sql.run_text(con, "select count(*), sum(value) from observations")[0]
+    assert total == (n, float(sum((s * 7 + d) % 997 for s in range(2000) for d in range(500))))
