@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 import polars as pl
@@ -212,14 +213,123 @@ def _weekday(cal: pl.DataFrame, keys: list[str], weeks: int, since: date | None)
 
 
 # ----------------------------------------------------------------------------- recent scores
-# `score(..., since=...)`: only the days from `since` on are scored, the rest of the frame is
-# their history. The lag columns above are built for every row of the frame (look-back
-# included) and then concatenated into lists: at 40,000 series x 35 days that was 3.6 s of the
-# whole-database scan. The path below gathers each scored day's window straight from a dense
-# (series x day) grid and computes the same list statistics on the same lists - the same
-# elements in the same order, through the same polars kernels - so the numbers are identical
-# (tests/analytics/test_spikes.py compares both paths); only the work is smaller.
+# `score(..., since=...)` and `detect(..., since=...)`: only the days from `since` on are
+# scored, the rest of the frame is their history. The general path above lags every row of the
+# frame (look-back included) and concatenates 28 lag columns into lists: at 40,000 series x
+# 35 days that was 3.6 s of the whole-database scan. The path below puts the values in a dense
+# (series x day) grid and cuts each scored day's window out of it: the same elements in the
+# same order, through the same polars kernels (_list_median, _mad_parts, _seasonality or a
+# test that provably takes the same decision), so the numbers are identical to the last bit
+# (tests/analytics/test_spikes_recent.py compares both paths); only the work is smaller.
 _SID = "__sid"
+# Windows are sliced for every series on every scored day (cheap contiguous copies) when
+# those cells are at most this many times the rows to score; otherwise gathered row by row.
+DENSE_MAX_CELLS_PER_ROW = 1.5
+# The wide seasonality test (_recent_flags) is used up to this many days of data.
+WIDE_SEASONALITY_MAX_DAYS = 64
+
+
+@dataclass
+class _Grid:
+    """The frame's values as a (series x day) grid, newest day first in each series' row.
+
+    Row ``s`` holds series ``s`` (``sid[s]`` is its id); column ``c`` is ``last - c`` days,
+    so a day's lags 1, 2, ... are the next columns. After the ``days`` days of data come
+    ``window`` NULL columns, so every lag of every day stays in its own row. ``lo``/``hi``
+    are the columns of each series' first and last row (``hi <= lo``: newest first),
+    ``observed`` its number of non-NULL values. ``rows`` are the input rows (``__s``,
+    ``__c``, ``value``).
+    """
+
+    values: pl.Series
+    sid: pl.Series
+    lo: pl.Series
+    hi: pl.Series
+    observed: pl.Series
+    last: date
+    days: int
+    width: int
+    rows: pl.DataFrame
+
+    @property
+    def n_series(self) -> int:
+        return self.sid.len()
+
+    def row_arrays(self) -> pl.Series:
+        """The grid as one Array row per series (no copy)."""
+        return self.values.reshape((self.n_series, self.width))
+
+    def present(self, position: pl.Series) -> pl.Series:
+        """Whether each grid position holds an input row (a row may have a NULL value)."""
+        if self.rows["value"].null_count() == 0:
+            return self.values.gather(position).is_not_null()
+        rows = self.rows.select(pl.col("__s") * self.width + pl.col("__c")).to_series()
+        cells = pl.repeat(False, self.values.len(), eager=True).scatter(rows, True)
+        return cells.gather(position)
+
+
+def _build_grid(
+    frame: pl.DataFrame, keys: list[str], df: pl.DataFrame, window: int, since: date
+) -> _Grid | None:
+    """The grid of the series that have a row on or after ``since``; None when none has.
+
+    ``df`` holds ``__sid`` (integer, within 32 bits), ``date``, ``value``. Rows are ordered by
+    one integer key (series, day), sorted only when they are not already (the database
+    returns them in storage order, which imports keep sorted); a day twice in a series is
+    refused with :func:`prepare`'s error.
+    """
+    first, last = df["date"].min(), df["date"].max()
+    assert isinstance(first, date) and isinstance(last, date)
+    days = (last - first).days + 1
+    width = days + window
+    day = pl.col("date").cast(pl.Int32) - pl.lit(first).cast(pl.Int32)
+    df = df.select(_SID, "value", __k=pl.col(_SID).cast(pl.Int64) * 2**32 + day)
+    if not df["__k"].is_sorted():
+        df = df.sort("__k")
+    step = df["__k"].diff()
+    if (step == 0).any():
+        prepare(frame, keys)  # raises the duplicate-day error with its example
+    # A new series: the id part changed (a step of 2**31 or more; days differ by less).
+    starts = (step >= 2**31).fill_null(True)
+    df = df.select(
+        _SID, "value", __c=(days - 1 - (pl.col("__k") % 2**32)).cast(pl.Int64), __new=starts
+    )
+    # Series with nothing to score are dropped: they are neither scored nor history.
+    newest = (last - since).days
+    ends = pl.concat([starts.slice(1), pl.Series([True])])
+    newest_of_series = df["__c"].filter(ends)
+    if newest_of_series.min() > newest:  # type: ignore[operator]
+        return None
+    if newest_of_series.max() > newest:  # type: ignore[operator]
+        active = (newest_of_series <= newest).gather(starts.cast(pl.Int64).cum_sum() - 1)
+        df = df.filter(active)
+        starts = df["__new"].clone()
+        starts[0] = True
+        ends = pl.concat([starts.slice(1), pl.Series([True])])
+    df = df.with_columns(__s=pl.col(_SID).rle_id().cast(pl.Int64))
+    begin, end = starts.arg_true(), ends.arg_true()
+    if df["value"].null_count() == 0:
+        observed = (end - begin + 1).cast(pl.Int64)
+    else:
+        seen = pl.concat(
+            [pl.Series([0], dtype=pl.Int64), df["value"].is_not_null().cast(pl.Int64).cum_sum()]
+        )
+        observed = seen.gather(end + 1) - seen.gather(begin)
+    position = df["__s"] * width + df["__c"]
+    n_cells = (df["__s"][-1] + 1) * width
+    return _Grid(
+        values=pl.repeat(None, n_cells, dtype=pl.Float64, eager=True).scatter(
+            position, df["value"]
+        ),
+        sid=df[_SID].gather(begin),
+        lo=df["__c"].gather(begin),
+        hi=df["__c"].gather(end),
+        observed=observed,
+        last=last,
+        days=days,
+        width=width,
+        rows=df.select("__s", "__c", "value"),
+    )
 
 
 def _score_recent(
@@ -231,7 +341,7 @@ def _score_recent(
     threshold: float | None = None,
 ) -> pl.DataFrame | None:
     """:func:`score` for the days from ``since`` on; None when the general path must run
-    (no rows: it builds the empty result).
+    (nothing to score: it builds the empty result).
 
     With a ``threshold``, only the rows that may have ``|score| >= threshold`` are scored and
     returned (what :func:`detect` keeps, before its direction filter): rows certainly below it
@@ -244,53 +354,40 @@ def _score_recent(
         df = df.with_columns(pl.lit(0, pl.Int8).alias(_ONE))
     if df.height == 0:
         return None
-    # One integer id per series. A single integer key without NULLs (the database's series_id)
-    # is used as it is: no unique/join over every row.
+    # One integer id per series. A single integer key (the database's series_id) is used as
+    # it is: no unique/join over every row.
     ids = None
-    if len(named) == 1 and df.schema[named[0]].is_integer() and df[named[0]].null_count() == 0:
-        df = df.rename({named[0]: _SID})
-    else:
+    key = df[named[0]]
+    if len(named) == 1 and key.dtype.is_integer() and key.null_count() == 0:
+        low, high = key.min(), key.max()
+        if -(2**31) <= low and high < 2**31:  # type: ignore[operator]
+            df = df.rename({named[0]: _SID})
+    if _SID not in df.columns:
         ids = df.select(named).unique().with_row_index(_SID)
         df = df.join(ids, on=named, how="left", nulls_equal=True).drop(named)
-    df = df.sort(_SID, "date")
-    same_day = (pl.col(_SID) == pl.col(_SID).shift(1)) & (pl.col("date") == pl.col("date").shift(1))
-    if df.select(same_day.any()).item():
-        prepare(frame, keys)  # raises the duplicate-day error with its example
+    grid = _build_grid(frame, keys, df, window, since)
+    if grid is None:
+        return None
+    finite = bool(grid.rows["value"].is_finite().all())
+    prune = threshold if threshold is not None and threshold > 0 and finite else None
+    aware = _recent_flags(grid, window, weekday_aware, finite)
+    cells, plain_windows = _cells(grid, window, (grid.last - since).days)
+    cells = cells.with_columns(is_weekday_aware=aware.gather(cells["__s"]))
+    parts = [_plain_recent(cells, plain_windows, window, prune)]
     weeks = window // 7
-    # Day numbers start `window` days before the first date, so that every lag of every
-    # scored day falls inside its own series' row of the grid (NULL = not observed).
-    day0 = df["date"].min() - timedelta(days=window)  # type: ignore[operator]
-    width = (df["date"].max() - day0).days + 1  # type: ignore[operator]
-    df = df.with_columns(
-        __s=(pl.col(_SID) != pl.col(_SID).shift(1)).fill_null(True).cum_sum().cast(pl.Int64) - 1,
-        __d=(pl.col("date") - pl.lit(day0)).dt.total_days(),
-    ).with_columns(__p=pl.col("__s") * width + pl.col("__d"))
-    n_series = int(df["__s"][-1]) + 1
-    grid = pl.repeat(None, n_series * width, dtype=pl.Float64, eager=True).scatter(
-        df["__p"], df["value"]
-    )
-    prune = threshold
-    if prune is not None and not (prune > 0 and df["value"].is_finite().all()):
-        prune = None
-    flags = _recent_flags(df, grid, width, day0, window, weekday_aware)
-    targets = (
-        df.filter(pl.col("date") >= since)
-        .select(_SID, "__s", "__p", "date", "value")
-        .join(flags, on="__s", how="left")
-    )
-    plain = targets.filter(~pl.col("is_weekday_aware"))
-    parts = [_plain_recent(plain, grid, window, prune)]
-    if weeks >= 2:
-        aware = targets.filter(pl.col("is_weekday_aware"))
-        parts.append(_weekday_recent(aware, grid, weeks, prune))
+    if weeks >= 2 and aware.any():
+        wanted = cells.filter(pl.col("__present") & pl.col("is_weekday_aware"))
+        parts.append(_weekday_recent(wanted, grid, weeks, prune))
     out = pl.concat(parts, how="diagonal")
     if threshold is not None:
         out = out.filter(pl.col("score").abs() >= threshold)
     out = out.with_columns(
+        grid.sid.gather(out["__s"]).alias(_SID),
+        date=pl.lit(grid.last) - pl.duration(days=pl.col("__c")),
         direction=pl.when(pl.col("score") > 0)
         .then(pl.lit("up"))
         .when(pl.col("score") < 0)
-        .then(pl.lit("down"))
+        .then(pl.lit("down")),
     )
     if ids is None:
         out = out.rename({_SID: named[0]})
@@ -311,50 +408,142 @@ def _score_recent(
     return finish(out, named)
 
 
-def _recent_flags(
-    df: pl.DataFrame,
-    grid: pl.Series,
-    width: int,
-    day0: date,
-    window: int,
-    weekday_aware: bool | str,
-) -> pl.DataFrame:
-    """``__s`` -> ``is_weekday_aware``: the seasonality test on the same calendar the general
-    path builds (every series from its first to its last day), for the series that can pass.
+def _cells(grid: _Grid, window: int, newest: int) -> tuple[pl.DataFrame, pl.Series]:
+    """(cells, plain windows): the (series, day) cells to score, with ``__s``, ``__c``,
+    ``value`` and ``__present`` (an input row; the rest is padding that is never returned),
+    and each cell's previous ``window`` days, lag 1 first (the general path's list order).
 
-    A series needs ``SEASONAL_MIN_RATIOS`` centred 7-day means, each over 7 observed days in a
-    row, so fewer than ``SEASONAL_MIN_RATIOS + 6`` observed days can never be seasonal: those
-    (at 40,000 series x 35 days, a quarter) are not tested.
+    When the rows to score fill most of the grid's scored days (a whole-database scan), every
+    series is cut on every scored day, one contiguous slice per day; otherwise each row's
+    window is gathered.
     """
-    spans = df.group_by("__s", maintain_order=True).agg(
-        pl.col(_SID).first(),
-        __lo=pl.col("__d").first(),
-        __hi=pl.col("__d").last(),
-        __n=pl.col("value").is_not_null().sum(),
-    )
+    scored = grid.rows.filter(pl.col("__c") <= newest)
+    n_days = min(newest, grid.days - 1) + 1
+    if grid.n_series * n_days <= DENSE_MAX_CELLS_PER_ROW * scored.height:
+        s = pl.int_range(0, grid.n_series, dtype=pl.Int64, eager=True)
+        cells = pl.concat(
+            [
+                pl.DataFrame({"__s": s, "__c": pl.repeat(c, grid.n_series, eager=True)})
+                for c in range(n_days)
+            ]
+        )
+        position = cells["__s"] * grid.width + cells["__c"]
+        cells = cells.with_columns(
+            value=grid.values.gather(position), __present=grid.present(position)
+        )
+        rows = grid.row_arrays()
+        windows = pl.concat(
+            [rows.arr.slice(c + 1, window).list.to_array(window) for c in range(n_days)]
+        )
+        return cells, windows
+    cells = scored.with_columns(__present=pl.lit(True))
+    return cells, _gather_windows(cells, grid, list(range(1, window + 1)))
+
+
+def _gather_windows(cells: pl.DataFrame, grid: _Grid, lags: list[int]) -> pl.Series:
+    """Per cell, the grid values ``lags`` days earlier, in the order given: an Array column."""
+    start = pl.col("__s") * grid.width + pl.col("__c")
+    index = cells.select(pl.concat_arr([start + lag for lag in lags])).to_series()
+    return grid.values.gather(index.reshape((-1,))).reshape((cells.height, len(lags)))
+
+
+def _recent_flags(grid: _Grid, window: int, weekday_aware: bool | str, finite: bool) -> pl.Series:
+    """Per grid row: is the series weekly-seasonal (:func:`weekly_seasonality`)?
+
+    A series needs ``SEASONAL_MIN_RATIOS`` centred 7-day means, each over 7 observed days in
+    a row, so with fewer than ``SEASONAL_MIN_RATIOS + 6`` observed days it is not (at 40,000
+    series x 35 days, a quarter of them). The others are tested in the wide form of
+    :func:`_wide_seasonality` where that decides for certain, and by :func:`_seasonality`
+    itself on their calendar otherwise.
+    """
     if weekday_aware != "auto" or window // 7 < 2:
-        return spans.select("__s", is_weekday_aware=pl.lit(weekday_aware is True))
-    testable = spans.filter(pl.col("__n") >= SEASONAL_MIN_RATIOS + 6)
-    days = testable.select(_SID, "__s", __d=pl.int_ranges("__lo", pl.col("__hi") + 1)).explode(
-        "__d"
-    )
-    cal = days.select(
-        _SID,
-        date=pl.lit(day0) + pl.duration(days=pl.col("__d")),
-        value=grid.gather(days["__s"] * width + days["__d"]),
-    )
-    return (
-        spans.select("__s", _SID)
-        .join(_seasonality(cal, [_SID]).select(_SID, "is_weekday_aware"), on=_SID, how="left")
-        .select("__s", pl.col("is_weekday_aware").fill_null(False))
-    )
+        return pl.repeat(weekday_aware is True, grid.n_series, eager=True)
+    aware = pl.repeat(False, grid.n_series, eager=True)
+    testable = (grid.observed >= SEASONAL_MIN_RATIOS + 6).arg_true()
+    if testable.len() == 0:
+        return aware
+    exact = testable
+    if finite and grid.days <= WIDE_SEASONALITY_MAX_DAYS:
+        decided = _wide_seasonality(grid, testable)
+        sure = decided["__sure"]
+        aware = aware.scatter(testable.filter(sure), decided["__aware"].filter(sure))
+        exact = testable.filter(~sure)
+    if exact.len():
+        cal = _calendar(grid, exact)
+        flags = _seasonality(cal, ["__s"]).select("__s", "is_weekday_aware")
+        aware = aware.scatter(flags["__s"], flags["is_weekday_aware"])
+    return aware
 
 
-def _gather_windows(targets: pl.DataFrame, grid: pl.Series, lags: list[int]) -> pl.Series:
-    """Per target row, the grid values ``lags`` days earlier, in the order given (the order in
-    which the general path concatenates its lag columns): an Array column."""
-    index = targets.select(pl.concat_arr([pl.col("__p") - lag for lag in lags])).to_series()
-    return grid.gather(index.reshape((-1,))).reshape((targets.height, len(lags)))
+def _calendar(grid: _Grid, rows: pl.Series) -> pl.DataFrame:
+    """The general path's calendar (:func:`complete_calendar`) of some grid rows: ``__s``,
+    ``date``, ``value``, one row per day from each series' first to its last row."""
+    spans = pl.DataFrame(
+        {"__s": rows.cast(pl.Int64), "__lo": grid.lo.gather(rows), "__hi": grid.hi.gather(rows)}
+    )
+    days = spans.select("__s", __c=pl.int_ranges("__lo", pl.col("__hi") - 1, step=-1))
+    days = days.explode("__c")
+    return days.select(
+        "__s",
+        date=pl.lit(grid.last) - pl.duration(days=pl.col("__c")),
+        value=grid.values.gather(days["__s"] * grid.width + days["__c"]),
+    ).sort("__s", "date")
+
+
+def _wide_seasonality(grid: _Grid, rows: pl.Series) -> pl.DataFrame:
+    """``__aware`` and ``__sure`` for some grid rows: the seasonality test of
+    :func:`_seasonality` in wide form, one column per day, and whether its decision is certain.
+
+    The arithmetic is the same but not in the same order, so the two can differ in the last
+    bits; the decision is taken here only when such differences cannot change it: every
+    centred 7-day sum well away from 0 (its sign decides whether the day has a ratio; 1e-4 of
+    the series' largest value, against rounding of about 1e-16 per operation), the total sum
+    of squares well above rounding (1e-3 of the sum of squared ratios) and eta squared more
+    than 1e-6 away from the cut-off. Other series (at 40,000 series, 3 in 100: mostly runs of
+    zeros) go to :func:`_seasonality`.
+    """
+    d = grid.days
+    x = [pl.col("__x").arr.get(c) for c in range(d)]
+    wide = pl.DataFrame({"__x": grid.row_arrays().gather(rows)}).select(
+        *(v.alias(f"x{c}") for c, v in enumerate(x))
+    )
+    col = [pl.col(f"x{c}") for c in range(d)]
+    centres = range(3, d - 3)
+    weekday = {c: (grid.last - timedelta(days=c)).weekday() for c in centres}
+    sums = {c: pl.sum_horizontal(col[c - 3 : c + 4], ignore_nulls=False) for c in centres}
+    wide = wide.with_columns(
+        *(sums[c].alias(f"s{c}") for c in centres),
+        __scale=pl.max_horizontal(v.abs() for v in col),
+    ).with_columns(
+        pl.when(pl.col(f"s{c}") / 7 > 0).then(col[c] / (pl.col(f"s{c}") / 7)).alias(f"r{c}")
+        for c in centres
+    )
+    r = {c: pl.col(f"r{c}") for c in centres}
+    groups: dict[int, list[int]] = {}
+    for c in centres:
+        groups.setdefault(weekday[c], []).append(c)
+    count = {w: pl.sum_horizontal(r[c].is_not_null() for c in cs) for w, cs in groups.items()}
+    total = {w: pl.sum_horizontal(r[c] for c in cs) for w, cs in groups.items()}
+    wide = wide.with_columns(
+        __n=pl.sum_horizontal(count.values()),
+        __mean=pl.sum_horizontal(total.values()) / pl.sum_horizontal(count.values()),
+        __nearest=pl.min_horizontal(pl.col(f"s{c}").abs() for c in centres),
+        **{f"__m{w}": total[w] / count[w] for w in groups},
+    ).with_columns(
+        __ss_total=pl.sum_horizontal((r[c] - pl.col("__mean")) ** 2 for c in centres),
+        __ss_within=pl.sum_horizontal((r[c] - pl.col(f"__m{weekday[c]}")) ** 2 for c in centres),
+        __squares=pl.sum_horizontal(r[c] ** 2 for c in centres),
+    )
+    eta2 = 1 - pl.col("__ss_within") / pl.col("__ss_total")
+    enough = pl.col("__n") >= SEASONAL_MIN_RATIOS
+    signs_sure = pl.col("__nearest").is_null() | (pl.col("__nearest") > 1e-4 * pl.col("__scale"))
+    spread_sure = (pl.col("__ss_total") > 1e-3 * pl.col("__squares")) & (
+        (eta2 - SEASONAL_ETA2).abs() > 1e-6
+    )
+    return wide.select(
+        __aware=(enough & (eta2 >= SEASONAL_ETA2)).fill_null(False),
+        __sure=(signs_sure & (~enough | spread_sure)).fill_null(False),
+    )
 
 
 def _minus(windows: pl.Series, centre: pl.Series) -> pl.Series:
@@ -368,52 +557,59 @@ def _median_of(windows: pl.Series) -> pl.Series:
     return pl.select(_list_median(pl.lit(windows.arr.to_list()))).to_series()
 
 
+def _count_within(deviations: pl.Series, cut: pl.Series) -> pl.Series:
+    """Per row of an Array column: how many elements are ``<= cut`` (NULLs are not)."""
+    # d <= c exactly when d - c <= 0 (a float difference is 0 only for equal numbers); the
+    # count is taken as a NULL count, which polars keeps per array (an array sum is 4x slower).
+    flat = _minus(deviations, cut)
+    marks = pl.select(pl.when(pl.lit(flat) <= 0).then(None).otherwise(0)).to_series()
+    arrays = marks.reshape((deviations.len(), deviations.dtype.size))  # type: ignore[attr-defined]
+    return pl.select(pl.lit(arrays).arr.count_matches(None)).to_series()
+
+
 def _robust_parts(
     windows: pl.Series,
+    wanted: pl.Series,
     threshold: float | None = None,
     value: pl.Series | None = None,
     centre: pl.Series | None = None,
 ) -> dict[str, pl.Series]:
-    """Per row of an Array column: ``median``, ``mad``, ``__mean_ad`` and ``__obs`` (non-NULL
-    count), exactly what :func:`_list_median` and :func:`_mad_parts` give on the same lists.
+    """Per row of an Array column: ``median``, ``mad``, ``__mean_ad``, ``__obs`` (non-NULL
+    count) and ``__keep``, exactly what :func:`_list_median` and :func:`_mad_parts` give on
+    the same lists, for the ``wanted`` rows (``__keep``; others get no MAD).
 
     The MAD is the median of ``|x - median|``, as in ``_mad_parts``, but the deviations are
-    taken outside ``list.eval`` (a third of the cost). The mean absolute deviation is only
-    used where the MAD is 0 (:func:`_scored`), so it is only computed there.
+    taken outside ``list.eval``. The mean absolute deviation is only used where the MAD is 0
+    (:func:`_scored`), so it is only computed there.
 
     With a ``threshold`` (and the rows' ``value``, and the score's ``centre`` when it is not
-    the window's median) it adds ``__keep``: False where the MAD is certainly above
-    :func:`_reach`, so that |score| is certainly below the threshold. A
-    median of n values is at least the ``ceil(n/2)``-th smallest, so it is above the cut
-    when at most ``ceil(n/2) - 1`` deviations are within it: one comparison per element
-    instead of a second median, which is then taken only for the rows kept.
+    the window's median), ``__keep`` is also False where the MAD is certainly above
+    :func:`_reach`, so that |score| is certainly below the threshold: a median of n values is
+    at least the ``ceil(n/2)``-th smallest, so it is above the cut when at most
+    ``ceil(n/2) - 1`` deviations are within it. One comparison per element instead of a
+    second median, which is then taken only for the rows kept.
     """
     n, width = windows.len(), windows.dtype.size  # type: ignore[attr-defined]
     median = _median_of(windows)
     deviations = _minus(windows, median).abs().reshape((n, width))
     nulls = pl.select(pl.lit(windows).arr.count_matches(None)).to_series()
     obs = (width - nulls).cast(pl.Int32)
-    keep = None
-    rows = pl.repeat(True, n, eager=True)
+    keep = wanted
     if threshold is not None and value is not None:
         cut = _reach(value, median if centre is None else centre, threshold)
-        # d <= c exactly when d - c <= 0 (a float difference is 0 only for equal numbers).
-        within = (_minus(deviations, cut) <= 0).cast(pl.Int32).reshape((n, width)).arr.sum()
-        keep = (within > (obs + 1) // 2 - 1).fill_null(False) | _unsafe(cut)
-        rows = keep
-    where = rows.arg_true()
+        within = _count_within(deviations, cut)
+        keep = keep & ((within > (obs + 1) // 2 - 1).fill_null(False) | _unsafe(cut))
+    where = keep.arg_true()
     mad = pl.repeat(None, n, dtype=pl.Float64, eager=True)
-    mad = mad.scatter(where, _median_of(deviations.gather(where)))
+    if where.len():
+        mad = mad.scatter(where, _median_of(deviations.gather(where)))
     mean_ad = pl.repeat(None, n, dtype=pl.Float64, eager=True)
     zero = (mad == 0).fill_null(False)
     if zero.any():
         where = zero.arg_true()
         lists = pl.lit(windows.gather(where).arr.to_list())
         mean_ad = mean_ad.scatter(where, pl.select(_mad_parts(lists)["__mean_ad"]).to_series())
-    parts = {"median": median, "mad": mad, "__mean_ad": mean_ad, "__obs": obs}
-    if keep is not None:
-        parts["__keep"] = keep
-    return parts
+    return {"median": median, "mad": mad, "__mean_ad": mean_ad, "__obs": obs, "__keep": keep}
 
 
 def _reach(value: pl.Series, centre: pl.Series, threshold: float) -> pl.Series:
@@ -429,48 +625,45 @@ def _unsafe(cut: pl.Series) -> pl.Series:
 
 
 def _plain_recent(
-    targets: pl.DataFrame, grid: pl.Series, window: int, threshold: float | None
+    cells: pl.DataFrame, windows: pl.Series, window: int, threshold: float | None
 ) -> pl.DataFrame:
-    """:func:`_plain` for the target rows, their windows gathered from the grid. With a
-    ``threshold``, only the rows whose |score| can reach it (see :func:`_robust_parts`)."""
-    windows = _gather_windows(targets, grid, list(range(1, window + 1)))
-    parts = _robust_parts(windows, threshold, targets["value"])
-    out = targets.with_columns(
+    """:func:`_plain` for the present cells of series that are not weekday-aware. With a
+    ``threshold``, only those whose |score| can reach it (see :func:`_robust_parts`)."""
+    wanted = cells["__present"] & ~cells["is_weekday_aware"]
+    parts = _robust_parts(windows, wanted, threshold, cells["value"])
+    out = cells.with_columns(
         median=parts["median"],
         mad=parts["mad"],
         __mean_ad=parts["__mean_ad"],
         score_obs=parts["__obs"],
         __same_obs=pl.lit(0, pl.Int32),
-    )
-    if "__keep" in parts:
-        out = out.filter(parts["__keep"])
+    ).filter(parts["__keep"])
     return _scored(out, math.ceil(0.75 * window), 0, window)
 
 
 def _weekday_recent(
-    targets: pl.DataFrame, grid: pl.Series, weeks: int, threshold: float | None
+    cells: pl.DataFrame, grid: _Grid, weeks: int, threshold: float | None
 ) -> pl.DataFrame:
-    """:func:`_weekday` for the target rows, their windows gathered from the grid (and with a
-    ``threshold``, only the rows that can reach it, as in :func:`_plain_recent`)."""
-    n = targets.height
-    # Per target, weekday r = 1..7 (lags r, r+7, ...) in the order _weekday concatenates them.
-    windows = _gather_windows(targets, grid, [r + 7 * i for r in range(1, 8) for i in range(weeks)])
+    """:func:`_weekday` for the cells of weekday-aware series, their windows gathered from the
+    grid (with a ``threshold``, only those that can reach it, as in :func:`_plain_recent`)."""
+    n = cells.height
+    # Per cell, weekday r = 1..7 (lags r, r+7, ...) in the order _weekday concatenates them.
+    windows = _gather_windows(cells, grid, [r + 7 * i for r in range(1, 8) for i in range(weeks)])
     by_weekday = windows.reshape((n * 7, weeks))
     centres = _median_of(by_weekday)
     own = pl.int_range(0, n, dtype=pl.Int64, eager=True) * 7 + 6  # lags 7, 14, ...
     centre = centres.gather(own)
     residuals = _minus(by_weekday, centres).reshape((n, 7 * weeks))
-    parts = _robust_parts(residuals, threshold, targets["value"], centre)
+    wanted = pl.repeat(True, n, eager=True)
+    parts = _robust_parts(residuals, wanted, threshold, cells["value"], centre)
     same_nulls = pl.select(pl.lit(by_weekday.gather(own)).arr.count_matches(None)).to_series()
-    out = targets.with_columns(
+    out = cells.with_columns(
         median=centre,
         mad=parts["mad"],
         __mean_ad=parts["__mean_ad"],
         score_obs=parts["__obs"],
         __same_obs=(weeks - same_nulls).cast(pl.Int32),
-    )
-    if "__keep" in parts:
-        out = out.filter(parts["__keep"])
+    ).filter(parts["__keep"])
     need_same = max(3, math.ceil(0.75 * weeks)) if weeks >= 3 else weeks
     return _scored(out, math.ceil(0.75 * 7 * weeks), need_same, 7 * weeks)
 

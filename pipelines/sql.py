@@ -50,11 +50,16 @@ def run_text(con: duckdb.DuckDBPyConnection, text: str, **params: Any) -> list[t
 
 
 def frame(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> pl.DataFrame:
-    """A named query's result as a polars frame (Arrow transfer, no Python rows)."""
+    """A named query's result as a polars frame (Arrow transfer, no Python rows).
+
+    Through the Arrow C stream (``__arrow_c_stream__``) rather than ``rel.pl()``, which goes
+    through pyarrow: importing pyarrow alone was 0.1 s of a CLI command, and at 1.4M rows the
+    transfer itself is a third faster.
+    """
     text = load(name)
     bound = _bind(text, params)
     rel = con.sql(text, params=bound) if bound else con.sql(text)
-    return rel.pl()
+    return pl.DataFrame(rel)
 
 
 def run_script(con: duckdb.DuckDBPyConnection, name: str) -> None:
