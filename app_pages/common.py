@@ -8,6 +8,7 @@ never re-reads a table that did not change and never shows stale data after an i
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
@@ -98,9 +99,9 @@ def _apps(db: str, version: str) -> pl.DataFrame:
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def _coverage(db: str, version: str, start: date, end: date) -> pl.DataFrame:
+def _coverage(db: str, version: str, start: date, end: date, apps: tuple[str, ...]) -> pl.DataFrame:
     # DuckDB aggregates to one row per app, metric, country and month (queries/coverage.sql).
-    return reads.coverage(db, start, end)
+    return reads.coverage(db, start, end, list(apps))
 
 
 def explore(state: views.ExploreState) -> dict[str, pl.DataFrame]:
@@ -136,9 +137,10 @@ def apps_table() -> pl.DataFrame:
     return _apps(str(db_path()), data_version())
 
 
-def coverage(start: date, end: date) -> pl.DataFrame:
-    """Days with a value per app, metric, country and month (`queries/coverage.sql`)."""
-    return _coverage(str(db_path()), data_version(), start, end)
+def coverage(start: date, end: date, apps: Sequence[str]) -> pl.DataFrame:
+    """Days with a value per app, metric, country and month of these apps
+    (`queries/coverage.sql`)."""
+    return _coverage(str(db_path()), data_version(), start, end, tuple(apps))
 
 
 def holdings() -> pl.DataFrame:

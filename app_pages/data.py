@@ -53,6 +53,10 @@ def _options() -> IngestOptions:
     )
 
 
+# Coverage opens on this many apps (alphabetically): at thousands of apps a heatmap of every
+# app, metric and country would be 40,000 rows tall and take the page 40 s to draw.
+COVERAGE_DEFAULT_APPS = 10
+
 st.title("Data")
 try:
     info = common.totals()
@@ -274,10 +278,27 @@ with tab_coverage:
         cov_end = c2.date_input(
             "To", last, min_value=info["first_date"], max_value=last, key="d_cov_e"
         )
-        cover = common.coverage(cov_start, cov_end) if cov_start <= cov_end else pl.DataFrame()
-        if not cover.height:
-            st.info("No data in these dates.")
+        all_apps = sorted(common.options()["apps"], key=str.lower)
+        cov_apps = st.multiselect(
+            "Apps",
+            all_apps,
+            default=all_apps[:COVERAGE_DEFAULT_APPS],
+            key="d_cov_apps",
+            help="One heatmap row per app, metric and country; choose the apps to check.",
+        )
+        if len(all_apps) > len(cov_apps):
+            st.caption(f"Showing {len(cov_apps):,} of {len(all_apps):,} apps.")
+        if not cov_apps:
+            cover = pl.DataFrame()
+            st.info("Choose one or more apps.")
+        elif cov_start > cov_end:
+            cover = pl.DataFrame()
+            st.info("The start is after the end.")
         else:
+            cover = common.coverage(cov_start, cov_end, cov_apps)
+            if not cover.height:
+                st.info("No data in these dates.")
+        if cover.height:
             # Per app / country / metric, the share of each month's days that have a value.
             monthly = cover.with_columns(
                 row=pl.concat_str("app", "metric", "country", separator=" · "),

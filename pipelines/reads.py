@@ -211,8 +211,10 @@ def filter_options(db: Path | str | None = None) -> dict[str, Any]:
     }
 
 
-def coverage(db: Path | str | None, start: date, end: date, app: str | None = None) -> pl.DataFrame:
+def coverage(
+    db: Path | str | None, start: date, end: date, apps: Sequence[str] | str | None = None
+) -> pl.DataFrame:
     """Days with a value per app, metric, country and month (app, metric, country, month,
-    days), aggregated in DuckDB."""
+    days), aggregated in DuckDB; `apps` (display names) limits it to those apps."""
     with store.connect(db) as con:
-        return sql.frame(con, "coverage", start=start, end=end, app=app)
+        return sql.frame(con, "coverage", start=start, end=end, apps=_list(apps))

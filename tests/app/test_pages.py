@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 from app_helpers import PAGES, figure, open_page
 
-from pipelines import events
+from pipelines import events, sql, store
 
 STORY = {
     "apps": ["ChatGPT", "Claude"],
@@ -151,3 +151,51 @@ def test_events_page_adds_an_event(demo_env):
     assert not at.exception
     titles = events.list_events(demo_env).get_column("title").to_list()
     assert "Store feature: Editors' choice" in titles
+
+
+def _coverage_rows(at) -> list[str]:
+    heat = next(f for f in (figure(at, i) for i in range(len(at.get("plotly_chart"))))
+                if f["data"][0]["type"] == "heatmap")  # fmt: skip
+    return heat["data"][0]["y"]
+
+
+def test_data_coverage_shows_the_chosen_apps(demo_env):
+    at = open_page("app_pages/data.py")
+    assert not at.exception
+    chooser = at.multiselect(key="d_cov_apps")
+    # five demo apps: all shown by default (the default is the first 10 alphabetically)
+    assert chooser.value == ["ChatGPT", "Claude", "Copilot", "Gemini", "Perplexity"]
+    rows = _coverage_rows(at)
+    assert {r.split(" · ")[0] for r in rows} == set(chooser.value)
+    chooser.set_value(["Claude"]).run()
+    assert not at.exception
+    rows = _coverage_rows(at)
+    assert rows and all(r.startswith("Claude · ") for r in rows)
+    assert "Claude · downloads · US" in rows
+    assert any("Showing 1 of 5 apps" in c.value for c in at.caption)
+    at.multiselect(key="d_cov_apps").set_value([]).run()
+    assert not at.exception
+    assert any("Choose one or more apps" in i.value for i in at.info)
+
+
+def test_database_page_lists_holdings_per_app_and_metric(demo_env):
+    at = open_page("app_pages/database.py")
+    assert not at.exception
+    holdings = at.dataframe[0].value
+    claude = holdings[(holdings["app"] == "Claude") & (holdings["metric"] == "downloads")]
+    assert len(claude) == 1
+    row = claude.iloc[0]
+    # demo: Claude downloads in US, GB, DE, IN, BR, 2025-01-01..2026-04-30 (485 days)
+    assert (row["countries"], str(row["first_date"])[:10], str(row["last_date"])[:10]) == (
+        5,
+        "2025-01-01",
+        "2026-04-30",
+    )
+    # the per-series pre-aggregation adds up to the row counts of the documented view
+    with store.connect(demo_env) as con:
+        expected = sql.run_text(
+            con,
+            "select count(*), count(value) from daily_metrics "
+            "where app = 'Claude' and metric = 'downloads'",
+        )[0]
+    assert (row["rows"], row["values_present"]) == expected
