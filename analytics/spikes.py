@@ -370,10 +370,12 @@ def _score_recent(
         return None
     finite = bool(grid.rows["value"].is_finite().all())
     prune = threshold if threshold is not None and threshold > 0 and finite else None
-    aware = _recent_flags(grid, window, weekday_aware, finite)
     cells, plain_windows = _cells(grid, window, (grid.last - since).days)
+    medians = pl.LazyFrame({"w": plain_windows.arr.to_list()}).select(_list_median(pl.col("w")))
+    aware, medians_done = _recent_flags(grid, window, weekday_aware, finite, medians)
     cells = cells.with_columns(is_weekday_aware=aware.gather(cells["__s"]))
-    parts = [_plain_recent(cells, plain_windows, window, prune)]
+    median = medians_done.to_series()
+    parts = [_plain_recent(cells, plain_windows, median, window, prune)]
     weeks = window // 7
     if weeks >= 2 and aware.any():
         wanted = cells.filter(pl.col("__present") & pl.col("is_weekday_aware"))
@@ -447,8 +449,16 @@ def _gather_windows(cells: pl.DataFrame, grid: _Grid, lags: list[int]) -> pl.Ser
     return grid.values.gather(index.reshape((-1,))).reshape((cells.height, len(lags)))
 
 
-def _recent_flags(grid: _Grid, window: int, weekday_aware: bool | str, finite: bool) -> pl.Series:
-    """Per grid row: is the series weekly-seasonal (:func:`weekly_seasonality`)?
+def _recent_flags(
+    grid: _Grid,
+    window: int,
+    weekday_aware: bool | str,
+    finite: bool,
+    alongside: pl.LazyFrame,
+) -> tuple[pl.Series, pl.DataFrame]:
+    """(per grid row: is the series weekly-seasonal (:func:`weekly_seasonality`)?, the
+    collected ``alongside``): the wide test and ``alongside`` (the plain windows' medians) are
+    collected together, so polars runs them side by side.
 
     A series needs ``SEASONAL_MIN_RATIOS`` centred 7-day means, each over 7 observed days in
     a row, so with fewer than ``SEASONAL_MIN_RATIOS + 6`` observed days it is not (at 40,000
@@ -457,22 +467,22 @@ def _recent_flags(grid: _Grid, window: int, weekday_aware: bool | str, finite: b
     itself on their calendar otherwise.
     """
     if weekday_aware != "auto" or window // 7 < 2:
-        return pl.repeat(weekday_aware is True, grid.n_series, eager=True)
+        return pl.repeat(weekday_aware is True, grid.n_series, eager=True), alongside.collect()
     aware = pl.repeat(False, grid.n_series, eager=True)
     testable = (grid.observed >= SEASONAL_MIN_RATIOS + 6).arg_true()
-    if testable.len() == 0:
-        return aware
     exact = testable
-    if finite and grid.days <= WIDE_SEASONALITY_MAX_DAYS:
-        decided = _wide_seasonality(grid, testable)
+    if testable.len() and finite and grid.days <= WIDE_SEASONALITY_MAX_DAYS:
+        decided, collected = pl.collect_all([_wide_seasonality(grid, testable), alongside])
         sure = decided["__sure"]
         aware = aware.scatter(testable.filter(sure), decided["__aware"].filter(sure))
         exact = testable.filter(~sure)
+    else:
+        collected = alongside.collect()
     if exact.len():
         cal = _calendar(grid, exact)
         flags = _seasonality(cal, ["__s"]).select("__s", "is_weekday_aware")
         aware = aware.scatter(flags["__s"], flags["is_weekday_aware"])
-    return aware
+    return aware, collected
 
 
 def _calendar(grid: _Grid, rows: pl.Series) -> pl.DataFrame:
@@ -490,7 +500,7 @@ def _calendar(grid: _Grid, rows: pl.Series) -> pl.DataFrame:
     ).sort("__s", "date")
 
 
-def _wide_seasonality(grid: _Grid, rows: pl.Series) -> pl.DataFrame:
+def _wide_seasonality(grid: _Grid, rows: pl.Series) -> pl.LazyFrame:
     """``__aware`` and ``__sure`` for some grid rows: the seasonality test of
     :func:`_seasonality` in wide form, one column per day, and whether its decision is certain.
 
@@ -504,7 +514,7 @@ def _wide_seasonality(grid: _Grid, rows: pl.Series) -> pl.DataFrame:
     """
     d = grid.days
     x = [pl.col("__x").arr.get(c) for c in range(d)]
-    wide = pl.DataFrame({"__x": grid.row_arrays().gather(rows)}).select(
+    wide = pl.LazyFrame({"__x": grid.row_arrays().gather(rows)}).select(
         *(v.alias(f"x{c}") for c, v in enumerate(x))
     )
     col = [pl.col(f"x{c}") for c in range(d)]
@@ -573,10 +583,12 @@ def _robust_parts(
     threshold: float | None = None,
     value: pl.Series | None = None,
     centre: pl.Series | None = None,
+    median: pl.Series | None = None,
 ) -> dict[str, pl.Series]:
     """Per row of an Array column: ``median``, ``mad``, ``__mean_ad``, ``__obs`` (non-NULL
     count) and ``__keep``, exactly what :func:`_list_median` and :func:`_mad_parts` give on
-    the same lists, for the ``wanted`` rows (``__keep``; others get no MAD).
+    the same lists (``median`` when already known), for the ``wanted`` rows (``__keep``;
+    others get no MAD).
 
     The MAD is the median of ``|x - median|``, as in ``_mad_parts``, but the deviations are
     taken outside ``list.eval``. The mean absolute deviation is only used where the MAD is 0
@@ -590,7 +602,8 @@ def _robust_parts(
     second median, which is then taken only for the rows kept.
     """
     n, width = windows.len(), windows.dtype.size  # type: ignore[attr-defined]
-    median = _median_of(windows)
+    if median is None:
+        median = _median_of(windows)
     deviations = _minus(windows, median).abs().reshape((n, width))
     nulls = pl.select(pl.lit(windows).arr.count_matches(None)).to_series()
     obs = (width - nulls).cast(pl.Int32)
@@ -625,12 +638,17 @@ def _unsafe(cut: pl.Series) -> pl.Series:
 
 
 def _plain_recent(
-    cells: pl.DataFrame, windows: pl.Series, window: int, threshold: float | None
+    cells: pl.DataFrame,
+    windows: pl.Series,
+    median: pl.Series,
+    window: int,
+    threshold: float | None,
 ) -> pl.DataFrame:
-    """:func:`_plain` for the present cells of series that are not weekday-aware. With a
-    ``threshold``, only those whose |score| can reach it (see :func:`_robust_parts`)."""
+    """:func:`_plain` for the present cells of series that are not weekday-aware, given their
+    windows' medians. With a ``threshold``, only those whose |score| can reach it (see
+    :func:`_robust_parts`)."""
     wanted = cells["__present"] & ~cells["is_weekday_aware"]
-    parts = _robust_parts(windows, wanted, threshold, cells["value"])
+    parts = _robust_parts(windows, wanted, threshold, cells["value"], median=median)
     out = cells.with_columns(
         median=parts["median"],
         mad=parts["mad"],

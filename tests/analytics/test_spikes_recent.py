@@ -19,6 +19,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+from analytics import spikes
 from analytics.spikes import detect, score
 
 FIRST = date(2026, 1, 5)
@@ -94,13 +95,61 @@ def test_the_generated_frame_covers_the_awkward_cases() -> None:
     assert out["score"].abs().max() > 10  # the spikes are there
 
 
-def test_integer_series_key() -> None:
-    # The database's series_id: a single integer key is used as it is, without a join.
-    ids = FRAME.select(pl.struct("app", "country").rank("dense").cast(pl.Int32).alias("series_id"))
-    frame = pl.concat([ids, FRAME.select("date", "value")], how="horizontal")
+@pytest.mark.parametrize(("dtype", "offset"), [(pl.Int32, 0), (pl.Int64, -24), (pl.Int64, 2**40)])
+def test_integer_series_key(dtype, offset: int) -> None:
+    # The database's series_id: a single integer key within 32 bits is used as it is (negative
+    # ones too); a larger one goes through the same id mapping as names.
+    rank = pl.struct("app", "country").rank("dense").cast(pl.Int64) + offset
+    frame = FRAME.select(rank.cast(dtype).alias("series_id"), "date", "value")
     since = SINCE[0]
     got = score(frame, keys=["series_id"], since=since)
     assert_frame_equal(got, general(frame, since, keys=["series_id"]), check_exact=True)
+    rows = detect(frame, 2.0, keys=["series_id"], since=since)
+    want = detect(general(frame, since, keys=["series_id"]), 2.0)
+    assert_frame_equal(rows, want, check_exact=True)
+
+
+@pytest.mark.parametrize("dense", [0.0, 1e9])
+@pytest.mark.parametrize("wide_days", [0, 10_000])
+def test_both_window_paths_and_both_seasonality_tests(
+    monkeypatch: pytest.MonkeyPatch, dense: float, wide_days: int
+) -> None:
+    # Windows sliced per day for every series, or gathered row by row; the seasonality test in
+    # wide form (decided where certain) or the general one for every series: all the same.
+    monkeypatch.setattr(spikes, "DENSE_MAX_CELLS_PER_ROW", dense)
+    monkeypatch.setattr(spikes, "WIDE_SEASONALITY_MAX_DAYS", wide_days)
+    for since in SINCE:
+        got = score(FRAME, since=since)
+        assert_frame_equal(got, general(FRAME, since), check_exact=True)
+        flagged = detect(FRAME, 2.5, since=since)
+        assert_frame_equal(flagged, detect(general(FRAME, since), 2.5), check_exact=True)
+
+
+def test_wide_seasonality_leaves_uncertain_series_to_the_general_test() -> None:
+    # Runs of zeros put centred sums at 0 (whether a day has a ratio then hangs on rounding)
+    # and a perfectly regular week puts the total sum of squares at rounding level: neither is
+    # decided in wide form.
+    frame = pl.DataFrame(
+        {
+            "app": ["zeros"] * 42 + ["regular"] * 42,
+            "date": [FIRST + timedelta(days=i) for i in range(42)] * 2,
+            "value": [0.0] * 20 + [3.0] * 22 + [7.0] * 42,
+        }
+    )
+    grid = spikes._build_grid(
+        frame,
+        ["app"],
+        frame.select(
+            pl.col("app").rank("dense").cast(pl.Int64).alias(spikes._SID), "date", "value"
+        ),
+        28,
+        FIRST + timedelta(days=40),
+    )
+    assert grid is not None
+    decided = spikes._wide_seasonality(grid, pl.Series([0, 1])).collect()
+    assert decided["__sure"].to_list() == [False, False]
+    since = FIRST + timedelta(days=35)
+    assert_frame_equal(score(frame, since=since), general(frame, since), check_exact=True)
 
 
 def test_one_series_without_keys() -> None:
