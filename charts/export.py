@@ -125,6 +125,24 @@ def stop_export_server() -> None:
         _server_started = False
 
 
+# Trace keys that only feed the hover box. An image never shows them, and in an Explore
+# figure they were half the JSON sent to Chromium (20 KB of hover text per series); leaving
+# them out took a warm PNG from 0.33 to 0.29 s (same run, 2 cores under load).
+HOVER_ONLY_KEYS = ("customdata", "hovertemplate", "hovertext", "hoverinfo", "hoverlabel")
+
+
+def static_figure(fig_dict: dict) -> dict:
+    """`fig_dict` without hover-only data (a new dict; the input is not changed). A trace that
+    draws text from its data (`texttemplate`) keeps everything."""
+    data = [
+        trace
+        if "texttemplate" in trace
+        else {k: v for k, v in trace.items() if k not in HOVER_ONLY_KEYS}
+        for trace in fig_dict.get("data", [])
+    ]
+    return {**fig_dict, "data": data}
+
+
 def export_image(
     fig: go.Figure | dict,
     fmt: str = "png",
@@ -142,7 +160,7 @@ def export_image(
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
     limit = timeout if timeout is not None else export_timeout()
-    fig_dict = fig.to_dict() if isinstance(fig, go.Figure) else fig
+    fig_dict = static_figure(fig.to_dict() if isinstance(fig, go.Figure) else fig)
     opts = {"format": fmt, "width": width, "height": height, "scale": scale}
     started = time.monotonic()
 

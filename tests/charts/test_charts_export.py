@@ -140,3 +140,41 @@ def test_timeout_setting_reads_the_environment(monkeypatch) -> None:
     assert export.export_timeout() == export.DEFAULT_TIMEOUT_S
     monkeypatch.delenv(export.TIMEOUT_ENV)
     assert export.export_timeout() == 30.0
+
+
+def test_static_figure_drops_only_hover_data(results, spikes) -> None:
+    fig = explore_figure(results, spikes=spikes).to_dict()
+    fig["data"].append({"type": "scatter", "x": [1], "y": [2], "customdata": [["a"]],
+                        "texttemplate": "%{customdata[0]}", "hovertemplate": "h"})  # fmt: skip
+    before = repr(fig)
+    slim = export.static_figure(fig)
+    assert repr(fig) == before  # the input is not changed
+    assert any("customdata" in t for t in fig["data"][:-1])
+    for trace in slim["data"][:-1]:
+        assert not set(trace) & set(export.HOVER_ONLY_KEYS)
+    assert slim["data"][-1] == fig["data"][-1]  # text drawn from customdata stays
+    assert slim["layout"] == fig["layout"]
+    assert [t.get("x") for t in slim["data"]] == [t.get("x") for t in fig["data"]]
+
+
+def test_hover_data_does_not_change_the_image(browser_path, results, spikes) -> None:
+    """The same pixels with and without the hover-only data export_image leaves out."""
+    import kaleido
+
+    fig = publication_layout(
+        explore_figure(results, spikes=spikes),
+        source_line="Source: demo",
+        export_date=dt.date(2026, 11, 27),
+        width=800,
+        height=450,
+    )
+    ours = export.export_image(fig, fmt="png", width=800, height=450, scale=1)
+    with export._lock:
+        export._ensure_server(30)
+        full = kaleido.calc_fig_sync(
+            fig.to_dict(), opts={"format": "png", "width": 800, "height": 450, "scale": 1}
+        )
+    a = Image.open(io.BytesIO(ours)).convert("RGB")
+    b = Image.open(io.BytesIO(full)).convert("RGB")
+    assert a.size == b.size == (800, 450)
+    assert a.tobytes() == b.tobytes()
