@@ -153,6 +153,22 @@ def release_all() -> None:
         _keepers.clear()
 
 
+def release_idle(path: Path | str | None = None) -> None:
+    """Close the lingering connection to this database now if no one is using it.
+
+    After one large read (the Overview's scan of every series), this frees DuckDB's cache of
+    what it scanned (about 140 MB at 40,000 series) instead of holding it through the scoring
+    that follows. A connection in use is left alone: its last user starts the linger timer."""
+    resolved = settings.db_path(path).resolve()
+    with _keepers_lock:
+        keeper = _keepers.get(resolved)
+        if keeper is not None and keeper.users == 0:
+            if keeper.timer is not None:
+                keeper.timer.cancel()
+            del _keepers[resolved]
+            keeper.con.close()
+
+
 @contextlib.contextmanager
 def connect(
     path: Path | str | None = None, wait: float | None = None

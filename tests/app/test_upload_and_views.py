@@ -89,11 +89,16 @@ def test_overview_reads_only_the_window(demo_db):
     last = reads.filter_options(demo_db)["last_date"]
     fetch_start, start, end = views.overview_window(last, 7)
     assert (start - fetch_start).days >= views.SPIKE_WINDOW
-    recent = reads.recent_all(demo_db, fetch_start, end, lookback_days=0)
-    assert recent.get_column("date").min() == fetch_start
-    assert recent.height < 120 * 50  # 120 series x about 43 days, never the whole table
-    movers = views.overview_movers(recent, start, end)
+    values, names = reads.recent_values(demo_db, fetch_start, end, lookback_days=0)
+    assert values.get_column("date").min() == fetch_start
+    assert values.height < 120 * 50  # 120 series x about 43 days, never the whole table
+    movers = views.overview_movers(values, start, end, names=names)
     assert movers.height and movers.get_column("date").min() >= start
+    # the same movers from rows that carry their names
+    named = views.overview_movers(
+        reads.recent_all(demo_db, fetch_start, end, lookback_days=0), start, end
+    )
+    assert named.equals(movers)
     row = movers.row(0, named=True)
     opened = views.ExploreState.from_params(views.explorer_params_for(row))
     assert opened.apps == [row["app"]] and opened.day == row["date"]
@@ -125,3 +130,21 @@ def test_episode_scan_shrinks_for_very_many_series():
     assert views.episode_days(40_000) == 21
     # Never below a week.
     assert views.episode_days(1_000_000) == 7
+
+
+@pytest.mark.parametrize("limit", [3, 20, 50])
+def test_overview_movers_equal_the_full_scoring(demo_db, limit):
+    """The Overview scores in full only days that can reach the threshold when enough series
+    do (32 demo series reach it in these 14 days: limits 3 and 20); otherwise everything
+    (limit 50). Either way: the same table as scoring every series' every day."""
+    from analytics import spikes
+
+    last = reads.filter_options(demo_db)["last_date"]
+    fetch_start, start, end = views.overview_window(last, 14)
+    values, names = reads.recent_values(demo_db, fetch_start, end, lookback_days=0)
+    ours = views.overview_movers(values, start, end, limit=limit, names=names)
+    full = spikes.top_movers(values, start, end, limit=limit, keys=["series_id"])
+    full = full.filter(pl.col("score").is_not_null()).join(names, on="series_id", how="left")
+    columns = ["rank", "app", "metric", "country", "date", "value", "score", "change"]
+    assert ours.height == min(limit, full.height) > 0
+    assert ours.select(columns).equals(full.select(columns).sort("rank"))
