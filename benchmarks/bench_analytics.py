@@ -5,8 +5,8 @@ import, so the physical order is the one users get), cached next to the data und
 ``benchmarks/data/<size>-.../analytics/store.duckdb`` and rebuilt only when missing.
 
 * ``spikes`` - ``installpulse spikes`` over every series for the last 7 days: one DuckDB read of
-  the range plus the 28-day look-back (``reads.recent_all``), then robust scores, top movers and
-  episodes over all series in one polars pass. Reported as a whole fresh process (what a user
+  the range plus the 28-day look-back, keyed by series id (``reads.recent_values``), then robust
+  scores of the days that can reach the threshold, top movers and episodes over all series. Reported as a whole fresh process (what a user
   waits for; target < 1 s) and as the in-process time of the same work.
 * ``explorer`` - what the Explore page does when its filters change: 5 apps, 1 country, both
   metrics, 180 days; ``reads.load_series`` with the look-back, ``mean:28`` baselines, the typical
