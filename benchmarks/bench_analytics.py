@@ -6,8 +6,9 @@ import, so the physical order is the one users get), cached next to the data und
 
 * ``spikes`` - ``installpulse spikes`` over every series for the last 7 days: one DuckDB read of
   the range plus the 28-day look-back, keyed by series id (``reads.recent_values``), then robust
-  scores of the days that can reach the threshold, top movers and episodes over all series. Reported as a whole fresh process (what a user
-  waits for; target < 1 s) and as the in-process time of the same work.
+  scores of the days that can reach the threshold, top movers and episodes over all series.
+  Reported as a whole fresh process (what a user waits for; target < 1 s) and as the
+  in-process time of the same work.
 * ``explorer`` - what the Explore page does when its filters change: 5 apps, 1 country, both
   metrics, 180 days; ``reads.load_series`` with the look-back, ``mean:28`` baselines, the typical
   day-over-day change and spike scores/episodes, from filter values to frames. Each repetition

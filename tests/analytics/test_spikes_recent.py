@@ -69,6 +69,24 @@ LAST = FRAME["date"].max()
 SINCE = [LAST - timedelta(days=6), LAST - timedelta(days=45), FIRST - timedelta(days=3)]
 
 
+@pytest.fixture(autouse=True)
+def _recent_path_for_every_span(monkeypatch: pytest.MonkeyPatch) -> None:
+    """score/detect take the recent-days path only up to RECENT_MAX_DAYS scored days; these
+    tests compare it with the general path at every span, so lift the bound."""
+    monkeypatch.setattr(spikes, "RECENT_MAX_DAYS", 100_000)
+
+
+def test_only_short_spans_take_the_recent_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(spikes, "RECENT_MAX_DAYS", 31)
+    keys = spikes.resolve_keys(FRAME, None)
+    last = FRAME.get_column("date").max()
+    # 31 days to score: the recent path; 32: None, so score() runs the general path
+    assert spikes._score_recent(FRAME, keys, 28, "auto", last - timedelta(days=30)) is not None
+    assert spikes._score_recent(FRAME, keys, 28, "auto", last - timedelta(days=31)) is None
+    since = last - timedelta(days=90)
+    assert_frame_equal(score(FRAME, since=since), general(FRAME, since), check_exact=True)
+
+
 def general(frame: pl.DataFrame, since: date, **kw) -> pl.DataFrame:
     """The general path: every row scored, then the days from `since` kept."""
     return score(frame, **kw).filter(pl.col("date") >= since)
