@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import tempfile
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -169,6 +171,10 @@ def _hint_for(fieldname: str, message: str) -> str | None:
     if fieldname in ("app", "platform", "source"):
         return f"Fill the {fieldname} column or pass --{fieldname}."
     return None
+
+
+class ArchiveFailed(ImportFailed):
+    """The raw bytes could not be archived: the import fails as a whole (no exact pass)."""
 
 
 class _NeedsExactPass(Exception):
@@ -393,6 +399,7 @@ def validate_and_write(
     has: dict[str, bool],
     import_id: int,
     fast: bool = False,
+    before_commit: Callable[[], object] | None = None,
 ) -> ImportResult:
     """Check every staged value; if all is well, write in one transaction.
 
@@ -416,6 +423,8 @@ def validate_and_write(
                 counts = _fast_write(con, import_id, fmt, presorted=presorted)
             else:
                 counts = _write(con, import_id, fmt)
+            if before_commit is not None:
+                before_commit()
             con.execute("commit")
             con.fetchall()
             break
@@ -449,6 +458,7 @@ def _stage_and_write(
     options: IngestOptions,
     fmt: str,
     import_id: int,
+    before_commit: Callable[[], object] | None = None,
 ) -> ImportResult:
     """Try the fast pass (two streaming reads); on any problem redo it exactly so the error
     names the right lines. Nothing of the fast attempt survives its rollback."""
@@ -456,15 +466,34 @@ def _stage_and_write(
         with csvtext.lazy_raw():
             staged = adapter.stage(con, src, options)
             return validate_and_write(
-                con, src, staged, options, fmt, _has(staged), import_id, fast=True
+                con,
+                src,
+                staged,
+                options,
+                fmt,
+                _has(staged),
+                import_id,
+                fast=True,
+                before_commit=before_commit,
             )
+    except ArchiveFailed:
+        raise
     except (_NeedsExactPass, ImportFailed, duckdb.Error):
         pass
     # A fresh connection to the same database: a clean temp catalogue for the exact pass.
     exact = con.cursor()
     try:
         staged = adapter.stage(exact, src, options)
-        return validate_and_write(exact, src, staged, options, fmt, _has(staged), import_id)
+        return validate_and_write(
+            exact,
+            src,
+            staged,
+            options,
+            fmt,
+            _has(staged),
+            import_id,
+            before_commit=before_commit,
+        )
     finally:
         exact.close()
 
@@ -486,19 +515,28 @@ def ingest_file(
     sha: str | None = None
     fmt: str | None = options.format
     import_id: int | None = None
-    with tempfile.TemporaryDirectory(prefix="installpulse-") as tmp:
+    # (the executor is left - its archive copy joined - before the temp folder goes)
+    with (
+        tempfile.TemporaryDirectory(prefix="installpulse-") as tmp,
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="installpulse-archive") as workers,
+    ):
         try:
             src = sources.prepare(path, display, Path(tmp), options)
             sha = src.sha256
             adapter = adapters.by_name(options.format) if options.format else adapters.detect(src)
             fmt = adapter.name
             db_file = settings.db_path(db)
-            archived = sources.archive(
-                src, settings.archive_dir(db_file), json.loads(_options_json(options))
+            folder = settings.archive_dir(db_file)
+            # The raw bytes are copied into the archive while DuckDB reads the file (a 2.2 GB
+            # copy is 1.5 s); the commit waits for the copy, so every committed import has
+            # its archive and a failed copy fails the import.
+            archiving = workers.submit(
+                sources.archive, src, folder, json.loads(_options_json(options))
             )
             with store.write_lock, store.connect(db) as con:
                 previous = sql.run(con, "history_by_hash", sha256=src.sha256)
                 if previous:
+                    archiving.result()
                     return ImportResult(display, "already imported", int(previous[0][0]), fmt)
                 import_id = int(
                     sql.run(
@@ -512,8 +550,27 @@ def ingest_file(
                         encoding=src.encoding,
                     )[0][0]
                 )
+                archived = sources.archive_path(src, folder)
                 sql.run(con, "history_archive", import_id=import_id, archive_path=str(archived))
-                return _stage_and_write(con, adapter, src, options, fmt, import_id)
+
+                def archived_before_commit() -> None:
+                    try:
+                        archiving.result()
+                    except OSError as exc:
+                        raise ArchiveFailed(
+                            display,
+                            [
+                                Problem(
+                                    f"could not be archived in {folder} ({exc.strerror or exc}).",
+                                    hint="Free disk space there (or set INSTALLPULSE_ARCHIVE)"
+                                    " and import it again; nothing was written.",
+                                )
+                            ],
+                        ) from exc
+
+                return _stage_and_write(
+                    con, adapter, src, options, fmt, import_id, before_commit=archived_before_commit
+                )
         except ImportFailed as error:
             _record_failure(db, display, sha, fmt, options, error, import_id)
             raise

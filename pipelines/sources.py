@@ -306,6 +306,11 @@ def prepare(raw: Path, name: str, workdir: Path, options: IngestOptions) -> Sour
     )
 
 
+def archive_path(src: SourceFile, folder: Path) -> Path:
+    """Where `archive` keeps these bytes: named by their SHA-256."""
+    return folder / src.sha256[:2] / src.sha256
+
+
 def archive(src: SourceFile, folder: Path, options: dict[str, object] | None = None) -> Path:
     """Keep the raw bytes, content-addressed, so any import can be replayed.
 
@@ -313,7 +318,7 @@ def archive(src: SourceFile, folder: Path, options: dict[str, object] | None = N
     database loses recent writes (a corrupt WAL), `installpulse recover --replay` re-imports
     the archived files the database no longer knows, as they were imported.
     """
-    target = folder / src.sha256[:2] / src.sha256
+    target = archive_path(src, folder)
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_suffix(".part")

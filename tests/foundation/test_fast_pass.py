@@ -342,3 +342,25 @@ def test_file_order_decides_whether_the_write_sorts_and_the_table_ends_clustered
     with store.connect(db) as con:
         total = sql.run_text(con, "select count(*), sum(value) from observations")[0]
     assert total == (n, float(sum((s * 7 + d) % 997 for s in range(2000) for d in range(500))))
+
+
+def test_a_failed_archive_copy_fails_the_import_and_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pipelines import sources
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(sources, "archive", full_disk)
+    path = tmp_path / "a.csv"
+    path.write_text(HEADER + "2026-02-27,A,ios,US,installs,1,x\n", encoding="utf-8")
+    db = tmp_path / "x.duckdb"
+    with pytest.raises(ImportFailed) as caught:
+        contract.ingest_file(path, db)
+    assert "could not be archived" in caught.value.render()
+    assert "No space left on device" in caught.value.render()
+    store.release_all()
+    tables = _tables(db)
+    assert tables["observations"] == [] and tables["apps"] == []
+    assert [row[0] for row in tables["history"]] == ["failed"]
