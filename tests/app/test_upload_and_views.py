@@ -3,7 +3,7 @@ uploader; the browser tests do the full upload) and the explorer/overview comput
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import polars as pl
 import pytest
@@ -148,3 +148,20 @@ def test_overview_movers_equal_the_full_scoring(demo_db, limit):
     columns = ["rank", "app", "metric", "country", "date", "value", "score", "change"]
     assert ours.height == min(limit, full.height) > 0
     assert ours.select(columns).equals(full.select(columns).sort("rank"))
+
+
+@pytest.mark.parametrize(("days", "bound"), [(90, "GENERAL_BATCH_ROWS"), (21, "RECENT_BATCH_ROWS")])
+def test_overview_episodes_in_series_batches_equal_one_pass(demo_db, monkeypatch, days, bound):
+    """90 days take the general scorer, 21 the recent-days one; either in parts of whole
+    series gives the same episodes as one pass."""
+    last = reads.filter_options(demo_db)["last_date"]
+    since = last - timedelta(days=days - 1)
+    values, names = reads.recent_values(
+        demo_db, since - timedelta(days=views.SPIKE_WINDOW), last, lookback_days=0
+    )
+    whole = views.overview_episodes(values, since, limit=200, names=names)
+    monkeypatch.setattr(views, bound, 300)  # a few series per part
+    assert len(views._series_batches(values, ["series_id"], since)) >= 10
+    parts = views.overview_episodes(values, since, limit=200, names=names)
+    assert whole.height > 2
+    assert parts.equals(whole)
