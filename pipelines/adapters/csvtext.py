@@ -103,9 +103,10 @@ _LAZY: contextvars.ContextVar[bool] = contextvars.ContextVar("installpulse_lazy_
 def lazy_raw(enabled: bool = True) -> Iterator[None]:
     """Within this block, adapters that allow it read `raw` as a view over the file.
 
-    The import contract's fast pass streams the file once into its scratch table instead of
-    materialising every cell as text first (PERFORMANCE.md: memory is the binding limit). Any
-    problem sends the import to the exact pass, which materialises `raw` with line numbers.
+    The import contract's fast pass reads the file twice through this view (keys and dates,
+    then the rows into observations) instead of materialising every cell as text first
+    (PERFORMANCE.md: memory is the binding limit). Any problem sends the import to the exact
+    pass, which materialises `raw` with line numbers.
     """
     token = _LAZY.set(enabled)
     try:
