@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from app_pages import common, upload
+from app_pages import common, upload, views
 from charts.text import safe_text
 from charts.theme import TEMPLATE_NAME
 from pipelines import contract, manual, ops
@@ -300,26 +300,31 @@ with tab_coverage:
                 st.info("No data in these dates.")
         if cover.height:
             # Per app / country / metric, the share of each month's days that have a value.
-            monthly = cover.with_columns(
-                row=pl.concat_str("app", "metric", "country", separator=" · "),
-            ).sort("row", "month")
-            rows_order = monthly.get_column("row").unique(maintain_order=True).to_list()
-            months = sorted(monthly.get_column("month").unique().to_list())
-            grid = {(r["row"], r["month"]): r["days"] for r in monthly.to_dicts()}
-            z = [[grid.get((row, m)) for m in months] for row in rows_order]
+            cells = views.coverage_grid(cover, cov_start, cov_end)
+            rows_order, months = cells["rows"], cells["months"]
+            hover = [
+                [
+                    None if d is None else f"{d} of {n} days"
+                    for d, n in zip(line, cells["possible"], strict=True)
+                ]
+                for line in cells["days"]
+            ]
             heat = go.Figure(
                 go.Heatmap(
-                    z=z,
+                    z=cells["share"],
+                    zmin=0,
+                    zmax=1,
+                    customdata=hover,
                     x=[m.isoformat() for m in months],
                     y=[safe_text(r, 60) for r in rows_order],
                     colorscale="Blues",
-                    colorbar=dict(title=dict(text="days")),
-                    hovertemplate="%{y}<br>%{x|%b %Y}: %{z} days with data<extra></extra>",
+                    colorbar=dict(title=dict(text="share of days"), tickformat=".0%"),
+                    hovertemplate="%{y}<br>%{x|%b %Y}: %{customdata} with data<extra></extra>",
                 ),
                 layout=dict(template=TEMPLATE_NAME),
             )
             heat.update_layout(
-                title=dict(text="Days with data per month"),
+                title=dict(text="Share of each month's days with data"),
                 height=max(300, 22 * len(rows_order) + 140),
                 yaxis=dict(autorange="reversed", automargin=True),
                 xaxis=dict(type="date", dtick="M1", tickformat="%b\n%Y"),

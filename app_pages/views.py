@@ -469,3 +469,34 @@ def explorer_params_for(
         day=day,
     )
     return state.to_params()
+
+
+# ----- Data: coverage --------------------------------------------------------------------
+
+
+def _month_days_in(month: date, start: date, end: date) -> int:
+    """Days of `month` (its first day) that fall within [start, end]."""
+    nxt = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
+    first, last = max(month, start), min(nxt - timedelta(days=1), end)
+    return max(0, (last - first).days + 1)
+
+
+def coverage_grid(cover: pl.DataFrame, start: date, end: date) -> dict[str, list]:
+    """The coverage heatmap's cells from `reads.coverage` rows (app, metric, country, month,
+    days): one row per app · metric · country, one column per month, the cell the share of
+    that month's days in [start, end] that have a value. A share, not a count: a complete
+    February (28 of 28) is as dark as a complete March (31 of 31), and a month the range cuts
+    is judged on its days in the range. Missing cells (no value at all) are None."""
+    monthly = cover.with_columns(
+        row=pl.concat_str("app", "metric", "country", separator=" · "),
+    ).sort("row", "month")
+    rows = monthly.get_column("row").unique(maintain_order=True).to_list()
+    months = sorted(monthly.get_column("month").unique().to_list())
+    possible = [_month_days_in(m, start, end) for m in months]
+    found = {(r["row"], r["month"]): r["days"] for r in monthly.iter_rows(named=True)}
+    days = [[found.get((row, m)) for m in months] for row in rows]
+    share = [
+        [None if d is None or not n else d / n for d, n in zip(line, possible, strict=True)]
+        for line in days
+    ]
+    return {"rows": rows, "months": months, "possible": possible, "days": days, "share": share}

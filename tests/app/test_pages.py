@@ -172,6 +172,15 @@ def test_data_coverage_shows_the_chosen_apps(demo_env):
     rows = _coverage_rows(at)
     assert rows and all(r.startswith("Claude · ") for r in rows)
     assert "Claude · downloads · US" in rows
+    heat = next(f for f in (figure(at, i) for i in range(len(at.get("plotly_chart"))))
+                if f["data"][0]["type"] == "heatmap")  # fmt: skip
+    shares = [v for line in heat["data"][0]["z"] for v in line if v is not None]
+    assert shares and all(0 <= v <= 1 for v in shares)
+    # a complete February is 1.0 (28 of 28 days), not 28/31
+    feb = heat["data"][0]["x"].index("2026-02-01")
+    row = heat["data"][0]["y"].index("Claude · downloads · US")
+    assert heat["data"][0]["z"][row][feb] == 1.0
+    assert heat["data"][0]["customdata"][row][feb] == "28 of 28 days"
     assert any("Showing 1 of 5 apps" in c.value for c in at.caption)
     at.multiselect(key="d_cov_apps").set_value([]).run()
     assert not at.exception

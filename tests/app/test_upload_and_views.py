@@ -165,3 +165,22 @@ def test_overview_episodes_in_series_batches_equal_one_pass(demo_db, monkeypatch
     parts = views.overview_episodes(values, since, limit=200, names=names)
     assert whole.height > 2
     assert parts.equals(whole)
+
+
+def test_coverage_grid_is_the_share_of_each_months_days_in_range():
+    cover = pl.DataFrame(
+        {
+            "app": ["A", "A", "A", "B"],
+            "metric": ["installs"] * 4,
+            "country": ["US"] * 4,
+            "month": [date(2026, 1, 1), date(2026, 2, 1), date(2026, 3, 1), date(2026, 2, 1)],
+            "days": [16, 28, 10, 14],
+        }
+    )
+    # range 16 Jan .. 10 Mar: January has 16 days in it, February 28, March 10
+    cells = views.coverage_grid(cover, date(2026, 1, 16), date(2026, 3, 10))
+    assert cells["rows"] == ["A · installs · US", "B · installs · US"]
+    assert cells["months"] == [date(2026, 1, 1), date(2026, 2, 1), date(2026, 3, 1)]
+    assert cells["possible"] == [16, 28, 10]
+    assert cells["share"] == [[1.0, 1.0, 1.0], [None, 0.5, None]]
+    assert cells["days"] == [[16, 28, 10], [None, 14, None]]
