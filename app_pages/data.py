@@ -317,7 +317,8 @@ with tab_coverage:
                     customdata=hover,
                     x=[m.isoformat() for m in months],
                     y=[safe_text(r, 60) for r in rows_order],
-                    colorscale="Blues",
+                    # complete months dark; any gap, even 1 day of 31, visibly lighter
+                    colorscale=[[0.0, "#f7fbff"], [0.999, "#6baed6"], [1.0, "#08306b"]],
                     colorbar=dict(title=dict(text="share of days"), tickformat=".0%"),
                     hovertemplate="%{y}<br>%{x|%b %Y}: %{customdata} with data<extra></extra>",
                 ),
