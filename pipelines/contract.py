@@ -297,10 +297,6 @@ def _in_series_order(chunks: list[tuple[int, int, int]], rows_per_series: float)
     return spans <= ORDER_SLACK * bound
 
 
-def _len_keys(con: duckdb.DuckDBPyConnection) -> int:
-    return int(sql.run_text(con, "select count(*) from import_key_series")[0][0])
-
-
 def _fast_write(
     con: duckdb.DuckDBPyConnection, import_id: int, fmt: str, presorted: bool = True
 ) -> tuple[int, int, int, date | None, date | None]:
@@ -321,10 +317,8 @@ def _fast_write(
     sql.run_script(con, "import_fast_keys")
     if _rejects_seen(con) or sql.run(con, "import_fast_problems")[0][0]:
         raise _NeedsExactPass
-    expected, first, last = sql.run_text(
-        con,
-        "select (select coalesce(sum(rows), 0) from import_key_map), "
-        "min(date), max(date) from import_date_map",
+    expected, n_keys = sql.run_text(
+        con, "select coalesce(sum(rows), 0), count(*) from import_key_map"
     )[0]
     last_old_series = int(sql.run_text(con, "select coalesce(max(series_id), 0) from series")[0][0])
     sql.run_script(con, "import_resolve_apps")
@@ -334,7 +328,7 @@ def _fast_write(
     # probe with the file, build on the key table.
     sql.run_text(con, "set disabled_optimizers = 'join_order,build_side_probe_side'")
     try:
-        rows_per_series = expected / max(1, _len_keys(con))
+        rows_per_series = expected / max(1, n_keys)
         if presorted and _in_series_order(
             sql.run(con, "import_fast_order_sample", sample=ORDER_SAMPLE_ROWS), rows_per_series
         ):
