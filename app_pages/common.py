@@ -116,12 +116,6 @@ def explore(state: views.ExploreState) -> dict[str, pl.DataFrame]:
     return _explore(str(db_path()), data_version(), state)
 
 
-def recent(start: date) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Every series from `start` on (the Overview's window) by id, and the series' names,
-    cached per data version."""
-    return _recent(str(db_path()), data_version(), start)
-
-
 def movers(read_from: date, fetch_start: date, start: date, end: date, method: str) -> pl.DataFrame:
     """The Overview's top movers: `recent(read_from)` from `fetch_start` on, cached."""
     return _movers(str(db_path()), data_version(), read_from, fetch_start, start, end, method)
