@@ -1,0 +1,229 @@
+-- installpulse schema version 3: the totals rules (README "How totals work") as one table
+-- macro, `ip_totals`, and the view `daily_totals` over it. Every surface that totals series
+-- (the CLI, the Explore and Event study pages, their CSV and image exports) reads through
+-- `ip_totals` (queries/series_totals.sql), and analysts in DuckDB or a notebook get the same
+-- numbers from `daily_totals` or by calling the macro themselves.
+--
+-- The rules, applied per app, metric and day, in this order:
+--   1. Countries. With no country chosen ("all countries"), a source's worldwide row (WW)
+--      for a platform and day is its total when it has a value; otherwise the sum of the
+--      countries it holds. Never WW plus countries. Chosen countries are summed as chosen;
+--      one chosen country (or p_by_country) keeps each country apart.
+--   2. Store listings. Several identifiers of one app (aliases) on one platform and source
+--      are summed.
+--   3. Sources. Sources that cover the same platform, country scope and day are never summed:
+--      the one with a value and the best precedence wins (p_prefer first, in order; then any
+--      other source; then p_estimates, in order; ties by name).
+--   4. Platforms. Platforms are disjoint and summed (also when each comes from its own
+--      first-party source); one chosen platform (or p_by_platform) keeps each apart.
+-- A sum is only formed when every part that has a value somewhere in the window has one
+-- that day (a missing country, listing or platform is "not reported", never zero): otherwise
+-- the value is NULL and `missing` names what is missing. `parts` counts the stored values
+-- added up; a level metric (metrics.kind = 'level') with parts > 1 would be a sum of
+-- snapshots, which the callers refuse and `daily_totals` leaves out.
+--
+-- Parameters: p_apps (display names or store identifiers, NULL = all), p_metrics,
+-- p_countries, p_platforms, p_sources (NULL = all), p_start, p_end (dates, inclusive),
+-- p_by_country, p_by_platform (booleans), p_prefer, p_estimates (source lists).
+create or replace macro ip_totals(
+    p_apps, p_metrics, p_countries, p_platforms, p_sources, p_start, p_end,
+    p_by_country, p_by_platform, p_prefer, p_estimates
+) as table
+with chosen_apps as (
+    select a.app_id, a.name
+    from apps a
+    where p_apps is null
+       or list_contains(p_apps, a.name)
+       or a.app_id in (
+           select i.app_id from identifiers i where list_contains(p_apps, i.identifier)
+       )
+),
+chosen as (
+    select s.series_id, s.identifier, ca.name as app, s.metric, m.kind, s.source, s.country,
+           s.platform
+    from series s
+    join identifiers i using (identifier)
+    join chosen_apps ca on ca.app_id = i.app_id
+    join metrics m on m.metric = s.metric
+    where (p_metrics is null or list_contains(p_metrics, s.metric))
+      and (p_countries is null or list_contains(p_countries, s.country))
+      and (p_platforms is null or list_contains(p_platforms, s.platform))
+      and (p_sources is null or list_contains(p_sources, s.source))
+),
+obs as (
+    select
+        c.app, c.metric, c.kind, c.source, c.platform, c.identifier, c.country, o.date, o.value,
+        case when p_by_country then c.country else '*' end as country_key,
+        case when p_by_platform then c.platform else '*' end as platform_key,
+        -- "all countries": the worldwide row stands for the countries, never beside them
+        (p_countries is null and not p_by_country and c.country = 'WW') as is_ww
+    from observations o
+    join chosen c using (series_id)
+    where o.date between p_start and p_end
+),
+-- 1. countries, per source, platform and listing
+expected_countries as (
+    select app, metric, source, platform, identifier, country_key,
+           list(distinct country order by country) as countries
+    from obs
+    where value is not null and not is_ww
+    group by all
+),
+country_days as (
+    select
+        app, metric, kind, source, platform, identifier, country_key, platform_key, date,
+        max(value) filter (where is_ww) as ww_value,
+        sum(value) filter (where not is_ww) as country_sum,
+        list(country order by country) filter (where not is_ww and value is not null)
+            as countries_present
+    from obs
+    group by all
+),
+by_country as (
+    select
+        d.app, d.metric, d.kind, d.source, d.platform, d.identifier, d.country_key,
+        d.platform_key, d.date,
+        case
+            when d.ww_value is not null then d.ww_value
+            when coalesce(len(d.countries_present), 0) = coalesce(len(e.countries), 0)
+                then d.country_sum
+        end as value,
+        case
+            when d.ww_value is not null then 'WW'
+            else array_to_string(coalesce(e.countries, []), '+')
+        end as cover,
+        case when d.ww_value is not null then 1 else coalesce(len(d.countries_present), 0) end
+            as parts,
+        case
+            when d.ww_value is null and coalesce(len(d.countries_present), 0) < len(e.countries)
+                then list_filter(
+                    e.countries, lambda x: not list_contains(coalesce(d.countries_present, []), x)
+                )
+            else []
+        end as missing
+    from country_days d
+    left join expected_countries e
+        using (app, metric, source, platform, identifier, country_key)
+),
+-- 2. store listings of one app, per source and platform
+expected_listings as (
+    select app, metric, source, platform, country_key,
+           count(distinct identifier) as listings
+    from by_country
+    where value is not null
+    group by all
+),
+by_listing as (
+    select
+        b.app, b.metric, b.kind, b.source, b.platform, b.country_key, b.platform_key, b.date,
+        case when count(b.value) = any_value(coalesce(e.listings, 0)) then sum(b.value) end
+            as value,
+        string_agg(distinct b.cover, ' / ' order by b.cover) as cover,
+        sum(b.parts)::integer as parts,
+        flatten(list(b.missing)) as missing
+    from by_country b
+    left join expected_listings e using (app, metric, source, platform, country_key)
+    group by all
+),
+-- 3. one source per platform, country scope and day, by precedence
+by_source as (
+    select
+        app, metric, kind, source, platform, country_key, platform_key, date, value, cover,
+        parts, missing
+    from by_listing
+    qualify row_number() over (
+        partition by app, metric, platform, country_key, date
+        order by
+            value is null,
+            coalesce(
+                list_position(p_prefer, source),
+                case
+                    when list_contains(p_estimates, source)
+                        then 2000 + list_position(p_estimates, source)
+                    else 1000
+                end
+            ),
+            source
+    ) = 1
+),
+-- 4. platforms
+expected_platforms as (
+    select app, metric, country_key, platform_key,
+           list(distinct platform order by platform) as platforms
+    from by_source
+    where value is not null
+    group by all
+),
+platform_days as (
+    select
+        b.app,
+        b.metric,
+        any_value(b.kind) as kind,
+        b.country_key,
+        b.platform_key,
+        b.date,
+        sum(b.value) as total,
+        list(b.platform order by b.platform) filter (where b.value is not null) as present,
+        list(distinct b.source order by b.source) as sources,
+        string_agg(distinct b.cover, ' / ' order by b.cover) as cover,
+        sum(b.parts)::integer as parts,
+        flatten(list(b.missing)) as missing
+    from by_source b
+    group by b.app, b.metric, b.country_key, b.platform_key, b.date
+),
+final as (
+    select
+        d.app,
+        d.metric,
+        d.kind,
+        d.country_key,
+        d.platform_key,
+        d.date,
+        case
+            when coalesce(len(d.present), 0) = coalesce(len(e.platforms), 0) then d.total
+        end as value,
+        d.sources,
+        coalesce(d.present, []) as platforms,
+        d.cover,
+        d.parts,
+        list_sort(list_distinct(
+            d.missing
+            || list_filter(
+                coalesce(e.platforms, []), lambda x: not list_contains(coalesce(d.present, []), x)
+            )
+        )) as missing
+    from platform_days d
+    left join expected_platforms e using (app, metric, country_key, platform_key)
+)
+select * from final;
+
+-- The totals for analysts in DuckDB or a notebook: per app, metric and day, every platform
+-- and "all" platforms, every country and "all" countries, with the default precedence
+-- (first-party before estimates). Filter it like a table:
+--   select date, value, sources, cover from daily_totals
+--   where app = 'ChatGPT' and metric = 'uninstalls' and country = 'US' and platform = 'all';
+create or replace view daily_totals as
+with scopes as (
+    select *, country_key as country, platform_key as platform
+    from ip_totals(null, null, null, null, null, date '0001-01-01', date '9999-12-31',
+                   true, true, ['app_store_connect', 'google_play'],
+                   ['appfigures', 'sensortower'])
+    union all by name
+    select *, country_key as country, 'all' as platform
+    from ip_totals(null, null, null, null, null, date '0001-01-01', date '9999-12-31',
+                   true, false, ['app_store_connect', 'google_play'],
+                   ['appfigures', 'sensortower'])
+    union all by name
+    select *, 'all' as country, platform_key as platform
+    from ip_totals(null, null, null, null, null, date '0001-01-01', date '9999-12-31',
+                   false, true, ['app_store_connect', 'google_play'],
+                   ['appfigures', 'sensortower'])
+    union all by name
+    select *, 'all' as country, 'all' as platform
+    from ip_totals(null, null, null, null, null, date '0001-01-01', date '9999-12-31',
+                   false, false, ['app_store_connect', 'google_play'],
+                   ['appfigures', 'sensortower'])
+)
+select app, metric, country, platform, date, value, sources, cover, parts, missing
+from scopes
+where not (kind = 'level' and parts > 1);
