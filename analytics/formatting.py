@@ -1,84 +1,182 @@
-"""The one module that turns numbers into display text.
+"""The one module that turns numbers and dates into display text.
 
-Why one module: "+295%" and "3.95x" describe the same comparison, and a page that formats its
-own numbers is where a change gets printed as a multiple ("nearly three times more"). Every page,
-chart note, CSV label and sentence calls these functions; column-name conventions pick the
-formatter in :func:`fmt_column` (``change`` -> signed percent, ``multiple`` -> ``x``, ``_pct``
--> unsigned percent of a fraction, ``date``/``_date`` -> weekday date).
+Why one module: "+295%" and "3.95x" describe the same comparison, and a surface that formats its
+own numbers is where the same change gets printed two ways (0.145 was "+15%" in the sentence and
+"+14%" in the chart hover, which rounded in binary). Sentences, the CLI's tables, plotly hover
+text, tick labels and the pages' tables all call these functions; none formats a change, a
+multiple or a count itself (no d3 formats in hover templates, no ``format="percent"`` in
+``st.column_config``: both round in JavaScript). :func:`fmt_column` and :func:`display_frame`
+pick the formatter from the column name (STYLE.md: ``change`` -> signed percent, ``multiple`` ->
+``x``, ``_pct`` -> unsigned percent of a fraction, ``score`` -> signed one decimal, ``date``/
+``_date`` -> weekday date, other numbers -> counts).
 
-Rounding is half away from zero on the decimal value written in the float's shortest repr, so
-0.145 prints "15%" (what a person computing by hand would publish), not "14%".
+The rounding rule (also in the README, "Methodology", Conventions):
+
+* A change is published to the integer percent, a multiple to two decimals, a count to the unit,
+  a spike score to one decimal.
+* Ties round **half away from zero**: +14.5% -> "+15%", -14.5% -> "-15%", 0.865x -> "0.87x".
+* The tie is judged on the **decimal number a person reads**, not on the binary float. The float
+  0.145 is stored as 0.14499999999999999 and 12640 / 3200 - 1 as 2.9500000000000002; a person
+  who divides 1,145 by 1,000 gets exactly +14.5% and publishes "+15%", and a check of our figure
+  by hand must agree with it. So the number is first read as a decimal: the float's shortest
+  repr, cut to 9 decimal places beyond the published precision (half-even) to drop the noise of
+  the binary arithmetic - 1005 / 1000 - 1 is the float 0.004999999999999893, which is +0.5% and
+  so "+1%" - then rounded half away from zero. 9 places is far finer than any real difference:
+  a ratio of whole counts with a denominator under ten billion is either exactly on a tie or at
+  least 5e-12 away from one. (Rounding the binary value, as JavaScript and Python's ``round`` and
+  ``format`` do, prints 0.145 as "14%" and 0.865 as "0.86x".)
+* Zero has no sign: a change that rounds to 0 is "0%", never "+0%" or "-0%".
+* Signs are ASCII: "+15%", "-15%", day "-3" (the same bytes in a sentence, a CSV and a terminal).
+* A missing number (None, NaN, infinity) is ``NA`` ("n/a") everywhere.
+
+A consequence worth knowing: half away from zero is symmetric, so a fall of 13.5% is "-14%",
+while its multiple 0.865 is "0.87x" (which is a fall of 13%). Each string is the correct rounding
+of its own number; a reader subtracting 1 from the rounded multiple can be one point off on a tie.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal
+
+import polars as pl
 
 NA = "n/a"
 
+# Decimal places kept beyond the published precision when a float is read as a decimal: drops
+# binary-arithmetic noise (~1e-16 relative) and keeps every real difference (see the docstring).
+NOISE_PLACES = 9
+
+_CONTEXT = Context(prec=60)
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
-
-def _missing(x: float | None) -> bool:
-    return x is None or (isinstance(x, float) and not math.isfinite(x))
+Number = float | int | Decimal | None
 
 
-def _round(x: float, places: int) -> Decimal:
-    """Round half away from zero, working on the float's decimal repr (0.145 -> 0.15)."""
-    quantum = Decimal(1).scaleb(-places)
-    return Decimal(repr(float(x))).quantize(quantum, rounding=ROUND_HALF_UP)
+def _decimal(x: object) -> Decimal | None:
+    """The decimal a person reads for ``x`` (its shortest repr), or None when it is missing."""
+    if x is None or isinstance(x, bool):
+        return None
+    if isinstance(x, Decimal):
+        return x if x.is_finite() else None
+    if isinstance(x, int):
+        return Decimal(x)
+    try:
+        f = float(x)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    if not math.isfinite(f):
+        return None
+    return Decimal(repr(f))
+
+
+def round_half_away(x: Decimal, places: int) -> Decimal:
+    """THE rounding rule: ``x`` to ``places`` decimals, half away from zero, judged on the decimal.
+
+    ``x`` is first cut to ``places + NOISE_PLACES`` decimals (half-even) so that the noise of
+    binary arithmetic cannot decide a tie, then rounded half away from zero (Decimal calls it
+    ROUND_HALF_UP). Never returns a negative zero.
+    """
+    clean = x.quantize(Decimal(1).scaleb(-(places + NOISE_PLACES)), ROUND_HALF_EVEN, _CONTEXT)
+    out = clean.quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP, _CONTEXT)
+    return abs(out) if out == 0 else out
 
 
 def _digits(d: Decimal, places: int) -> str:
-    """Thousands separators, fixed decimals, and never a "-0"."""
-    if d == 0:
-        d = abs(d)
+    """Thousands separators and fixed decimals of an already rounded number."""
     return f"{d:,.{places}f}"
 
 
-def fmt_int(x: float | None) -> str:
+def _signed(d: Decimal, text: str, signed: bool) -> str:
+    return "+" + text if signed and d > 0 else text
+
+
+def fmt_number(x: Number, precision: int = 0) -> str:
+    """A plain number with thousands separators and ``precision`` decimals: ``1234.5678, 2 ->
+    "1,234.57"``. None/NaN -> "n/a"."""
+    d = _decimal(x)
+    if d is None:
+        return NA
+    return _digits(round_half_away(d, precision), precision)
+
+
+def fmt_int(x: Number) -> str:
     """A count: ``12640 -> "12,640"``; fractional input is rounded; None/NaN -> "n/a"."""
-    if _missing(x):
+    return fmt_number(x, 0)
+
+
+fmt_count = fmt_int
+
+
+def fmt_value(x: Number) -> str:
+    """A value or baseline as measured: whole numbers as counts (``12640.0 -> "12,640"``),
+    others to two decimals (a mean baseline ``1003.5714 -> "1,003.57"``, ``4.25 -> "4.25"``)."""
+    d = _decimal(x)
+    if d is None:
         return NA
-    return _digits(_round(x, 0), 0)
+    return fmt_number(d, 0 if d == d.to_integral_value() else 2)
 
 
-def fmt_number(x: float | None, precision: int = 0) -> str:
-    """A plain number with thousands separators and ``precision`` decimals."""
-    if _missing(x):
-        return NA
-    return _digits(_round(x, precision), precision)
-
-
-def fmt_pct(x: float | None, precision: int = 0, *, signed: bool = True) -> str:
-    """A change stored as a fraction, as a percent: ``2.95 -> "+295%"``, ``-0.13 -> "-13%"``.
+def fmt_pct(x: Number, precision: int = 0, *, signed: bool = True) -> str:
+    """A change stored as a fraction, as a percent: ``2.95 -> "+295%"``, ``0.145 -> "+15%"``,
+    ``-0.13 -> "-13%"``.
 
     Signed by default because a change has a direction; zero (after rounding) is "0%" with no
-    sign. ``signed=False`` prints a magnitude ("9%" for a typical change). None -> "n/a".
+    sign. ``signed=False`` drops the "+" only, to print a magnitude ("9%" for a typical change).
+    None -> "n/a".
     """
-    if _missing(x):
+    d = _decimal(x)
+    if d is None:
         return NA
     # Multiply in decimal, not in binary: 2.95 * 100 is 295.00000000000006 as a float.
-    d = (Decimal(repr(float(x))) * 100).quantize(Decimal(1).scaleb(-precision), ROUND_HALF_UP)
-    text = _digits(d, precision)
-    if signed and d > 0:
-        text = "+" + text
-    return text + "%"
+    r = round_half_away(d * 100, precision)
+    return _signed(r, _digits(r, precision), signed) + "%"
 
 
-def fmt_multiple(x: float | None, precision: int = 2) -> str:
-    """A ratio to the baseline: ``3.95 -> "3.95x"`` (never a percent). None -> "n/a"."""
-    if _missing(x):
-        return NA
-    return _digits(_round(x, precision), precision) + "x"
-
-
-def fmt_share(x: float | None, precision: int = 0) -> str:
+def fmt_share(x: Number, precision: int = 0) -> str:
     """A share stored as a fraction (``_pct`` columns): ``0.523 -> "52%"``, unsigned."""
     return fmt_pct(x, precision, signed=False)
+
+
+def fmt_multiple(x: Number, precision: int = 2) -> str:
+    """A ratio to the baseline: ``3.95 -> "3.95x"``, ``0.865 -> "0.87x"`` (never a percent)."""
+    d = _decimal(x)
+    if d is None:
+        return NA
+    return _digits(round_half_away(d, precision), precision) + "x"
+
+
+def fmt_change(change: Number, multiple: Number = None) -> str:
+    """A change with its multiple: ``(2.95, 3.95) -> "+295% (3.95x)"``.
+
+    The multiple is 1 + change when not given (computed in decimal, so it rounds like the
+    change does). A missing change -> "n/a".
+    """
+    c = _decimal(change)
+    if c is None:
+        return NA
+    m = _decimal(multiple)
+    return f"{fmt_pct(c)} ({fmt_multiple(c + 1 if m is None else m)})"
+
+
+def fmt_score(x: Number) -> str:
+    """A robust spike score, signed like its direction, one decimal: ``9.46 -> "+9.5"``,
+    ``-3.25 -> "-3.3"``."""
+    d = _decimal(x)
+    if d is None:
+        return NA
+    r = round_half_away(d, 1)
+    return _signed(r, _digits(r, 1), True)
+
+
+def fmt_offset(n: int | None) -> str:
+    """A day offset from an event: ``3 -> "+3"``, ``-3 -> "-3"``, ``0 -> "0"``."""
+    if n is None:
+        return NA
+    return f"{int(n):+d}" if n else "0"
 
 
 def fmt_date(d: date | datetime | None) -> str:
@@ -123,27 +221,87 @@ def fmt_metric(name: str | None) -> str:
     return "" if name is None else str(name).replace("_", " ")
 
 
+# Columns whose fraction is a magnitude, not a signed change (printed "9%", as the sentences do).
+UNSIGNED_CHANGE_COLUMNS = frozenset({"typical_change"})
+
+
+def _is(name: str, stem: str) -> bool:
+    return name == stem or name.endswith("_" + stem)
+
+
+def column_formatter(name: str) -> Callable[[object], str] | None:
+    """The formatter the column name asks for, or None for "by the value's type".
+
+    ``change``/``*_change`` -> signed percent (``typical_change`` unsigned), ``multiple``/
+    ``*_multiple`` -> ``x``, ``*_pct`` -> unsigned percent, ``score``/``*_score`` -> signed one
+    decimal, ``offset``/``*_offset`` -> signed day offset, ``id``/``*_id`` -> digits only.
+    """
+    if name in UNSIGNED_CHANGE_COLUMNS:
+        return lambda v: fmt_pct(v, signed=False)  # type: ignore[arg-type]
+    if _is(name, "change"):
+        return fmt_pct  # type: ignore[return-value]
+    if _is(name, "multiple"):
+        return fmt_multiple  # type: ignore[return-value]
+    if name.endswith("_pct"):
+        return fmt_share  # type: ignore[return-value]
+    if _is(name, "score"):
+        return fmt_score  # type: ignore[return-value]
+    if _is(name, "offset"):
+        return lambda v: NA if _decimal(v) is None else fmt_offset(int(v))  # type: ignore[arg-type]
+    if _is(name, "id"):
+        return lambda v: NA if _decimal(v) is None else str(v)
+    return None
+
+
 def fmt_column(name: str, value: object) -> str:
     """Format a value by its column name, the convention the whole app follows.
 
-    ``change``/``*_change`` -> signed percent, ``multiple``/``*_multiple`` -> ``x``,
-    ``*_pct`` -> unsigned percent, ``date``/``*_date`` -> weekday date, other numbers -> counts
-    (floats keep two decimals when they are not whole), anything else -> ``str``.
+    See :func:`column_formatter`; otherwise dates -> weekday date, booleans -> yes/no, numbers
+    -> :func:`fmt_value` (counts; two decimals when not whole), anything else -> ``str``.
+    Missing (None, NaN) -> "n/a".
     """
     if value is None:
         return NA
-    if name == "change" or name.endswith("_change"):
-        return fmt_pct(value)  # type: ignore[arg-type]
-    if name == "multiple" or name.endswith("_multiple"):
-        return fmt_multiple(value)  # type: ignore[arg-type]
-    if name.endswith("_pct"):
-        return fmt_share(value)  # type: ignore[arg-type]
+    formatter = column_formatter(name)
+    if formatter is not None:
+        return formatter(value)
     if isinstance(value, date):
         return fmt_date(value)
     if isinstance(value, bool):
         return "yes" if value else "no"
-    if isinstance(value, int):
-        return fmt_int(value)
-    if isinstance(value, float):
-        return fmt_int(value) if value.is_integer() else fmt_number(value, 2)
+    if isinstance(value, int | float | Decimal):
+        return fmt_value(value)
     return str(value)
+
+
+def _format_values(name: str, values: Iterable[object]) -> list[str]:
+    cache: dict[object, str] = {}
+    out = []
+    for v in values:
+        key = ("nan",) if isinstance(v, float) and math.isnan(v) else v
+        text = cache.get(key)
+        if text is None:
+            text = cache[key] = fmt_column(name, v)
+        out.append(text)
+    return out
+
+
+def display_frame(frame: pl.DataFrame, *, dates: bool = False) -> pl.DataFrame:
+    """The frame a table shows: every numeric column as this module's display strings.
+
+    Pages pass it to ``st.dataframe`` instead of ``column_config`` number formats (which round in
+    JavaScript, in binary). Columns are chosen by name (:func:`fmt_column`): ``change`` ->
+    "+15%", ``multiple`` -> "0.87x", ``typical_change`` -> "9%", ``share_pct`` -> "52%",
+    ``score`` -> "+9.5", ``value``/``baseline`` and other numbers -> "12,640" / "1,003.57";
+    missing -> "n/a". Text, boolean, list and (unless ``dates=True``) date columns are left as
+    they are, so checkboxes, sparklines and date sorting keep working. Column order and names
+    are unchanged. Note that a string column sorts as text in a table.
+    """
+    out = []
+    for name, dtype in frame.schema.items():
+        column = frame.get_column(name)
+        if dtype == pl.Boolean or not (dtype.is_numeric() or (dates and dtype.is_temporal())):
+            out.append(column)
+            continue
+        out.append(pl.Series(name, _format_values(name, column.to_list()), dtype=pl.String))
+    return pl.DataFrame(out)
