@@ -20,7 +20,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines import adapters, settings, sources, sql, store
+from pipelines import adapters, countries, settings, sources, sql, store
 from pipelines.adapters import csvtext
 from pipelines.adapters.base import IngestOptions, SourceFile, Staged
 from pipelines.errors import ImportFailed, InstallpulseError, Problem
@@ -167,7 +167,10 @@ def _hint_for(fieldname: str, message: str) -> str | None:
     if "longer than" in message:
         return "Shorten it, or raise INSTALLPULSE_MAX_TEXT."
     if fieldname == "country":
-        return "Use two-letter codes (US, GB, DE) or WW, or pass --country for files without it."
+        return (
+            "Use ISO 3166-1 alpha-2 codes (US, GB, DE), WW for worldwide or ZZ for unknown; "
+            "pass --country for files without a country column."
+        )
     if fieldname in ("app", "platform", "source"):
         return f"Fill the {fieldname} column or pass --{fieldname}."
     return None
@@ -211,6 +214,8 @@ def _rejects_seen(con: duckdb.DuckDBPyConnection) -> bool:
 def _prepare(con: duckdb.DuckDBPyConnection, options: IngestOptions, has: dict[str, bool]) -> None:
     """The rules (temp macros), this import's settings and the `staged`/`checked` views."""
     sql.run_script(con, "import_rules")
+    # (the ISO 3166-1 codes from pycountry, bound as a temp table the country rule reads)
+    sql.run(con, "import_countries", **countries.rules_table())
     sql.run(con, "import_params", **_params(options, has))
     sql.run_script(con, "import_typed")
 

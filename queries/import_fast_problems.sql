@@ -6,10 +6,11 @@ select
         from import_key_map k
         cross join import_params p
         left join metrics m on m.metric = k.metric
+        left join import_countries c on c.country = k.country
         where coalesce(
             ip_app_error(k.app, p.max_text),
             ip_platform_error(k.platform),
-            ip_country_error(k.country),
+            ip_country_error(k.country, c.accepted, c.hint),
             ip_metric_error(k.metric, m.metric is not null),
             ip_source_error(k.source)
         ) is not null

@@ -92,11 +92,18 @@ create or replace temp macro ip_platform_error(platform) as
         when not regexp_full_match(platform, '[a-z0-9][a-z0-9_.+\-]{0,31}')
             then 'platform must be a short word such as ios or android.'
     end;
-create or replace temp macro ip_country_error(country) as
+-- A country must be an assigned ISO 3166-1 alpha-2 code or one of installpulse's own (WW =
+-- worldwide, ZZ = unknown; and XK, AN, which Google Play reports): `accepted` and `hint` come
+-- from the temp table `import_countries` (import_countries.sql, built from pycountry), joined
+-- on the normalised code by each pass; a known wrong spelling (UK, USA, Germany) has a hint.
+create or replace temp macro ip_country_error(country, accepted, hint) as
     case
         when country is null or country = '' then 'missing country.'
-        when not regexp_full_match(country, '[A-Z]{2}')
-            then 'country must be an ISO 3166-1 alpha-2 code such as US (WW = worldwide).'
+        when accepted then null
+        when hint is not null then 'not an ISO 3166-1 alpha-2 country code: ' || hint
+        when regexp_full_match(country, '[A-Z]{2}')
+            then 'not an assigned ISO 3166-1 alpha-2 country code.'
+        else 'country must be an ISO 3166-1 alpha-2 code such as US (WW = worldwide).'
     end;
 create or replace temp macro ip_metric_error(metric, known) as
     case

@@ -46,9 +46,12 @@ parsed as (
         ip_number(ip_value_clean(n.value_text)) as number,
         m.metric is not null as metric_known,
         coalesce(m.is_integer, true) as is_integer,
-        coalesce(m.is_signed, false) as is_signed
+        coalesce(m.is_signed, false) as is_signed,
+        c.accepted as country_accepted,
+        c.hint as country_hint
     from normalised n
     left join metrics m on m.metric = n.metric
+    left join import_countries c on c.country = n.country
 )
 select
     line,
@@ -67,7 +70,7 @@ select
     app_raw,
     ip_platform_error(platform) as platform_error,
     platform_raw,
-    ip_country_error(country) as country_error,
+    ip_country_error(country, country_accepted, country_hint) as country_error,
     country_raw,
     ip_metric_error(metric, metric_known) as metric_error,
     metric_raw,
