@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import plotly.graph_objects as go
 import polars as pl
 
+from analytics.formatting import fmt_date
 from charts.text import safe_text
 from charts.theme import EVENT_COLOR, MUTED_COLOR, with_alpha
 
@@ -41,7 +42,7 @@ class EventLabel:
 
 def _event_hover(row: dict) -> str:
     start, end = row["start_date"], row["end_date"]
-    when = start.isoformat() if end in (None, start) else f"{start} to {end}"
+    when = fmt_date(start) if end in (None, start) else f"{fmt_date(start)} to {fmt_date(end)}"
     if row.get("is_approximate"):
         when += APPROX_SUFFIX
     parts = [f"<b>{safe_text(row.get('title'), HOVER_TITLE_MAX_LEN)}</b>", when]

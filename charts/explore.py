@@ -16,15 +16,9 @@ from typing import Literal
 import plotly.graph_objects as go
 import polars as pl
 
+from analytics.formatting import fmt_date, fmt_score, fmt_value
 from charts.events import add_events
-from charts.labels import (
-    KEY_COLUMNS,
-    format_change,
-    format_value,
-    join_distinct,
-    series_label,
-    varying_keys,
-)
+from charts.labels import KEY_COLUMNS, format_change, join_distinct, series_label, varying_keys
 from charts.publish import add_footer, describe_results, set_titles
 from charts.text import safe_text
 from charts.theme import EVENT_COLOR, MUTED_COLOR, TEMPLATE_NAME, colors_for, with_alpha
@@ -37,8 +31,11 @@ BASELINE_DASH = "dash"
 # Series with more points than this are drawn without markers (they would be a smear).
 MARKER_MAX_POINTS = 120
 
+# Every number and date in the hover is text made in Python by analytics.formatting and passed
+# in customdata (no d3 format: it rounds in binary, in JavaScript, and printed 0.145 as "+14%").
+# customdata = [series label, value, baseline, change with multiple and method, date].
 HOVER_TEMPLATE = (
-    "<b>%{customdata[0]}</b><br>%{x|%a %Y-%m-%d}<br>"
+    "<b>%{customdata[0]}</b><br>%{customdata[4]}<br>"
     "Value: %{customdata[1]}<br>Baseline: %{customdata[2]}<br>%{customdata[3]}"
     "<extra></extra>"
 )
@@ -105,7 +102,9 @@ def _view_columns(part: pl.DataFrame, view: str) -> pl.DataFrame:
 
 
 def _hover_data(part: pl.DataFrame, label: str) -> list[list[str]]:
+    """customdata rows for HOVER_TEMPLATE; `label` is already safe, the rest is our own text."""
     n = part.height
+    dates = part.get_column("date").to_list()
     values = part.get_column("value").to_list()
     baselines = part.get_column("baseline").to_list() if "baseline" in part.columns else [None] * n
     changes = part.get_column("change").to_list() if "change" in part.columns else [None] * n
@@ -114,8 +113,10 @@ def _hover_data(part: pl.DataFrame, label: str) -> list[list[str]]:
         part.get_column("method_label").to_list() if "method_label" in part.columns else [None] * n
     )
     return [
-        [label, format_value(v), format_value(b), format_change(c, m, ml)]
-        for v, b, c, m, ml in zip(values, baselines, changes, multiples, methods, strict=True)
+        [label, fmt_value(v), fmt_value(b), format_change(c, m, ml), fmt_date(d)]
+        for v, b, c, m, ml, d in zip(
+            values, baselines, changes, multiples, methods, dates, strict=True
+        )
     ]
 
 
@@ -365,9 +366,9 @@ def _add_spikes(
                         row.get("change"), row.get("multiple"), row.get("method_label")
                     )
                     hover.append(
-                        f"<b>{label}</b><br>{row['date']:%a %Y-%m-%d}<br>"
-                        f"Spike ({direction}), score {row['score']:.1f}<br>"
-                        f"Value: {format_value(row['value'])}<br>{change}"
+                        f"<b>{label}</b><br>{fmt_date(row['date'])}<br>"
+                        f"Spike ({direction}), score {fmt_score(row['score'])}<br>"
+                        f"Value: {fmt_value(row['value'])}<br>{change}"
                     )
             if not xs:
                 continue

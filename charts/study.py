@@ -12,16 +12,19 @@ import datetime as dt
 import plotly.graph_objects as go
 import polars as pl
 
+from analytics.formatting import fmt_date, fmt_offset, fmt_value
 from charts.explore import MARKER_SYMBOLS, VALUE_DASHES
-from charts.labels import KEY_COLUMNS, format_change, format_value, series_label, varying_keys
+from charts.labels import KEY_COLUMNS, format_change, series_label, varying_keys
 from charts.publish import add_footer, set_titles
 from charts.text import safe_text
 from charts.theme import EVENT_COLOR, MUTED_COLOR, TEMPLATE_NAME, colors_for, with_alpha
 
 DEFAULT_REFERENCE_LABEL = "vs the pre-event reference"
 
+# Every number and date in the hover is text from analytics.formatting, passed in customdata
+# (no d3 number format): [label, date, value, reference, change with multiple, day offset].
 HOVER_TEMPLATE = (
-    "<b>%{customdata[0]}</b><br>Day %{x:+d} (%{customdata[1]})<br>"
+    "<b>%{customdata[0]}</b><br>Day %{customdata[5]} (%{customdata[1]})<br>"
     "Value: %{customdata[2]}<br>Reference: %{customdata[3]}<br>%{customdata[4]}"
     "<extra></extra>"
 )
@@ -92,11 +95,11 @@ def study_figure(
         customdata = [
             [
                 label,
-                d.isoformat() if isinstance(d, dt.date) else "",
-                format_value(v),
-                format_value(r),
+                fmt_date(d) if isinstance(d, dt.date) else "",
+                fmt_value(v),
+                fmt_value(r),
                 format_change(c, m, reference_label),
-                f"{o:+d}" if o else "0",
+                fmt_offset(o),
             ]
             for o, d, v, r, c, m in zip(
                 _column(part, "offset"),
@@ -140,7 +143,7 @@ def study_figure(
     )
     day0 = "Day 0"
     if event_date is not None:
-        day0 += f" ({event_date.isoformat()})"
+        day0 += f" ({fmt_date(event_date)})"
     if event_title:
         day0 += ": " + safe_text(event_title, 48)
     fig.add_annotation(
@@ -177,11 +180,11 @@ def _column(part: pl.DataFrame, name: str) -> list:
 
 
 def _offset_ticks(offsets: pl.Series) -> dict:
-    """Ticks "−14 … 0 … +14": signed like the hover, 0 without a sign."""
+    """Ticks "-14 ... 0 ... +14": the hover's day offsets (formatting.fmt_offset), 0 unsigned."""
     if not len(offsets):
         return {}
     lo, hi = int(offsets.min()), int(offsets.max())
     step = 7 if hi - lo > 21 else 1
     values = [v for v in range(lo - lo % step, hi + 1, step) if v >= lo]
-    text = [f"{v:+d}".replace("-", "\u2212") if v else "0" for v in values]
+    text = [fmt_offset(v) for v in values]
     return dict(tickmode="array", tickvals=values, ticktext=text)

@@ -40,10 +40,11 @@ def test_hover_states_change_with_multiple_and_method(results) -> None:
     fig = explore_figure(results)
     chatgpt = _traces(fig, "value")[0]
     spike_day = chatgpt["x"].index("2026-02-28")
-    label, value, baseline, change = chatgpt["customdata"][spike_day]
-    assert (label, value, baseline) == ("ChatGPT", "3,950", "1,000")
+    label, value, baseline, change, day = chatgpt["customdata"][spike_day]
+    assert (label, value, baseline, day) == ("ChatGPT", "3,950", "1,000", "Sat 28 Feb 2026")
     assert change == "+295% (3.95x) vs the previous day"
     assert "customdata[3]" in chatgpt["hovertemplate"]
+    assert "customdata[4]" in chatgpt["hovertemplate"]
 
 
 def test_toggles_remove_baseline_and_band(results) -> None:
@@ -109,7 +110,7 @@ def test_spikes_are_triangles_with_score_in_hover(results, spikes) -> None:
     down = [t for t in spike_traces if t["marker"]["symbol"] == "triangle-down"]
     assert sum(len(t["x"]) for t in up) == 2
     assert sum(len(t["x"]) for t in down) == 1
-    assert "score 9.5" in up[0]["hovertext"][0]
+    assert "score +9.5" in up[0]["hovertext"][0]  # formatting.fmt_score: signed like its direction
     assert "+295% (3.95x) vs the previous day" in up[0]["hovertext"][0]
     assert up[0]["y"][0] == 3950.0
 

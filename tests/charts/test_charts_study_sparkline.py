@@ -25,7 +25,7 @@ def test_study_aligns_apps_on_day_zero(study) -> None:
     day0 = [s for s in fig.layout.shapes if s.name == "day0"]
     assert len(day0) == 1 and day0[0].x0 == 0
     notes = [a.text for a in fig.layout.annotations if a.name == "event"]
-    assert notes == ["Day 0 (2026-02-27): OpenAI agreement"]
+    assert notes == ["Day 0 (Fri 27 Feb 2026): OpenAI agreement"]  # formatting.fmt_date
     assert fig.layout.xaxis.title.text == "Days from event"
     assert fig.layout.yaxis.ticksuffix == "%"
     assert "vs the pre-event reference" in fig.layout.yaxis.title.text
@@ -61,16 +61,12 @@ def test_sparkline_values_are_sorted_lists_per_key() -> None:
         sparkline_values(frame, ["country"])
 
 
-def test_study_ticks_are_signed_with_plain_zero(study) -> None:
+def test_study_ticks_and_hover_days_are_the_same_strings(study) -> None:
+    # One minus sign everywhere (formatting.fmt_offset, ASCII): tick and hover say the same.
     fig = study_figure(study)
-    assert list(fig.layout.xaxis.ticktext) == [
-        "\u22123",
-        "\u22122",
-        "\u22121",
-        "0",
-        "+1",
-        "+2",
-        "+3",
-    ]
-    hover = next(t for t in fig.data if t.meta["role"] == "value").customdata
-    assert [row[5] for row in hover][2:5] == ["-1", "0", "+1"]
+    assert list(fig.layout.xaxis.ticktext) == ["-3", "-2", "-1", "0", "+1", "+2", "+3"]
+    value = next(t for t in fig.data if t.meta["role"] == "value")
+    assert [row[5] for row in value.customdata] == ["-3", "-2", "-1", "0", "+1", "+2", "+3"]
+    # The hover shows the day from customdata, not from a d3 format of x.
+    assert "Day %{customdata[5]}" in value.hovertemplate
+    assert [row[1] for row in value.customdata][3] == "Fri 27 Feb 2026"
