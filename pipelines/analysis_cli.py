@@ -25,19 +25,17 @@ from typing import Any
 
 import polars as pl
 
-from analytics import baselines, formatting, sentences, spikes, study, typical
+from analytics import baselines, formatting, sentences, spikes
 from pipelines import cli, reads, store
 from pipelines.errors import UsageError
+from semantic import answer as semantic_answer
+from semantic import presets
+from semantic.request import ESTIMATES, FIRST_PARTY, SeriesRequest
 
-KEYS = list(reads.SERIES_KEYS)
-TYPICAL_WINDOW = 30
-# Typical change on day d uses the pairs d-30..d-1, i.e. values from d-31 on.
-TYPICAL_LOOKBACK = TYPICAL_WINDOW + 1
-SPIKE_WINDOW = 28
+KEYS = list(semantic_answer.KEYS)
+TYPICAL_WINDOW = presets.TYPICAL_WINDOW
+SPIKE_WINDOW = presets.SPIKE_WINDOW
 SPIKE_DAYS = 7
-STUDY_REFERENCE = (-14, -1)
-# Default range shown by `series` when --start is not given, counted back from the end.
-DEFAULT_SPAN = {"day": 30, "week": 12 * 7, "month": 365}
 
 
 # ----------------------------------------------------------------------------- arguments
@@ -73,10 +71,30 @@ def _threshold(text: str) -> float:
     return value
 
 
+def _sources(text: str) -> tuple[str, ...]:
+    names = tuple(dict.fromkeys(p.strip() for p in text.split(",") if p.strip()))
+    if not names:
+        raise argparse.ArgumentTypeError("name at least one source, e.g. google_play,sensortower")
+    return names
+
+
 def _scope_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--country", metavar="CC", help="one country (default: all, summed)")
     p.add_argument("--platform", metavar="PLATFORM", help="ios or android (default: all, summed)")
-    p.add_argument("--source", metavar="S", help="one source (sources are never summed)")
+    p.add_argument(
+        "--source",
+        metavar="S",
+        help="only this source (default: every source, one chosen per platform, country and "
+        "day by --prefer)",
+    )
+    p.add_argument(
+        "--prefer",
+        metavar="S[,S...]",
+        type=_sources,
+        help="sources that win where sources overlap, in order (default: "
+        f"{','.join(FIRST_PARTY)}; estimates ({','.join(ESTIMATES)}) always come last "
+        "unless named here); sources are never summed",
+    )
 
 
 # ----------------------------------------------------------------------------- shared steps
@@ -102,17 +120,6 @@ def _kinds(db: Any, metrics: Sequence[str]) -> dict[str, str]:
     return kinds
 
 
-def _refuse_summed_levels(kinds: dict[str, str], country: str | None, platform: str | None) -> None:
-    """A level summed over countries or platforms means nothing: refuse before reading."""
-    levels = [m for m, k in kinds.items() if k == "level"]
-    if levels and (country is None or platform is None):
-        raise _fail(
-            f"{', '.join(levels)} is a level (a daily snapshot, not a count of events): it "
-            "cannot be summed over countries or platforms. Choose one --country and one "
-            "--platform."
-        )
-
-
 def _analytics(call: Callable[[], Any]) -> Any:
     """Run an analytics call; its ValueErrors (bad method/grain pairs...) become usage errors."""
     try:
@@ -125,11 +132,6 @@ def _analytics(call: Callable[[], Any]) -> Any:
 
 def _scope_text(country: str | None, platform: str | None) -> str:
     return formatting.fmt_scope(country, platform)
-
-
-def _describe(app: str, metric: str, country: str | None, platform: str | None) -> str:
-    scope = ", ".join(x for x in (country, platform) if x)
-    return f"{app} {metric}" + (f" ({scope})" if scope else "")
 
 
 # ----------------------------------------------------------------------------- output
@@ -198,7 +200,7 @@ def _emit(frame: pl.DataFrame, fmt: str) -> None:
 
 
 # ----------------------------------------------------------------------------- series
-SERIES_COLUMNS = [*KEYS, *baselines.RESULT_COLUMNS, "typical_change"]
+SERIES_COLUMNS = [*KEYS, *baselines.RESULT_COLUMNS, "typical_change", "missing"]
 
 
 def series_frame(
@@ -209,69 +211,39 @@ def series_frame(
     country: str | None = None,
     platform: str | None = None,
     source: str | None = None,
+    prefer: Sequence[str] | None = None,
     start: date | None = None,
     end: date | None = None,
-    method: str | baselines.Method = "previous-day",
+    method: str | baselines.Method = presets.SERIES_METHOD,
     grain: str = "day",
 ) -> pl.DataFrame:
-    """The rows `installpulse series` prints (raw values), from the database to the analytics.
+    """The rows `installpulse series` prints (raw values): :func:`semantic.answer.series_answer`
+    - the same answer the Explore page lays out - in the CLI's columns.
 
-    Reads ``start - look-back .. end`` only: the method's look-back
-    (:func:`analytics.baselines.fetch_start`) and, at day grain, the 31 days the typical
-    day-over-day change needs. ``typical_change`` is that change over the 30 days before each
-    day (NULL at week/month grain, where a day-over-day yardstick does not apply).
+    Without --country/--platform the countries and platforms are totalled by the rules of
+    :mod:`semantic.totals` (worldwide rows stand for their countries; overlapping sources are
+    chosen by precedence, never summed). ``typical_change`` is the day-over-day yardstick
+    over the 30 days before each day (NULL at week/month grain).
     """
-    m = baselines.parse_method(method)
     name = _app(db, app)
-    kinds = _kinds(db, [metric])
-    _refuse_summed_levels(kinds, country, platform)
-    _analytics(lambda: baselines.lookback_days(m, grain))
+    _kinds(db, [metric])
     if end is None:
         end = reads.last_date(db, [metric], name)
-        if end is None:
-            raise _fail(f"No observations of {name} {metric} in the database.")
-    if start is None:
-        start = end - timedelta(days=DEFAULT_SPAN[grain] - 1)
-        if grain == "month":
-            start = start.replace(day=1)
-    if start > end:
-        raise _fail(f"--start {start} is after --end {end}.")
-    first = baselines.fetch_start(m, start, grain)
-    if grain == "day":
-        first = min(first, start - timedelta(days=TYPICAL_LOOKBACK))
-    frame = reads.load_series(
+    out = semantic_answer.series_answer(
         db,
         name,
         metric,
-        start,
-        end,
         countries=country,
         platforms=platform,
         sources=source,
-        lookback_days=(start - first).days,
-    ).select(*KEYS, "date", "value")
-    shown = frame.filter(pl.col("date").is_between(start, end))
-    what = _describe(name, metric, country, platform)
-    if shown.height == 0:
-        raise _fail(f"No observations of {what} between {start} and {end}.")
-    found = shown.get_column("source").unique().sort().to_list()
-    if len(found) > 1:
-        raise _fail(
-            f"{what} comes from several sources ({', '.join(found)}), which are never summed; "
-            "choose one with --source."
-        )
-    frame = frame.filter(pl.col("source") == found[0])
-    out = _analytics(
-        lambda: baselines.compute(frame, m, grain, keys=KEYS, kinds=kinds, start=start, end=end)
+        prefer=prefer,
+        start=start,
+        end=end,
+        method=method,
+        grain=grain,
+        last_date=end,
     )
-    if grain == "day":
-        typ = typical.typical_change(frame, window=TYPICAL_WINDOW, keys=KEYS).select(
-            *KEYS, "date", "typical_change"
-        )
-        out = out.join(typ, on=[*KEYS, "date"], how="left")
-    else:
-        out = out.with_columns(typical_change=pl.lit(None, pl.Float64))
-    return out.select(SERIES_COLUMNS)
+    return out.results.select(SERIES_COLUMNS)
 
 
 def series_sentence(row: dict[str, Any]) -> str:
@@ -294,6 +266,7 @@ def cmd_series(args: argparse.Namespace) -> int:
         country=args.country,
         platform=args.platform,
         source=args.source,
+        prefer=args.prefer,
         start=args.start,
         end=args.end,
         method=args.baseline,
@@ -562,40 +535,25 @@ def study_frames(
     country: str | None = None,
     platform: str | None = None,
     source: str | None = None,
-    pre: int = 14,
-    post: int = 14,
+    prefer: Sequence[str] | None = None,
+    pre: int = presets.STUDY_DAYS,
+    post: int = presets.STUDY_DAYS,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(days, summary): analytics.study.event_study and study_summary for several apps.
+    """(days, summary) of :func:`semantic.answer.study` - the Event study page's answer.
 
     Reads ``event_date - max(pre, 14) .. event_date + post`` (the reference is days -14..-1).
     """
-    names = list(dict.fromkeys(_app(db, a) for a in apps))
-    kinds = _kinds(db, [metric])
-    _refuse_summed_levels(kinds, country, platform)
-    ref_start, ref_end = STUDY_REFERENCE
-    start = event_date - timedelta(days=max(pre, -ref_start))
-    end = event_date + timedelta(days=post)
-    frame = reads.load_series(
-        db, names, metric, start, end, countries=country, platforms=platform, sources=source
-    ).select(*KEYS, "date", "value")
-    if frame.height == 0:
-        raise _fail(f"No observations of {', '.join(names)} {metric} between {start} and {end}.")
-    missing = sorted(set(names) - set(frame.get_column("app").to_list()))
-    if missing:
-        raise _fail(f"No observations of {', '.join(missing)} {metric} between {start} and {end}.")
-    days = _analytics(
-        lambda: study.event_study(
-            frame,
-            event_date,
-            pre=pre,
-            post=post,
-            ref_start_offset=ref_start,
-            ref_end_offset=ref_end,
-            keys=KEYS,
-        )
+    request = SeriesRequest.build(
+        apps,
+        [metric],
+        event_date,
+        event_date,
+        countries=country,
+        platforms=platform,
+        sources=source,
+        prefer=prefer,
     )
-    summary = study.study_summary(days, keys=KEYS)
-    return days, summary
+    return semantic_answer.study(db, request, event_date, pre=pre, post=post, require_all=True)
 
 
 def study_sentence(row: dict[str, Any]) -> str:
@@ -616,6 +574,7 @@ def cmd_study(args: argparse.Namespace) -> int:
         country=args.country,
         platform=args.platform,
         source=args.source,
+        prefer=args.prefer,
         pre=args.pre,
         post=args.post,
     )

@@ -231,12 +231,18 @@ def test_series_errors_exit_1_with_a_sentence(demo_path, capsys, args, message) 
 
 
 def test_series_level_metric_is_refused_when_summed(demo_path, capsys) -> None:
-    with store.connect(demo_path) as con:  # one day of a level metric for one platform
+    """A level on two platforms would be summed without --platform: refused; one platform
+    (one stored value a day) is no sum and is shown."""
+    with store.connect(demo_path) as con:  # one day of a level metric on both platforms
         con.execute(
             "insert into series values (9999, 'com.openai.chatgpt', 'android', 'US', "
+            "'active_devices', 'demo'), (9998, '6448311069', 'ios', 'US', "
             "'active_devices', 'demo')"
         )
-        con.execute("insert into observations values (9999, date '2026-04-30', 1000, 1)")
+        con.execute(
+            "insert into observations values (9999, date '2026-04-30', 1000, 1), "
+            "(9998, date '2026-04-30', 700, 1)"
+        )
         con.fetchall()
     try:
         code, _, err = run(
@@ -251,7 +257,7 @@ def test_series_level_metric_is_refused_when_summed(demo_path, capsys) -> None:
             "US",
         )
         assert code == 1
-        assert "active_devices is a level" in err and "--platform" in err
+        assert "active_devices is a level" in err and "one platform" in err
         code, out, _ = run(
             demo_path,
             capsys,
@@ -270,8 +276,8 @@ def test_series_level_metric_is_refused_when_summed(demo_path, capsys) -> None:
         assert code == 0 and json.loads(out)[0]["value"] == 1000
     finally:
         with store.connect(demo_path) as con:
-            con.execute("delete from observations where series_id = 9999")
-            con.execute("delete from series where series_id = 9999")
+            con.execute("delete from observations where series_id in (9998, 9999)")
+            con.execute("delete from series where series_id in (9998, 9999)")
             con.fetchall()
 
 

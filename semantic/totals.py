@@ -1,0 +1,188 @@
+"""Totals: how the stored series add up to the number an analyst asks for.
+
+The rules (README "How a number is made"; PRODUCT.md "How totals work"), per app, metric and
+day, are written once, in SQL, as the table macro ``ip_totals`` (queries/schema/v003.sql),
+which this module calls through ``queries/series_totals.sql`` and analysts reach through the
+view ``daily_totals``:
+
+1. **Countries.** "All countries" is a source's worldwide row (WW) where it has one for that
+   platform and day, else the sum of the countries it holds - never WW plus countries.
+   Chosen countries are summed as chosen (WW together with countries is refused: WW already
+   contains them).
+2. **Store listings.** Several identifiers of one app on one platform and source are summed.
+3. **Sources.** Sources that overlap on a platform, country scope and day are never summed:
+   the best one by precedence wins (the request's ``prefer``, first-party by default; any
+   other source next; estimates last) and the label names the sources used.
+4. **Platforms** are summed, also when each comes from its own first-party source.
+
+A sum is only formed when every part that reported in the window reported that day (a
+missing part is "not reported", never zero; ``missing`` names it). Levels are never summed:
+a level metric whose total needs more than one stored value is refused with a sentence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from pipelines import sql, store
+from pipelines.errors import UsageError
+from semantic.request import ESTIMATES, SeriesRequest
+
+SERIES_KEYS = ("app", "metric", "source", "country", "platform")
+WORLDWIDE = "WW"
+#: More countries than this are labelled by their number ("34 countries").
+MAX_NAMED_COUNTRIES = 6
+
+
+def _refuse_ww_with_countries(request: SeriesRequest) -> None:
+    if WORLDWIDE in request.countries and len(request.countries) > 1 and not request.by_country:
+        others = "+".join(c for c in request.countries if c != WORLDWIDE)
+        raise UsageError(
+            f"WW (worldwide) already contains {others}: summing them would count those "
+            "countries twice. Choose WW alone, or the countries without WW."
+        )
+
+
+def resolve(con: Any, request: SeriesRequest) -> tuple[tuple[str, ...], dict[str, str]]:
+    """(display names of the apps, catalogue kind of each metric), refusing unknown ones."""
+    names: list[str] = []
+    for app in request.apps:
+        rows = sql.run(con, "analysis_resolve_app", app=app)
+        if not rows:
+            raise UsageError(
+                f"Unknown app {app!r}: it is neither an app name nor a store identifier in the "
+                "database; see `installpulse apps`."
+            )
+        if rows[0][0] not in names:
+            names.append(rows[0][0])
+    kinds = {m: k for m, k, _, _ in sql.run(con, "metric_kinds", metrics=list(request.metrics))}
+    unknown = [m for m in request.metrics if m not in kinds]
+    if unknown:
+        raise UsageError(f"Unknown metric(s): {', '.join(unknown)}; see `installpulse metrics`.")
+    return tuple(names), kinds
+
+
+def _country_label(covers: list[str | None]) -> str:
+    codes: set[str] = set()
+    for cover in covers:
+        for part in (cover or "").replace(" / ", "+").split("+"):
+            if part:
+                codes.add(part)
+    others = sorted(codes - {WORLDWIDE})
+    if len(others) > MAX_NAMED_COUNTRIES:
+        named = f"{len(others)} countries"
+    else:
+        named = "+".join(others)
+    if WORLDWIDE in codes:
+        return f"{WORLDWIDE}, else {named}" if named else WORLDWIDE
+    return named
+
+
+def label(frame: pl.DataFrame, request: SeriesRequest) -> pl.DataFrame:
+    """Turn ``ip_totals`` rows into labelled series: app, metric, source, country, platform
+    (each naming what the series covers), date, value, parts, missing, cover, sources.
+
+    Labels are made over the whole window read, so a series keeps one name across its days:
+    ``source`` lists the sources used (``app_store_connect+google_play``), ``country`` the
+    scope (``US``, ``WW``, ``DE+US``, ``34 countries``, ``WW, else DE+US`` when some days had
+    no worldwide row), ``platform`` the platforms summed (``android+ios``)."""
+    group = ["app", "metric", "country_key", "platform_key"]
+    labels = frame.group_by(group).agg(
+        pl.col("sources").explode().unique().sort().str.join("+").alias("source"),
+        pl.col("platforms").explode().unique().sort().str.join("+").alias("platform_all"),
+        pl.col("cover").unique().alias("covers"),
+    )
+    labels = labels.with_columns(
+        country=pl.when(pl.lit(request.by_country))
+        .then(pl.col("country_key"))
+        .otherwise(
+            pl.col("covers").map_elements(lambda c: _country_label(list(c)), return_dtype=pl.String)
+        ),
+        platform=pl.when(pl.lit(request.by_platform))
+        .then(pl.col("platform_key"))
+        .otherwise(pl.col("platform_all")),
+    )
+    out = frame.join(labels, on=group, how="left").select(
+        *SERIES_KEYS,
+        "date",
+        pl.col("value").cast(pl.Float64),
+        "parts",
+        pl.col("missing").list.join(", ").alias("missing"),
+        "cover",
+        pl.col("sources").list.join("+").alias("sources_day"),
+        "kind",
+    )
+    return out.sort([*SERIES_KEYS, "date"])
+
+
+def _refuse_summed_levels(frame: pl.DataFrame) -> None:
+    summed = frame.filter((pl.col("kind") == "level") & (pl.col("parts") > 1))
+    if summed.height:
+        metrics = ", ".join(sorted(set(summed.get_column("metric").to_list())))
+        raise UsageError(
+            f"{metrics} is a level (a daily snapshot, not a count of events): it cannot be "
+            "summed over countries, platforms or store listings. Choose one country (or a "
+            "source's worldwide figure) and one platform."
+        )
+
+
+def load(
+    db: Path | str | None,
+    request: SeriesRequest,
+    first_day: date | None = None,
+) -> tuple[pl.DataFrame, dict[str, str], tuple[str, ...]]:
+    """(labelled daily totals from ``first_day`` (default the request's start) to its end,
+    the metrics' kinds, the apps' display names). One connection: the names, the kinds and
+    the totals query."""
+    _refuse_ww_with_countries(request)
+    if not request.apps or not request.metrics:
+        return empty(), {}, ()
+    with store.connect(db) as con:
+        names, kinds = resolve(con, request)
+        frame = sql.frame(
+            con,
+            "series_totals",
+            apps=list(names),
+            metrics=list(request.metrics),
+            countries=list(request.countries) or None,
+            platforms=list(request.platforms) or None,
+            sources=list(request.sources) or None,
+            start=first_day or request.start,
+            end=request.end,
+            by_country=request.by_country,
+            by_platform=request.by_platform,
+            prefer=list(request.prefer),
+            estimates=list(ESTIMATES),
+        )
+    if not frame.height:
+        return empty(), kinds, names
+    _refuse_summed_levels(frame)
+    return label(frame, request), kinds, names
+
+
+def empty() -> pl.DataFrame:
+    return pl.DataFrame(
+        schema={
+            **dict.fromkeys(SERIES_KEYS, pl.String),
+            "date": pl.Date,
+            "value": pl.Float64,
+            "parts": pl.Int32,
+            "missing": pl.String,
+            "cover": pl.String,
+            "sources_day": pl.String,
+            "kind": pl.String,
+        }
+    )
+
+
+def kinds_of(frame: pl.DataFrame) -> Mapping[str, str]:
+    """metric -> kind, from a labelled frame (the analytics take it as ``kinds=``)."""
+    if not frame.height:
+        return {}
+    pairs = frame.select("metric", "kind").unique().iter_rows()
+    return dict(pairs)
