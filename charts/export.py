@@ -22,9 +22,11 @@ from pathlib import Path
 import kaleido
 import plotly.graph_objects as go
 
+from pipelines import settings
+
 BROWSER_ENV = "BROWSER_PATH"
-TIMEOUT_ENV = "INSTALLPULSE_EXPORT_TIMEOUT"
-DEFAULT_TIMEOUT_S = 30.0
+TIMEOUT_ENV = "INSTALLPULSE_EXPORT_TIMEOUT"  # declared, with its default, in pipelines.settings
+DEFAULT_TIMEOUT_S = float(settings.SETTINGS[TIMEOUT_ENV].default)
 DEFAULT_BROWSER = "/usr/bin/chromium"
 BROWSER_NAMES = ("chromium", "chromium-browser", "google-chrome")
 FORMATS = ("png", "svg", "pdf")
@@ -52,8 +54,13 @@ class ExportFailed(ExportError):
 
 
 def export_timeout() -> float:
-    """Seconds to wait for one export (env INSTALLPULSE_EXPORT_TIMEOUT, default 30)."""
-    raw = os.environ.get(TIMEOUT_ENV, "")
+    """Seconds to wait for one export (setting INSTALLPULSE_EXPORT_TIMEOUT, default 30).
+
+    A value that is not a positive number falls back to the default rather than breaking the
+    page's export button. (BROWSER_PATH is read here directly: it is choreographer's variable,
+    not an installpulse setting.)
+    """
+    raw = settings.get(TIMEOUT_ENV)
     try:
         value = float(raw) if raw.strip() else DEFAULT_TIMEOUT_S
     except ValueError:
