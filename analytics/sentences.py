@@ -3,7 +3,9 @@
 Why: a number in an article travels without its chart. The sentence must carry the value, the
 date, the change as a percent, the method it is measured against, the multiple (so "+295%" is
 never retold as "three times"), and the typical change that puts it in context - always in the
-same words. All numbers go through :mod:`analytics.formatting`.
+same words. Every number and date goes through :mod:`analytics.formatting` (one rounding rule:
+percent to the integer, multiple to two decimals, half away from zero on the decimal value),
+so a sentence says exactly what the chart hover, the tables and the CLI say.
 
 App names and labels are user text: the functions return plain strings and add no markup;
 escaping is the job of whatever renders them.
@@ -15,7 +17,15 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from analytics.formatting import fmt_column, fmt_date, fmt_int, fmt_month, fmt_multiple, fmt_pct
+from analytics.formatting import (
+    fmt_date,
+    fmt_int,
+    fmt_month,
+    fmt_multiple,
+    fmt_offset,
+    fmt_pct,
+    fmt_value,
+)
 
 
 def _head(subject: str | None, scope: str | None, metric: str | None) -> str:
@@ -34,10 +44,6 @@ def _when(day: date, grain: str) -> str:
     if grain == "month":
         return f"in {fmt_month(day)}"
     return f"on {fmt_date(day)}"
-
-
-def _signed_offset(offset: int) -> str:
-    return f"{offset:+d}" if offset else "0"
 
 
 def change_sentence(
@@ -69,7 +75,7 @@ def change_sentence(
     if value is None:
         text = f"{head}: no observation {when}"
     else:
-        text = f"{head}: {fmt_column('value', value)} {when}"
+        text = f"{head}: {fmt_value(value)} {when}"
         change = row.get("change")
         reason = row.get("reason")
         if change is not None:
@@ -145,7 +151,7 @@ def study_sentence(
     text = (
         f"{head}: peak {fmt_pct(row['peak_change'])} ({fmt_multiple(row['peak_multiple'])}) "
         f"{row['reference_label']} on {fmt_date(row['peak_date'])} "
-        f"(day {_signed_offset(row['peak_offset'])})"
+        f"(day {fmt_offset(row['peak_offset'])})"
     )
     typical = row.get("typical_change")
     band = f"the typical range (±{fmt_pct(typical, signed=False)})"
@@ -155,9 +161,9 @@ def study_sentence(
         days = row["days_after_peak"]
         text += (
             f"; back within {band} on {fmt_date(row['back_date'])} "
-            f"(day {_signed_offset(row['back_offset'])}, {days} day{'s' if days != 1 else ''} "
+            f"(day {fmt_offset(row['back_offset'])}, {days} day{'s' if days != 1 else ''} "
             "after the peak)"
         )
     else:
-        text += f"; not back within {band} by day {_signed_offset(row['post'])}"
+        text += f"; not back within {band} by day {fmt_offset(row['post'])}"
     return text + "."
