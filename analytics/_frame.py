@@ -74,10 +74,12 @@ OUTPUT_COLUMNS = frozenset(
     }
 )
 
-# Columns the database read adds (pipelines.reads.load_series: how many component series a
-# summed day has, and how many reported). They are counts, not identities: never series keys,
-# or every day would become its own series.
-READ_COLUMNS = frozenset({"components", "present"})
+# Columns the database read adds (semantic.totals.load: how many stored values a total
+# added up, what was missing, what it covered that day). They describe a day, not a series:
+# never series keys, or every day would become its own series.
+READ_COLUMNS = frozenset(
+    {"components", "present", "parts", "missing", "cover", "sources_day", "kind"}
+)
 
 # A private constant key used when a frame holds a single series without key columns, so that
 # the same `.over(keys)` / join code paths work in both cases.

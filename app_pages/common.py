@@ -15,9 +15,10 @@ from pathlib import Path
 import polars as pl
 import streamlit as st
 
-from app_pages import views
 from pipelines import events, ops, reads, recovery, settings, store
 from pipelines.errors import DatabaseBusy, InstallpulseError
+from semantic import answer, views
+from semantic.request import SeriesRequest
 
 
 def db_path() -> Path:
@@ -45,24 +46,15 @@ def _options(db: str, version: str) -> dict:
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def _explore(db: str, version: str, state: views.ExploreState) -> dict[str, pl.DataFrame]:
-    assert state.start is not None and state.end is not None
-    start = views.fetch_start(state)
-    series = reads.load_series(
-        db,
-        state.apps,
-        state.metrics,
-        state.start,
-        state.end,
-        countries=state.countries or None,
-        platforms=state.platforms or None,
-        lookback_days=(state.start - start).days,
-    )
-    return {
-        "series": series,
-        "results": views.explore_numbers(series, state),
-        "spikes": views.explore_spikes(series, state),
-    }
+def _answer(db: str, version: str, request: SeriesRequest) -> answer.Answer:
+    return answer.answer(db, request)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _study(
+    db: str, version: str, request: SeriesRequest, day: date, pre: int, post: int
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    return answer.study(db, request, day, pre=pre, post=post)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -111,9 +103,17 @@ def _coverage(db: str, version: str, start: date, end: date, apps: tuple[str, ..
     return reads.coverage(db, start, end, list(apps))
 
 
-def explore(state: views.ExploreState) -> dict[str, pl.DataFrame]:
-    """Series (with look-back), the explorer's numbers and its spikes, cached per view."""
-    return _explore(str(db_path()), data_version(), state)
+def ask(request: SeriesRequest) -> answer.Answer:
+    """The answer to a request (semantic.answer.answer, the same call as the CLI's), cached
+    per request and data version."""
+    return _answer(str(db_path()), data_version(), request)
+
+
+def study(
+    request: SeriesRequest, day: date, pre: int, post: int
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(days, summary) of an event study (semantic.answer.study), cached."""
+    return _study(str(db_path()), data_version(), request, day, pre, post)
 
 
 def movers(read_from: date, fetch_start: date, start: date, end: date, method: str) -> pl.DataFrame:

@@ -16,13 +16,14 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from app_pages import common, upload, views
+from app_pages import common, upload
 from charts.text import safe_text
 from charts.theme import TEMPLATE_NAME
 from pipelines import contract, manual, ops
 from pipelines.adapters import ADAPTERS
 from pipelines.adapters.base import IngestOptions
 from pipelines.errors import InstallpulseError
+from semantic import views
 
 HAS_FETCH = importlib.util.find_spec("pipelines.fetch") is not None
 

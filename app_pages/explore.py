@@ -13,13 +13,14 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from analytics import baselines
-from app_pages import common, views
-from app_pages.views import ExploreState
+from app_pages import common
 from charts import csv_export, export, publish
 from charts.explore import explore_figure
 from pipelines import events
 from pipelines.errors import InstallpulseError
+from semantic import views
+from semantic.request import FIRST_PARTY
+from semantic.views import ExploreState
 
 W = "x_"  # widget key prefix
 LAST = "_explore_last"  # the last view (restored when the page opens without a query string)
@@ -29,7 +30,7 @@ SELECTION = "_explore_selection_seen"
 
 def _apply(state: ExploreState) -> None:
     """Put a state into the widgets (before they are drawn)."""
-    for name in ("apps", "metrics", "countries", "platforms", "right"):
+    for name in ("apps", "metrics", "countries", "platforms", "right", "prefer"):
         st.session_state[W + name] = list(getattr(state, name))
     st.session_state[W + "start"] = state.start
     st.session_state[W + "end"] = state.end
@@ -161,7 +162,7 @@ with st.container(border=True):
         on_change=_around_event,
         args=(all_events, first_day, last_day),
     )
-    e1, e2, e3 = st.columns([3, 2, 3])
+    e1, e2, e3, e4 = st.columns([3, 2, 3, 3])
     e1.selectbox(
         "Baseline (what a change is measured against)",
         list(views.BASELINE_CHOICES),
@@ -181,6 +182,15 @@ with st.container(border=True):
         "chosen baseline. Index: each series divided by its own first baseline (= 100), so "
         "apps of very different size share one scale.",
     )
+    e4.multiselect(
+        "Prefer sources (in order)",
+        options.get("sources") or [],
+        key=W + "prefer",
+        placeholder="First-party first (" + ", ".join(FIRST_PARTY) + ")",
+        help="Where two sources cover the same platform, country and day (an estimate beside "
+        "a store's own figure) they are never summed: the first source here that has the day "
+        "wins. Empty: store figures first, estimates last. The legend names the sources used.",
+    )
 
 raw = ExploreState(
     apps=list(st.session_state.get(W + "apps") or []),
@@ -194,6 +204,7 @@ raw = ExploreState(
     view=st.session_state.get(W + "view") or "absolute",
     day=st.session_state.get(W + "day"),
     right=list(st.session_state.get(W + "right") or []),
+    prefer=list(st.session_state.get(W + "prefer") or []),
 )
 if not raw.apps or not raw.metrics:
     st.info("Choose at least one app and one metric.")
@@ -201,30 +212,26 @@ if not raw.apps or not raw.metrics:
 if raw.start and raw.end and raw.end < raw.start:
     st.warning("The end date is before the start date: swap them.")
     st.stop()
+state = raw.sanitize(options)
 try:
-    method = baselines.parse_method(raw.baseline)
-    baselines.lookback_days(method, raw.grain)
+    request = state.request()  # the baseline method is parsed here, once
 except ValueError as exc:
     st.error(str(exc))
     st.stop()
-state = raw.sanitize(options)
-state.baseline = method.name
+state.baseline = request.method.name
 
 with st.spinner("Computing baselines…"):
     try:
-        bundle = common.explore(ExploreState(**{**vars(state), "day": None, "right": []}))
-    except InstallpulseError as exc:
+        found = common.ask(request)
+    except InstallpulseError as exc:  # e.g. a level that would be summed
         common.show_error(exc)
         st.stop()
-    except ValueError as exc:  # e.g. a level metric at week grain
-        st.error(str(exc))
-        st.stop()
-results, spike_days = bundle["results"], bundle["spikes"]
+results, spike_days = found.results, found.spikes
 if not results.height:
     st.info("No data for this choice in the chosen dates. Widen the range or change the filters.")
     st.stop()
 
-sources = sorted(set(results.get_column("source").to_list()))
+sources = found.sources
 if views.DEMO_SOURCE in sources:
     common.demo_notice()
 

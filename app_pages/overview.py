@@ -13,8 +13,9 @@ import polars as pl
 import streamlit as st
 
 from analytics import baselines
-from app_pages import common, views
+from app_pages import common
 from pipelines.errors import InstallpulseError
+from semantic import views
 
 EPISODE_DAYS = 90
 METHODS = {

@@ -4,47 +4,16 @@ pre-event reference (the mean of days -14..-1), with the peak and the return to 
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
-import polars as pl
 import streamlit as st
 
-from analytics import sentences, study
-from app_pages import common, views
+from app_pages import common
 from charts import csv_export, export, publish
 from charts.study import study_figure
-from pipelines import reads
 from pipelines.errors import InstallpulseError
-
-
-@st.cache_data(max_entries=32, show_spinner=False)
-def _study(
-    db: str,
-    version: str,
-    apps: tuple[str, ...],
-    metric: str,
-    countries: tuple[str, ...],
-    platforms: tuple[str, ...],
-    day: date,
-    pre: int,
-    post: int,
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    series = reads.load_series(
-        db,
-        list(apps),
-        [metric],
-        day - timedelta(days=pre),
-        day + timedelta(days=post),
-        countries=list(countries) or None,
-        platforms=list(platforms) or None,
-        lookback_days=max(0, 14 - pre),
-    )
-    if not series.height:
-        return series, series
-    frame = series.select(*views.SERIES_KEYS, "date", "value")
-    aligned = study.event_study(frame, day, pre=pre, post=post, keys=views.SERIES_KEYS)
-    return aligned, study.study_summary(aligned, keys=views.SERIES_KEYS)
-
+from semantic import answer, views
+from semantic.request import SeriesRequest
 
 st.title("Event study")
 st.caption(
@@ -132,24 +101,15 @@ if not apps:
     st.stop()
 
 try:
-    aligned, summary = _study(
-        str(common.db_path()),
-        common.data_version(),
-        tuple(apps),
-        metric,
-        tuple(countries),
-        (),
-        day,
-        int(pre),
-        int(post),
-    )
+    request = SeriesRequest.build(apps, [metric], day, day, countries=countries)
+    aligned, summary = common.study(request, day, int(pre), int(post))
 except InstallpulseError as exc:
     common.show_error(exc)
     st.stop()
 if not aligned.height:
     st.info("No data for these apps around this date.")
     st.stop()
-sources = sorted(set(aligned.get_column("source").to_list()))
+sources = sorted({p for s in aligned.get_column("source").unique().to_list() for p in s.split("+")})
 if views.DEMO_SOURCE in sources:
     common.demo_notice()
 
@@ -168,12 +128,7 @@ st.plotly_chart(fig, theme=None, config=publish.modebar_config(stem), key="st_ch
 
 st.subheader("In words")
 for row in summary.to_dicts():
-    st.markdown(
-        "- "
-        + common.md_escape(
-            sentences.study_sentence(row, scope=views.scope_label(row), event_label=label)
-        )
-    )
+    st.markdown("- " + common.md_escape(answer.study_sentence(row, event_label=label)))
 
 st.subheader("Per app")
 st.dataframe(

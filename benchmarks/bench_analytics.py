@@ -10,10 +10,11 @@ import, so the physical order is the one users get), cached next to the data und
   Reported as a whole fresh process (what a user waits for; target < 1 s) and as the
   in-process time of the same work.
 * ``explorer`` - what the Explore page does when its filters change: 5 apps, 1 country, both
-  metrics, 180 days; ``reads.load_series`` with the look-back, ``mean:28`` baselines, the typical
-  day-over-day change and spike scores/episodes, from filter values to frames. Each repetition
-  is cold: new connection, query-text and schema-check caches cleared, and a different set of 5
-  apps each time. p50/p95 over every repetition (target p95 < 150 ms).
+  metrics, 180 days: ``semantic.answer.answer`` (totals with the look-back, ``mean:28``
+  baselines, the typical day-over-day change and spike episodes), from filter values to
+  frames. Each repetition is cold: new connection, query-text and schema-check caches
+  cleared, and a different set of 5 apps each time. p50/p95 over every repetition
+  (target p95 < 150 ms).
 """
 
 from __future__ import annotations
@@ -78,15 +79,13 @@ def explorer_loop(db: str, loops: int = EXPLORER_LOOPS, offset: int = 0) -> list
     """Cold explorer data paths; returns the latency of each, in seconds."""
     from datetime import timedelta
 
-    from analytics import baselines, spikes, typical
     from pipelines import reads, sql, store
+    from semantic import answer
+    from semantic.request import SeriesRequest
 
-    keys = list(reads.SERIES_KEYS)
     apps = sorted(reads.filter_options(db)["apps"])
     end = reads.last_date(db)
     start = end - timedelta(days=EXPLORER_DAYS - 1)
-    # Baseline mean:28, typical change (31 days), spike score window (28): the longest wins.
-    lookback = max(baselines.lookback_days("mean:28"), 31, 28)
     times = []
     for i in range(loops):
         sql.load.cache_clear()
@@ -94,23 +93,13 @@ def explorer_loop(db: str, loops: int = EXPLORER_LOOPS, offset: int = 0) -> list
         first = (offset * loops + i) * EXPLORER_APPS % max(1, len(apps) - EXPLORER_APPS + 1)
         chosen = apps[first : first + EXPLORER_APPS]
         t0 = time.perf_counter()
-        frame = reads.load_series(
-            db,
-            chosen,
-            ["installs", "uninstalls"],
-            start,
-            end,
-            countries="US",
-            lookback_days=lookback,
-        ).select(*keys, "date", "value")
-        result = baselines.compute(frame, "mean:28", keys=keys, start=start, end=end)
-        typ = typical.typical_change(frame, window=30, keys=keys).select(
-            *keys, "date", "typical_change"
+        # The Explore page's call: totals (ip_totals), mean:28 baselines, the typical change
+        # (31 days back) and spike episodes (28 days back), from one read.
+        request = SeriesRequest.build(
+            chosen, ["installs", "uninstalls"], start, end, countries="US", method="mean:28"
         )
-        result = result.join(typ, on=[*keys, "date"], how="left")
-        scored = spikes.score(frame, keys=keys, since=start)
-        runs = spikes.episodes(scored, keys=keys)
-        assert result.height > 0 and runs.width > 0
+        found = answer.answer(db, request)
+        assert found.results.height > 0 and found.spikes.width > 0
         times.append(time.perf_counter() - t0)
     return times
 

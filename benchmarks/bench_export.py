@@ -28,10 +28,10 @@ FORMATS = ("png", "svg")
 
 def explorer_publication_figure(db: str, offset: int = 0):
     """The Explore page's download figure for the benchmark view (no Streamlit involved)."""
-    from app_pages import views
     from charts import publish
     from charts.explore import explore_figure
-    from pipelines import events, reads
+    from pipelines import events
+    from semantic import answer, views
 
     q = explore_query(db, offset)
     state = views.ExploreState(
@@ -42,28 +42,17 @@ def explorer_publication_figure(db: str, offset: int = 0):
         end=date.fromisoformat(q["end"]),
         baseline=q["baseline"],
     )
-    start = views.fetch_start(state)
-    series = reads.load_series(
-        db,
-        state.apps,
-        state.metrics,
-        state.start,
-        state.end,
-        countries=state.countries,
-        lookback_days=(state.start - start).days,
-    )
-    results = views.explore_numbers(series, state)
-    found = views.explore_spikes(series, state)
+    found = answer.answer(db, state.request())
+    results = found.results
     chart_events = views.events_for_apps(events.list_events(db), state.apps)
     fig = explore_figure(
         results,
-        spikes=found if found.height else None,
+        spikes=found.spikes if found.spikes.height else None,
         events=chart_events if chart_events.height else None,
         subtitle=views.chart_subtitle(results, state),
     )
-    sources = sorted(set(results.get_column("source").to_list()))
     return publish.publication_layout(
-        fig, source_line=views.source_line(sources), export_date=date.today()
+        fig, source_line=views.source_line(found.sources), export_date=date.today()
     )
 
 

@@ -25,7 +25,7 @@ from typing import Any
 
 import polars as pl
 
-from analytics import baselines, formatting, sentences, spikes
+from analytics import baselines, formatting, spikes
 from pipelines import cli, reads, store
 from pipelines.errors import UsageError
 from semantic import answer as semantic_answer
@@ -247,15 +247,8 @@ def series_frame(
 
 
 def series_sentence(row: dict[str, Any]) -> str:
-    """The published sentence for one row of :func:`series_frame`."""
-    return sentences.change_sentence(
-        row,
-        subject=row["app"],
-        scope=_scope_text(row["country"], row["platform"]),
-        metric=formatting.fmt_metric(row["metric"]),
-        typical=row.get("typical_change"),
-        typical_window=TYPICAL_WINDOW,
-    )
+    """The published sentence for one row of :func:`series_frame` (the pages print the same)."""
+    return semantic_answer.sentence(row)
 
 
 def cmd_series(args: argparse.Namespace) -> int:
@@ -557,12 +550,7 @@ def study_frames(
 
 
 def study_sentence(row: dict[str, Any]) -> str:
-    return sentences.study_sentence(
-        row,
-        subject=row["app"],
-        scope=_scope_text(row["country"], row["platform"]),
-        metric=formatting.fmt_metric(row["metric"]),
-    )
+    return semantic_answer.study_sentence(row)
 
 
 def cmd_study(args: argparse.Namespace) -> int:

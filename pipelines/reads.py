@@ -1,7 +1,9 @@
 """Named read queries that hand polars frames to the analytics and the pages.
 
-Each function fetches only what is asked: the window shown plus the baseline's look-back,
-aggregated in DuckDB (sums of event metrics only, never levels, never across sources).
+Each function fetches only what is asked. Totals (series summed over countries, platforms or
+listings, one source per day by precedence) are not made here: they are the semantic core's
+one read (:mod:`semantic.totals`, the SQL macro ``ip_totals``). These are the raw reads:
+every stored series for the spike scan, pickers, holdings, coverage.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from typing import Any
 import polars as pl
 
 from pipelines import sql, store
-from pipelines.errors import UsageError
 
 SERIES_KEYS = ("app", "metric", "source", "country", "platform")
 
@@ -26,65 +27,6 @@ def _list(values: Sequence[str] | str | None) -> list[str] | None:
         return [values]
     values = [v for v in values if v]
     return values or None
-
-
-def load_series(
-    db: Path | str | None,
-    apps: Sequence[str] | str,
-    metrics: Sequence[str] | str,
-    start: date,
-    end: date,
-    countries: Sequence[str] | str | None = None,
-    platforms: Sequence[str] | str | None = None,
-    sources: Sequence[str] | str | None = None,
-    lookback_days: int = 0,
-    by_country: bool | None = None,
-    by_platform: bool | None = None,
-) -> pl.DataFrame:
-    """Daily series: app, metric, source, country, platform, date, value, components, present.
-
-    By default a dimension is split when exactly one value of it is chosen (so the label says
-    which) and summed otherwise; `country`/`platform` then read e.g. 'US+GB' or 'android+ios'.
-    Summing a level metric over several series is refused.
-    """
-    app_list = _list(apps) or []
-    metric_list = _list(metrics) or []
-    if not app_list or not metric_list:
-        return empty_series()
-    country_list = _list(countries)
-    platform_list = _list(platforms)
-    if by_country is None:
-        by_country = country_list is not None and len(country_list) == 1
-    if by_platform is None:
-        by_platform = platform_list is not None and len(platform_list) == 1
-    params: dict[str, Any] = {
-        "apps": app_list,
-        "metrics": metric_list,
-        "countries": country_list,
-        "platforms": platform_list,
-        "sources": _list(sources),
-        "start": start - timedelta(days=lookback_days),
-        "end": end,
-        "by_country": by_country,
-        "by_platform": by_platform,
-    }
-    with store.connect(db) as con:
-        kinds = {m: k for m, k, _, _ in sql.run(con, "metric_kinds", metrics=metric_list)}
-        unknown = [m for m in metric_list if m not in kinds]
-        if unknown:
-            raise UsageError(
-                f"Unknown metric(s): {', '.join(unknown)}; see `installpulse metrics`."
-            )
-        frame = sql.frame(con, "series_window", **params)
-    levels = [m for m in metric_list if kinds[m] == "level"]
-    if levels and frame.height:
-        summed = frame.filter(pl.col("metric").is_in(levels) & (pl.col("components") > 1))
-        if summed.height:
-            raise UsageError(
-                f"{', '.join(levels)} is a level (not a daily count): it cannot be summed over "
-                "countries or platforms. Choose one country and one platform."
-            )
-    return frame.with_columns(pl.col("value").cast(pl.Float64))
 
 
 def metric_kinds(db: Path | str | None, metrics: Sequence[str] | str) -> dict[str, str]:
@@ -169,22 +111,6 @@ def recent_values(
         )
         names = sql.frame(con, "series_names", metrics=metric_list)
     return values.with_columns(pl.col("value").cast(pl.Float64)), names
-
-
-def empty_series() -> pl.DataFrame:
-    return pl.DataFrame(
-        schema={
-            "app": pl.String,
-            "metric": pl.String,
-            "source": pl.String,
-            "country": pl.String,
-            "platform": pl.String,
-            "date": pl.Date,
-            "value": pl.Float64,
-            "components": pl.Int32,
-            "present": pl.Int32,
-        }
-    )
 
 
 def data_version(db: Path | str | None = None) -> str:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import polars as pl
 
-from analytics import baselines, typical
+from analytics import baselines, formatting, sentences, typical
 from analytics import spikes as spike_scores
 from analytics import study as event_study
 from pipelines.errors import UsageError
@@ -195,6 +195,30 @@ def series_answer(
         what = f"{app} {metric}" + (f" ({scope})" if scope else "")
         raise UsageError(f"No observations of {what} between {start} and {end}.")
     return result
+
+
+def sentence(row: Mapping[str, object]) -> str:
+    """The published sentence for one row of :attr:`Answer.results` - the CLI table's last
+    line and the Explore page's "In words" both print this."""
+    return sentences.change_sentence(
+        dict(row),
+        subject=str(row["app"]),
+        scope=formatting.fmt_scope(row.get("country"), row.get("platform")),  # type: ignore[arg-type]
+        metric=formatting.fmt_metric(row.get("metric")),  # type: ignore[arg-type]
+        typical=row.get("typical_change"),  # type: ignore[arg-type]
+        typical_window=presets.TYPICAL_WINDOW,
+    )
+
+
+def study_sentence(row: Mapping[str, object], event_label: str | None = None) -> str:
+    """The sentence for one app of a study summary (CLI and Event study page)."""
+    return sentences.study_sentence(
+        dict(row),
+        subject=str(row["app"]),
+        scope=formatting.fmt_scope(row.get("country"), row.get("platform")),  # type: ignore[arg-type]
+        metric=formatting.fmt_metric(row.get("metric")),  # type: ignore[arg-type]
+        event_label=event_label,
+    )
 
 
 # ----- event study ------------------------------------------------------------------------

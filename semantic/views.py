@@ -1,9 +1,11 @@
-"""What the pages show, computed without Streamlit: explorer state <-> query string, the
-explorer's numbers, the overview's movers and episodes, the sentences under a chart.
+"""What the pages show, computed without Streamlit: explorer state <-> query string <->
+request, the overview's movers and episodes, the sentences under a chart.
 
-Pages stay thin (STYLE.md lesson 1): they read widgets, call these functions (which only
-combine the public functions of `analytics` and `charts`), and lay out the result. Keeping
-this module free of Streamlit lets tests check it directly and lets `common` cache it.
+Pages stay thin (STYLE.md lesson 1): they read widgets into an :class:`ExploreState`, turn it
+into a :class:`semantic.request.SeriesRequest` (:meth:`ExploreState.request`), ask
+:func:`semantic.answer.answer` - the same call behind ``installpulse series`` - and lay out
+the result with these helpers. Keeping this module free of Streamlit lets tests check it
+directly and lets `common` cache it.
 """
 
 from __future__ import annotations
@@ -14,28 +16,23 @@ from datetime import date, timedelta
 
 import polars as pl
 
-from analytics import baselines, sentences, spikes, typical
+from analytics import baselines, formatting, spikes
+from semantic import answer, presets
+from semantic.answer import KEYS as SERIES_KEYS
+from semantic.answer import RESULT_COLUMNS
+from semantic.request import FIRST_PARTY, SeriesRequest
 
-SERIES_KEYS = ["app", "metric", "source", "country", "platform"]
 VIEWS = ("absolute", "change", "index")
 VIEW_LABELS = {
     "absolute": "Absolute",
     "change": "% vs baseline",
     "index": "Index (=100)",
 }
-GRAINS = ("day", "week", "month")
-BASELINE_CHOICES = {
-    "previous-day": "Previous day (day over day)",
-    "mean:28": "Mean of the previous 28 days (an average day)",
-    "median:28": "Median of the previous 28 days",
-    "weekday:4": "Same weekday, previous 4 weeks",
-    "wow": "Week over week",
-    "mom": "Month over month",
-    "yoy": "Year over year",
-}
-TYPICAL_WINDOW = 30
-SPIKE_WINDOW = 28
-SPIKE_THRESHOLD = 3.5
+GRAINS = presets.GRAINS
+BASELINE_CHOICES = {m: presets.preset_label(m) for m in presets.BASELINE_PRESETS}
+TYPICAL_WINDOW = presets.TYPICAL_WINDOW
+SPIKE_WINDOW = presets.SPIKE_WINDOW
+SPIKE_THRESHOLD = presets.SPIKE_THRESHOLD
 DEMO_SOURCE = "demo"
 
 
@@ -72,8 +69,9 @@ class ExploreState:
     view: str = "absolute"
     day: date | None = None
     right: list[str] = field(default_factory=list)
+    prefer: list[str] = field(default_factory=list)
 
-    LISTS = ("apps", "metrics", "countries", "platforms", "right")
+    LISTS = ("apps", "metrics", "countries", "platforms", "right", "prefer")
 
     def to_params(self) -> dict[str, str | list[str]]:
         """Query parameters (lists as repeated keys); empty values are left out."""
@@ -126,6 +124,8 @@ class ExploreState:
         out.countries = [c for c in out.countries if c in countries]
         out.platforms = [p for p in out.platforms if p in platforms]
         out.right = [a for a in out.right if a in out.apps]
+        sources = _as_list(options.get("sources"))
+        out.prefer = [s for s in out.prefer if s in sources] if sources else out.prefer
         if isinstance(last, date) and isinstance(first, date):
             end = out.end or last
             end = min(max(end, first), last)
@@ -140,63 +140,29 @@ class ExploreState:
             out.grain = "day"
         return out
 
+    def request(self) -> SeriesRequest:
+        """The request this view asks (the chart, the numbers and the exports all answer it).
+
+        Raises ValueError for a baseline method that is not valid (or not at this grain)."""
+        assert self.start is not None and self.end is not None
+        return SeriesRequest.build(
+            self.apps,
+            self.metrics,
+            self.start,
+            self.end,
+            countries=self.countries,
+            platforms=self.platforms,
+            grain=self.grain,
+            method=self.baseline,
+            prefer=self.prefer or FIRST_PARTY,
+        )
+
 
 def _default_metric(metrics: Sequence[str]) -> list[str]:
     for preferred in ("uninstalls", "downloads", "installs"):
         if preferred in metrics:
             return [preferred]
     return list(metrics[:1])
-
-
-def fetch_start(state: ExploreState) -> date:
-    """First day to read: the baseline's look-back, and enough for the typical range and
-    spike scores (both use the previous ~30 days)."""
-    assert state.start is not None
-    start = baselines.fetch_start(state.baseline, state.start, state.grain)
-    return min(start, state.start - timedelta(days=TYPICAL_WINDOW + 2))
-
-
-def explore_numbers(series: pl.DataFrame, state: ExploreState) -> pl.DataFrame:
-    """The numbers behind the explorer chart: one row per series and period with value,
-    baseline, change, multiple, method, the typical day-over-day change and its band."""
-    if not series.height:
-        return pl.DataFrame()
-    frame = series.select(*SERIES_KEYS, "date", "value")
-    result = baselines.compute(
-        frame, state.baseline, state.grain, keys=SERIES_KEYS, start=state.start, end=state.end
-    )
-    if state.grain == "day":
-        typ = typical.typical_change(frame, window=TYPICAL_WINDOW, keys=SERIES_KEYS).select(
-            *SERIES_KEYS, "date", "typical_change"
-        )
-        result = result.join(typ, on=[*SERIES_KEYS, "date"], how="left", nulls_equal=True)
-        result = result.with_columns(
-            typical_low=pl.col("baseline") * (1 - pl.col("typical_change")),
-            typical_high=pl.col("baseline") * (1 + pl.col("typical_change")),
-        )
-    return result.sort([*SERIES_KEYS, "date"])
-
-
-def explore_spikes(series: pl.DataFrame, state: ExploreState) -> pl.DataFrame:
-    """The peak day of each spike episode in the shown range (day grain only).
-
-    One marker per episode, not per flagged day: after a jump every following day also
-    scores high against the quiet weeks before it, and a row of triangles hides the peak.
-    """
-    if not series.height or state.grain != "day":
-        return pl.DataFrame()
-    frame = series.select(*SERIES_KEYS, "date", "value")
-    found = spikes.episodes(frame, threshold=SPIKE_THRESHOLD, keys=SERIES_KEYS, window=SPIKE_WINDOW)
-    return found.select(
-        *SERIES_KEYS,
-        "direction",
-        pl.col("peak_date").alias("date"),
-        pl.col("peak_score").alias("score"),
-        pl.col("peak_value").alias("value"),
-        "start_date",
-        "end_date",
-        "n_days",
-    ).filter(pl.col("date").is_between(state.start, state.end))
 
 
 def peak_day(results: pl.DataFrame) -> date | None:
@@ -208,8 +174,8 @@ def peak_day(results: pl.DataFrame) -> date | None:
 
 
 def scope_label(row: Mapping[str, object]) -> str:
-    parts = [str(row.get(k)) for k in ("country", "platform") if row.get(k)]
-    return ", ".join(parts)
+    """The scope in a sentence, as the CLI writes it: "US, iOS+Android"."""
+    return formatting.fmt_scope(row.get("country"), row.get("platform"))
 
 
 def day_sentences(results: pl.DataFrame, day: date | None) -> list[str]:
@@ -222,41 +188,15 @@ def day_sentences(results: pl.DataFrame, day: date | None) -> list[str]:
         periods = results.filter(pl.col("date") <= day).get_column("date")
         if len(periods):
             rows = results.filter(pl.col("date") == periods.max()).to_dicts()
-    out = []
-    for row in rows:
-        out.append(
-            sentences.change_sentence(
-                row,
-                scope=scope_label(row),
-                typical=row.get("typical_change"),
-                typical_window=TYPICAL_WINDOW,
-            )
-        )
-    return out
+    return [answer.sentence(row) for row in rows]
 
 
 def table_numbers(results: pl.DataFrame) -> pl.DataFrame:
-    """Exactly the numbers behind the chart, in a stable column order (for table and CSV)."""
+    """Exactly the numbers behind the chart, in the answer's column order (for table and CSV:
+    the same columns as ``installpulse series --format csv``)."""
     if not results.height:
         return results
-    wanted = [
-        *SERIES_KEYS,
-        "date",
-        "grain",
-        "value",
-        "baseline",
-        "change",
-        "multiple",
-        "method",
-        "method_label",
-        "baseline_obs",
-        "typical_change",
-        "typical_low",
-        "typical_high",
-        "is_partial",
-        "reason",
-    ]
-    return results.select([c for c in wanted if c in results.columns])
+    return results.select([c for c in RESULT_COLUMNS if c in results.columns])
 
 
 def events_for_apps(events: pl.DataFrame, apps: Sequence[str]) -> pl.DataFrame:
@@ -280,10 +220,13 @@ def source_line(sources: Sequence[str]) -> str:
 def chart_subtitle(results: pl.DataFrame, state: ExploreState) -> str:
     """Metric, countries, platforms and the baseline method, in words (user text: plain)."""
     metric = ", ".join(state.metrics)
+    covers = sorted(set(results.get_column("country").to_list())) if results.height else []
     countries = ", ".join(state.countries) if state.countries else "all countries"
+    if not state.countries and covers:
+        countries += " (" + "; ".join(covers) + ")"
     platforms = ", ".join(state.platforms) if state.platforms else "all platforms"
     method = baselines.parse_method(state.baseline).label_for(state.grain)
-    grain = {"day": "daily", "week": "weekly", "month": "monthly"}[state.grain]
+    grain = presets.GRAIN_WORDS[state.grain]
     return f"{grain.capitalize()} {metric} · {countries} · {platforms} · baseline {method}"
 
 
@@ -305,7 +248,7 @@ def _ids_and_names(
     With `names` (from `reads.recent_values`), `values` is keyed by the integer series_id:
     scoring on it is several times cheaper than grouping and lagging by five names at tens of
     thousands of series, and names are put back only on the rows the page shows. Without,
-    `values` carries the five names itself (`reads.recent_all`, `reads.load_series`)."""
+    `values` carries the five names itself (`reads.recent_all`, `semantic.totals.load`)."""
     if names is not None:
         return values.select("series_id", "date", "value"), names, ["series_id"]
     if "series_id" in values.columns:

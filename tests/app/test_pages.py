@@ -49,7 +49,7 @@ def test_explorer_shows_the_published_sentence(demo_env):
     assert not at.exception
     text = " ".join(m.value for m in at.markdown).replace("\\", "")
     assert (
-        "ChatGPT (US, android+ios) uninstalls: 12,640 on Sat 28 Feb 2026, +295% vs the "
+        "ChatGPT (US, iOS+Android) uninstalls: 12,640 on Sat 28 Feb 2026, +295% vs the "
         "previous day (3.95x)" in text
     )
 

@@ -8,8 +8,9 @@ from datetime import date, timedelta
 import polars as pl
 import pytest
 
-from app_pages import common, upload, views
+from app_pages import common, upload
 from pipelines import ops, reads, store
+from semantic import views
 
 REPO_FIXTURES = __import__("pathlib").Path(__file__).resolve().parents[1] / "fixtures"
 GOOD = (

@@ -2,7 +2,7 @@
 
 Why: the demo exists to show the product computing the figures the press published (Sensor
 Tower / Appfigures, March-April 2026). Each figure is checked twice: through the public
-functions (pipelines.reads.load_series -> analytics -> analytics.formatting) and through the CLI
+functions (semantic.totals.load -> analytics -> analytics.formatting) and through the CLI
 (`python -m pipelines series ... --format json`, and the table's published sentence), so the
 numbers a page shows and the numbers a script reads cannot drift apart.
 
@@ -15,7 +15,7 @@ import json
 import os
 import subprocess
 import sys
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -24,6 +24,8 @@ import pytest
 from analytics import baselines, compare, typical
 from analytics.formatting import fmt_int, fmt_multiple, fmt_pct
 from pipelines import analysis_cli, demo, reads
+from semantic import totals
+from semantic.request import SeriesRequest
 
 REPO = Path(__file__).resolve().parents[2]
 KEYS = list(reads.SERIES_KEYS)
@@ -76,10 +78,15 @@ def cli_json(db: Path, *args: str) -> list[dict]:
     return json.loads(p.stdout)
 
 
+def us_totals(db: Path, apps, metric: str, start: str, end: str, lookback: int = 0):
+    """US totals (iOS + Android) through the semantic core's one read."""
+    request = SeriesRequest.build(apps, [metric], d(start), d(end), countries="US")
+    frame, _, _ = totals.load(db, request, d(start) - timedelta(days=lookback))
+    return frame.select(*KEYS, "date", "value")
+
+
 def us_series(db: Path, app: str, metric: str, start: str, end: str, lookback: int = 1):
-    return reads.load_series(
-        db, app, metric, d(start), d(end), countries="US", lookback_days=lookback
-    ).select(*KEYS, "date", "value")
+    return us_totals(db, app, metric, start, end, lookback)
 
 
 def one(frame: pl.DataFrame, day: str) -> dict:
@@ -118,14 +125,7 @@ def test_typical_change_9_percent(demo_path: Path) -> None:
 
 
 def test_claude_passes_chatgpt_on_28_feb_for_the_first_time(demo_path: Path) -> None:
-    frame = reads.load_series(
-        demo_path,
-        ["ChatGPT", "Claude"],
-        "downloads",
-        d("2025-01-01"),
-        d("2026-02-28"),
-        countries="US",
-    ).select(*KEYS, "date", "value")
+    frame = us_totals(demo_path, ["ChatGPT", "Claude"], "downloads", "2025-01-01", "2026-02-28")
     rows = compare.crossovers(frame, "Claude", "ChatGPT", keys=KEYS).rows(named=True)
     assert len(rows) == 1
     first = rows[0]
