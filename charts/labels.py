@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from analytics.formatting import NA, fmt_change
+from analytics.formatting import NA, fmt_change, fmt_platforms
 from charts.text import safe_text
 
 KEY_COLUMNS: tuple[str, ...] = ("app", "metric", "country", "platform", "source")
@@ -43,7 +43,11 @@ def varying_keys(keys: Sequence[Mapping[str, object]], columns: Sequence[str]) -
 def series_label(key: Mapping[str, object], show: Sequence[str], max_len: int = 48) -> str:
     """Legend name of one series: the app, then only the key parts that vary on the chart."""
     parts = [str(key.get("app") or "")] if "app" in key else []
-    parts += [str(key[c]) for c in show if c != "app" and key.get(c) not in (None, "")]
+    parts += [
+        fmt_platforms(str(key[c])) if c == "platform" else str(key[c])
+        for c in show
+        if c != "app" and key.get(c) not in (None, "")
+    ]
     text = KEY_SEPARATOR.join(p for p in parts if p) or "series"
     return safe_text(text, max_len)
 

@@ -15,6 +15,7 @@ import unicodedata
 import plotly.graph_objects as go
 import polars as pl
 
+from analytics.formatting import fmt_platforms
 from charts.labels import KEY_SEPARATOR, join_distinct
 from charts.text import clean_text, safe_text
 from charts.theme import MUTED_COLOR, TEMPLATE_NAME, TEXT_COLOR
@@ -37,6 +38,8 @@ def describe_results(results: pl.DataFrame) -> str:
     for column in ("metric", "country", "platform"):
         if column in results.columns and results.height:
             values = results.get_column(column).unique().to_list()
+            if column == "platform":  # "android+ios" -> "iOS+Android", as the sentences say
+                values = [fmt_platforms(v) for v in values if v]
             text = join_distinct(values, max_items=3 if column == "country" else 4)
             if text:
                 parts.append(text)

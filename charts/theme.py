@@ -96,6 +96,8 @@ def _build_template() -> go.layout.Template:
         ticklen=4,
         title=dict(font=dict(size=13, color=MUTED_COLOR), standoff=8),
         tickfont=dict(size=12, color=MUTED_COLOR),
+        # "4,500" like analytics.formatting's counts (plotly's default is "4500").
+        separatethousands=True,
         automargin=True,
     )
     layout = go.Layout(

@@ -195,4 +195,4 @@ def test_hostile_text_is_escaped_everywhere(results, events_frame) -> None:
 def test_default_title_and_subtitle_describe_the_data(results) -> None:
     fig = explore_figure(results)
     assert fig.layout.title.text == "ChatGPT and Claude: daily uninstalls"
-    assert fig.layout.title.subtitle.text == "uninstalls · US · ios · change vs the previous day"
+    assert fig.layout.title.subtitle.text == "uninstalls · US · iOS · change vs the previous day"
