@@ -8,7 +8,10 @@ INSTALLPULSE_LOCK_WAIT seconds.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
+import os
+import subprocess
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -224,6 +227,52 @@ def cmd_formats(args: argparse.Namespace) -> int:
     return 0
 
 
+# `.streamlit/config.toml` is read from the working directory of `streamlit run`, which an
+# installed app does not have: `installpulse app` passes the same settings as flags
+# (tests/packaging checks that the two agree).
+STREAMLIT_OPTIONS: dict[str, bool | int | str] = {
+    "server.headless": True,
+    "server.maxUploadSize": 500,
+    "server.enableXsrfProtection": True,
+    "browser.gatherUsageStats": False,
+    "client.toolbarMode": "minimal",
+    "theme.base": "light",
+}
+
+
+def app_command(address: str, port: int) -> list[str]:
+    """`streamlit run` on the packaged entry (app_pages/main.py) with the app's settings.
+
+    The entry is located without importing it: pipelines never imports streamlit."""
+    spec = importlib.util.find_spec("app_pages.main")
+    if spec is None or spec.origin is None:
+        raise UsageError("the Streamlit app (app_pages) is not installed with installpulse")
+    command = [sys.executable, "-m", "streamlit", "run", spec.origin]
+    for name, value in STREAMLIT_OPTIONS.items():
+        text = str(value).lower() if isinstance(value, bool) else str(value)
+        command += [f"--{name}", text]
+    return [*command, "--server.address", address, "--server.port", str(port)]
+
+
+def cmd_app(args: argparse.Namespace) -> int:
+    command = app_command(args.address, args.port)
+    env = dict(os.environ)
+    if args.db:
+        env["INSTALLPULSE_DB"] = str(Path(args.db).resolve())
+    print(f"Database: {settings.db_path(env.get('INSTALLPULSE_DB'))}", flush=True)
+    if os.name == "posix":
+        # Streamlit replaces this process, so a Ctrl-C or a kill reaches the server itself.
+        os.execve(sys.executable, command, env)
+    return subprocess.call(command, env=env)
+
+
+def _port(text: str) -> int:
+    port = int(text) if text.isdigit() else 0
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"not a TCP port (1-65535): {text!r}")
+    return port
+
+
 def build_parser() -> argparse.ArgumentParser:
     db_help = (
         f"database file (default: INSTALLPULSE_DB or "
@@ -323,6 +372,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--replay", action="store_true", help="re-import them from the archive")
     p.set_defaults(func=cmd_recover)
+
+    p = sub.add_parser(
+        "app", parents=[common], help="start the dashboard (Streamlit) from the installed package"
+    )
+    p.add_argument("--port", type=_port, default=8501, help="TCP port (default 8501)")
+    p.add_argument(
+        "--address",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1, this machine only; 0.0.0.0 exposes the "
+        "app and its uploads to the network)",
+    )
+    p.set_defaults(func=cmd_app)
 
     p = sub.add_parser("formats", help="list the import formats")
     p.set_defaults(func=cmd_formats)

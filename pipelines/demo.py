@@ -1,7 +1,7 @@
 """The illustrative demo: synthetic series calibrated to the figures published in March 2026.
 
-`load()` imports data/demo/ through the ordinary import contract (so re-running it is a no-op)
-and maps the demo's store identifiers to display names.
+`load()` imports the demo CSVs (data/demo/ in the repository) through the ordinary import
+contract (so re-running it is a no-op) and maps the demo's store identifiers to display names.
 """
 
 from __future__ import annotations
@@ -11,9 +11,10 @@ from pathlib import Path
 
 from pipelines import contract, events, ops, sql, store
 from pipelines.adapters.base import IngestOptions
-from pipelines.settings import REPO_ROOT
+from pipelines.settings import resource_dir
 
-DEMO_DIR = REPO_ROOT / "data" / "demo"
+# data/demo/ of a clone, or the copy an installed wheel carries in pipelines/demo_data/.
+DEMO_DIR = resource_dir("demo")
 
 
 def is_empty(db: Path | str | None = None) -> bool:

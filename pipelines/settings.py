@@ -7,10 +7,55 @@ README; `tests/test_settings.py` fails when a setting is missing from the README
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def _checkout() -> Path | None:
+    """The repository root when these modules run from a clone (make run, an editable install),
+    None when they are an installed wheel (pip install ., pipx)."""
+    root = PACKAGE_DIR.parent
+    return root if (root / "pyproject.toml").is_file() and (root / "queries").is_dir() else None
+
+
+REPO_ROOT = _checkout()
+
+# Folders of files installpulse reads at run time: where a wheel carries them inside this
+# package (setup.py maps them there) and where the repository keeps them.
+_RESOURCES = {"queries": ("queries", "queries"), "demo": ("demo_data", "data/demo")}
+
+
+def resource_dir(name: str) -> Path:
+    """The folder of the named resource (`queries`: the SQL files; `demo`: the demo CSVs)."""
+    packaged, in_repo = _RESOURCES[name]
+    if (PACKAGE_DIR / packaged).is_dir():
+        return PACKAGE_DIR / packaged
+    if REPO_ROOT is None:
+        raise FileNotFoundError(
+            f"installpulse is installed without its {packaged}/ folder ({PACKAGE_DIR}): "
+            "reinstall it from a wheel or a clone of the repository."
+        )
+    return REPO_ROOT / in_repo
+
+
+def _user_data_dir() -> Path:
+    """The per-user folder for application data (an installed installpulse keeps its
+    database there rather than in site-packages or wherever it was started)."""
+    home = Path.home()
+    if sys.platform == "win32":
+        return Path(os.environ.get("LOCALAPPDATA") or home / "AppData" / "Local") / "installpulse"
+    if sys.platform == "darwin":
+        return home / "Library" / "Application Support" / "installpulse"
+    return Path(os.environ.get("XDG_DATA_HOME") or home / ".local" / "share") / "installpulse"
+
+
+def _default_db() -> Path:
+    if REPO_ROOT is not None:
+        return REPO_ROOT / "data" / "installpulse.duckdb"
+    return _user_data_dir() / "installpulse.duckdb"
 
 
 @dataclass(frozen=True)
@@ -31,8 +76,11 @@ SETTINGS: dict[str, Setting] = {
     for s in [
         Setting(
             "INSTALLPULSE_DB",
-            str(REPO_ROOT / "data" / "installpulse.duckdb"),
-            "Path of the DuckDB database file (the CLI's --db overrides it).",
+            str(_default_db()),
+            "Path of the DuckDB database file (the CLI's --db overrides it). Installed with "
+            "pip or pipx rather than run from a clone, the default is installpulse.duckdb in "
+            "the user's data folder (~/.local/share/installpulse on Linux, ~/Library/Application "
+            "Support/installpulse on macOS, %LOCALAPPDATA%\\installpulse on Windows).",
         ),
         Setting(
             "INSTALLPULSE_ARCHIVE",

@@ -14,9 +14,10 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from pipelines.settings import REPO_ROOT
+from pipelines.settings import resource_dir
 
-QUERIES_DIR = REPO_ROOT / "queries"
+# queries/ of a clone, or the copy an installed wheel carries in pipelines/queries/.
+QUERIES_DIR = resource_dir("queries")
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _NAME = re.compile(r"^[a-z0-9_]+(/[a-z0-9_]+)?$")
 

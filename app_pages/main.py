@@ -1,0 +1,59 @@
+"""installpulse's Streamlit entry: navigation and the shared sidebar only.
+
+`installpulse app` runs this file from the installed package; in a clone, `streamlit run app.py`
+(make run) runs app.py, which calls `main()`. Either way Streamlit executes the entry script on
+every rerun, so everything happens inside `main()`. Page files are given as absolute paths next
+to this module: Streamlit resolves relative ones against the entry script, which differs.
+"""
+
+from pathlib import Path
+
+import streamlit as st
+
+from app_pages import common
+
+PAGES_DIR = Path(__file__).resolve().parent
+
+
+def main() -> None:
+    st.set_page_config(page_title="installpulse", page_icon=":material/show_chart:", layout="wide")
+    pages = [
+        st.Page(
+            PAGES_DIR / "overview.py",
+            title="Overview",
+            icon=":material/home:",
+            url_path="overview",
+            default=True,
+        ),
+        st.Page(
+            PAGES_DIR / "explore.py",
+            title="Explore",
+            icon=":material/show_chart:",
+            url_path="explore",
+        ),
+        st.Page(
+            PAGES_DIR / "study.py",
+            title="Event study",
+            icon=":material/center_focus_strong:",
+            url_path="study",
+        ),
+        st.Page(
+            PAGES_DIR / "events.py", title="Events", icon=":material/event:", url_path="events"
+        ),
+        st.Page(
+            PAGES_DIR / "data.py", title="Data", icon=":material/upload_file:", url_path="data"
+        ),
+        st.Page(
+            PAGES_DIR / "database.py",
+            title="Database",
+            icon=":material/database:",
+            url_path="database",
+        ),
+    ]
+    navigation = st.navigation(pages)
+    common.sidebar()
+    navigation.run()
+
+
+if __name__ == "__main__":  # `streamlit run app_pages/main.py`, as `installpulse app` does
+    main()
