@@ -3,15 +3,23 @@
 Design decision (RELIABILITY.md decision 1): DuckDB lets one process hold a file read-write,
 and even a read-only open fails while another process holds it. installpulse therefore never
 keeps a long-lived connection: the app, the CLI and notebooks-through-our-API open the file
-per operation (about 15 ms) and close it at once. A CLI ingest can run while the app is up;
-whoever arrives while the other holds the file retries for INSTALLPULSE_LOCK_WAIT seconds
-and then gets a `DatabaseBusy` sentence naming the process, never a lock traceback.
+per operation (about 40 ms; kept open INSTALLPULSE_LINGER seconds so a page rerun's queries
+share it) and close it. A CLI ingest can run while the app is up; whoever arrives while the
+other holds the file retries for INSTALLPULSE_LOCK_WAIT seconds and then gets a
+`DatabaseBusy` sentence naming the process, never a lock traceback.
+
+Each database file has one `Store` per process (`store_for`): it holds the lingering
+connection and the identity of the file it serves, so a file replaced under a running app is
+noticed and opened - and its schema checked or migrated - afresh. Every writer holds
+`write_lock`; letting go of it checkpoints what was written, so the .duckdb file alone holds
+every finished write (issue 10, defects 6 and 7).
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import re
 import shutil
 import threading
@@ -29,11 +37,10 @@ SCHEMA_VERSION = 3
 _WAL_RE = re.compile(r"replaying WAL|Corrupt WAL", re.IGNORECASE)
 _LOCK_RE = re.compile(r"(?:Could not set lock|Conflicting lock)", re.IGNORECASE)
 _PID_RE = re.compile(r"PID (\d+)")
+_log = logging.getLogger(__name__)
+# Nothing reads this any more (a Store checks the schema whenever it opens the file); kept so
+# the callers that clear it (tests/foundation/test_store.py, benchmarks) keep working.
 _checked: set[Path] = set()
-_migrate_lock = threading.Lock()
-# One process-wide lock serializes writers (imports, undo, events): DuckDB's optimistic
-# concurrency would otherwise fail one of two concurrent writers (RELIABILITY.md F4).
-write_lock = threading.RLock()
 
 
 def _describe_pid(pid: str) -> str:
@@ -98,6 +105,14 @@ def open_connection(path: Path, wait: float | None = None) -> duckdb.DuckDBPyCon
             if not isinstance(exc, duckdb.IOException):
                 raise
             text = str(exc)
+            if "not a valid DuckDB database file" in text:
+                empty = path.exists() and path.stat().st_size == 0
+                raise InstallpulseError(
+                    f"{path} is {'an empty file (0 bytes)' if empty else 'not a DuckDB database'}"
+                    ", so installpulse cannot open it. If a copy to this path is still running, "
+                    "wait for it to finish; otherwise move the file away (installpulse then "
+                    "creates a new database) or choose another file with --db."
+                ) from exc
             if not _LOCK_RE.search(text):
                 if "Permission denied" in text or "Read-only file system" in text:
                     raise InstallpulseError(
@@ -118,39 +133,287 @@ def open_connection(path: Path, wait: float | None = None) -> duckdb.DuckDBPyCon
             delay = min(delay * 2, 0.5)
 
 
-class _Keeper:
-    """Keeps one connection (so DuckDB's instance, its buffer pool and the file lock) alive for
-    a short idle time after the last use, so a burst of queries (a page rerun) pays neither the
-    open nor a cold cache per query: measured on the S database, the explorer's query went from
-    99 ms to 20 ms median. After INSTALLPULSE_LINGER seconds without use the file is released,
-    so a CLI ingest waiting for the lock gets it well within INSTALLPULSE_LOCK_WAIT."""
+FileId = tuple[int, int]
 
-    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+
+def _file_id(path: Path) -> FileId | None:
+    """The identity of the file at `path` (device, inode); None when there is none. A file put
+    in place by a rename, a restore or a copy-then-move has a new one."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return (st.st_dev, st.st_ino)
+
+
+def _wal_pending(path: Path) -> bool:
+    try:
+        return path.with_name(path.name + ".wal").stat().st_size > 0
+    except FileNotFoundError:
+        return False
+
+
+class _Keeper:
+    """One open connection (so DuckDB's instance, its buffer pool and the file lock) to the
+    file with identity `file_id`, kept alive for a short idle time after the last use, so a
+    burst of queries (a page rerun) pays neither the open nor a cold cache per query: measured
+    on the S database, the explorer's query went from 99 ms to 20 ms median. After
+    INSTALLPULSE_LINGER seconds without use the file is released, so a CLI ingest waiting for
+    the lock gets it well within INSTALLPULSE_LOCK_WAIT."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, file_id: FileId | None) -> None:
         self.con = con
+        self.file_id = file_id
         self.users = 0
         self.timer: threading.Timer | None = None
+        self.retired = False
+
+    def take(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        self.users += 1
 
 
-_keepers: dict[Path, _Keeper] = {}
-_keepers_lock = threading.Lock()
+class Store:
+    """One database file as this process sees it: the path, the connection kept open to it
+    (if any) and the identity of the file that connection serves.
+
+    The schema is checked (and an older file migrated) every time the file is opened - about
+    1 ms against the 40 ms of the open - never remembered across opens, so a file put in place
+    while the app runs is checked like any other. Before a lingering connection is reused, the
+    file at the path is compared with the one it serves: if it was replaced (or removed), the
+    old connection is retired - closed as soon as its last query ends - and the new file is
+    opened. DuckDB hands a new `connect()` the instance that already has that path open, so
+    the new file is opened only once the old connection is closed.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._cond = threading.Condition()
+        self._opening = threading.Lock()
+        self._keeper: _Keeper | None = None
+        self._retiring: set[_Keeper] = set()
+
+    @contextlib.contextmanager
+    def connect(self, wait: float | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A cursor on the shared connection, opened (and the schema checked) if need be."""
+        keeper = self._take_current() or self._open(wait)
+        if write_lock.held():
+            write_lock.wrote(self)
+        try:
+            con = keeper.con.cursor()
+        except BaseException:
+            self._put_back(keeper)
+            raise
+        try:
+            yield con
+        finally:
+            con.close()
+            self._put_back(keeper)
+
+    def checkpoint(self) -> None:
+        """Fold the write-ahead log into the file, so the file alone holds every commit.
+
+        FORCE waits for queries other threads are running (plain CHECKPOINT refuses while any
+        transaction is open, and DuckDB's automatic one at commit is skipped when a transaction
+        that updated rows overlaps a reader). A failure is logged, not raised: the commit it
+        follows is durable in the WAL, and a later write, or closing, checkpoints again."""
+        if not _wal_pending(self.path):
+            return
+        keeper = self._take_current(check_file=False)
+        if keeper is None:
+            return  # closed meanwhile, and closing checkpointed
+        try:
+            cur = keeper.con.cursor()
+            try:
+                cur.execute("force checkpoint")
+                cur.fetchall()
+            finally:
+                cur.close()
+        except duckdb.Error as exc:
+            _log.warning("Checkpoint of %s failed (%s); the WAL keeps the data.", self.path, exc)
+            with self._cond:
+                self._retire(keeper)  # DuckDB may have invalidated the instance: open anew
+        finally:
+            self._put_back(keeper)
+
+    def release(self) -> None:
+        """Close the kept connection now if no one is using it (else when its last user ends)."""
+        with self._cond:
+            keeper = self._keeper
+            if keeper is not None and keeper.users == 0:
+                self._retire(keeper)
+
+    def retire(self) -> None:
+        """Close the kept connection now, or as soon as its last user ends; the next `connect`
+        opens the file anew."""
+        with self._cond:
+            if self._keeper is not None:
+                self._retire(self._keeper)
+
+    def idle(self) -> bool:
+        with self._cond:
+            return self._keeper is None and not self._retiring
+
+    # -- internals (callers hold self._cond where noted)
+    def _take_current(self, check_file: bool = True) -> _Keeper | None:
+        with self._cond:
+            keeper = self._keeper
+            if keeper is None:
+                return None
+            if check_file and keeper.file_id != _file_id(self.path):
+                self._retire(keeper)  # the file was replaced or removed under us
+                return None
+            keeper.take()
+            return keeper
+
+    def _open(self, wait: float | None) -> _Keeper:
+        with self._opening:  # one thread opens; the others share what it opened
+            keeper = self._take_current()
+            if keeper is not None:
+                return keeper
+            deadline = time.monotonic() + (
+                settings.get_float("INSTALLPULSE_LOCK_WAIT") if wait is None else wait
+            )
+            with self._cond:
+                while self._retiring:
+                    if not self._cond.wait(max(0.0, deadline - time.monotonic())):
+                        raise DatabaseBusy(
+                            f"The database file {self.path} was replaced while a query was "
+                            "still reading the old one; try again in a moment."
+                        )
+            con = open_connection(self.path, wait)
+            try:
+                con = ensure_schema(con, self.path)
+                keeper = _Keeper(con, _file_id(self.path))
+            except BaseException:
+                con.close()
+                raise
+            keeper.users = 1
+            with self._cond:
+                self._keeper = keeper
+            return keeper
+
+    def _put_back(self, keeper: _Keeper) -> None:
+        linger = settings.get_float("INSTALLPULSE_LINGER")
+        with self._cond:
+            keeper.users -= 1
+            if keeper.users > 0:
+                return
+            if keeper.retired or linger <= 0 or keeper is not self._keeper:
+                self._retire(keeper)
+            else:
+                keeper.timer = threading.Timer(linger, self._expire, (keeper,))
+                keeper.timer.daemon = True
+                keeper.timer.start()
+
+    def _expire(self, keeper: _Keeper) -> None:
+        with self._cond:
+            if keeper.users == 0 and keeper is self._keeper:
+                self._retire(keeper)
+
+    def _retire(self, keeper: _Keeper) -> None:
+        """(holding self._cond) No new users; closed now if idle, else by its last user."""
+        keeper.retired = True
+        if self._keeper is keeper:
+            self._keeper = None
+        if keeper.timer is not None:
+            keeper.timer.cancel()
+            keeper.timer = None
+        if keeper.users > 0:
+            self._retiring.add(keeper)
+            return
+        self._retiring.discard(keeper)
+        keeper.con.close()  # closing the last connection checkpoints
+        self._cond.notify_all()
 
 
-def _release(resolved: Path, keeper: _Keeper) -> None:
-    with _keepers_lock:
-        if keeper.users == 0 and _keepers.get(resolved) is keeper:
-            del _keepers[resolved]
-            keeper.con.close()
+class _WriteLock:
+    """The process-wide writer lock (re-entrant), which also ends every write with a checkpoint.
+
+    One lock serializes writers (imports, undo, apps, metrics, events): DuckDB's optimistic
+    concurrency would otherwise fail one of two concurrent writers (RELIABILITY.md F4). A
+    connection opened while holding it notes its store; when the outermost holder lets go,
+    each noted store is checkpointed, so when a command or a page action that wrote returns,
+    the database file alone holds what it wrote (a copy or backup of the .duckdb file without
+    its .wal is complete). One checkpoint per unit of work, not per statement: a caller that
+    holds the lock across several writes checkpoints once, at the end. Never take this lock
+    inside an open transaction: the checkpoint waits for every open transaction to end.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._owner: int | None = None
+        self._depth = 0
+        self._written: list[Store] = []
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        if not self._lock.acquire(blocking, timeout):
+            return False
+        self._owner = threading.get_ident()
+        self._depth += 1
+        return True
+
+    def release(self) -> None:
+        if not self.held():
+            raise RuntimeError("release of a write lock this thread does not hold")
+        if self._depth > 1:
+            self._depth -= 1
+            self._lock.release()
+            return
+        written, self._written = self._written, []
+        try:
+            for noted in written:
+                noted.checkpoint()
+        finally:
+            self._depth = 0
+            self._owner = None
+            self._lock.release()
+
+    def held(self) -> bool:
+        """Whether the calling thread holds the lock."""
+        return self._owner == threading.get_ident()
+
+    def wrote(self, noted: Store) -> None:
+        """(holder only) Checkpoint this store when the lock is let go."""
+        if all(noted is not s for s in self._written):
+            self._written.append(noted)
+
+    def __enter__(self) -> bool:
+        return self.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+write_lock = _WriteLock()
+_stores: dict[Path, Store] = {}
+_stores_lock = threading.Lock()
+
+
+def store_for(path: Path | str | None = None) -> Store:
+    """The one Store of this database file in this process (keyed by its resolved path)."""
+    db = settings.db_path(path)
+    key = db.resolve()
+    with _stores_lock:
+        found = _stores.get(key)
+        if found is None:
+            found = _stores[key] = Store(db)
+        return found
 
 
 def release_all() -> None:
-    """Close every lingering connection now (tests, and before copying a database file)."""
-    with _keepers_lock:
-        for keeper in _keepers.values():
-            if keeper.timer is not None:
-                keeper.timer.cancel()
-            if keeper.users == 0:
-                keeper.con.close()
-        _keepers.clear()
+    """Close every lingering connection now (tests, and before copying a database file); one
+    in use is closed when its last user ends."""
+    with _stores_lock:
+        stores = list(_stores.values())
+    for each in stores:
+        each.retire()
+    with _stores_lock:
+        for key, each in list(_stores.items()):
+            if each.idle():
+                del _stores[key]
 
 
 def release_idle(path: Path | str | None = None) -> None:
@@ -159,73 +422,14 @@ def release_idle(path: Path | str | None = None) -> None:
     After one large read (the Overview's scan of every series), this frees DuckDB's cache of
     what it scanned (about 140 MB at 40,000 series) instead of holding it through the scoring
     that follows. A connection in use is left alone: its last user starts the linger timer."""
-    resolved = settings.db_path(path).resolve()
-    with _keepers_lock:
-        keeper = _keepers.get(resolved)
-        if keeper is not None and keeper.users == 0:
-            if keeper.timer is not None:
-                keeper.timer.cancel()
-            del _keepers[resolved]
-            keeper.con.close()
+    store_for(path).release()
 
 
-@contextlib.contextmanager
 def connect(
     path: Path | str | None = None, wait: float | None = None
-) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A short-lived connection to an up-to-date store (created or migrated on first use)."""
-    db = settings.db_path(path)
-    resolved = db.resolve()
-    linger = settings.get_float("INSTALLPULSE_LINGER")
-    keeper = None
-    if linger > 0:
-        with _keepers_lock:
-            keeper = _keepers.get(resolved)
-            if keeper is not None:
-                if keeper.timer is not None:
-                    keeper.timer.cancel()
-                    keeper.timer = None
-                keeper.users += 1
-    if keeper is None:
-        base = open_connection(db, wait)
-        try:
-            if resolved not in _checked:
-                with _migrate_lock:
-                    base = ensure_schema(base, db)
-                    _checked.add(resolved)
-        except BaseException:
-            base.close()
-            raise
-        if linger > 0:
-            keeper = _Keeper(base)
-            keeper.users = 1
-            with _keepers_lock:
-                existing = _keepers.get(resolved)
-                if existing is None:
-                    _keepers[resolved] = keeper
-                else:  # another thread opened it meanwhile: share theirs
-                    existing.users += 1
-                    if existing.timer is not None:
-                        existing.timer.cancel()
-                        existing.timer = None
-                    keeper = existing
-        else:
-            try:
-                yield base
-            finally:
-                base.close()
-            return
-    con = keeper.con.cursor()
-    try:
-        yield con
-    finally:
-        con.close()
-        with _keepers_lock:
-            keeper.users -= 1
-            if keeper.users == 0 and _keepers.get(resolved) is keeper:
-                keeper.timer = threading.Timer(linger, _release, (resolved, keeper))
-                keeper.timer.daemon = True
-                keeper.timer.start()
+) -> contextlib.AbstractContextManager[duckdb.DuckDBPyConnection]:
+    """A short-lived connection to an up-to-date store (created or migrated when opened)."""
+    return store_for(path).connect(wait)
 
 
 def current_version(con: duckdb.DuckDBPyConnection) -> int:
@@ -283,10 +487,14 @@ def ensure_schema(con: duckdb.DuckDBPyConnection, db: Path) -> duckdb.DuckDBPyCo
     try:
         apply_migrations(con, version)
     except Exception as exc:
+        con.close()
         raise InstallpulseError(
             f"Migrating {db} from schema {version} to {SCHEMA_VERSION} failed ({exc}); the file "
             f"is unchanged and a backup is at {backup}."
         ) from exc
+    # The migrated file alone is at the new version (a copy of it needs no second migration).
+    con.execute("force checkpoint")
+    con.fetchall()
     return con
 
 
