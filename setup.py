@@ -31,5 +31,11 @@ class BuildPyWithData(build_py):
             self.package_dir[package] = folder
             self.package_data[package] = patterns
 
+    def find_package_modules(self, package: str, package_dir: str) -> list[tuple[str, str, str]]:
+        # Data only: data/demo/build_demo.py (the generator) stays in the repository.
+        if package in DATA_PACKAGES:
+            return []
+        return super().find_package_modules(package, package_dir)
+
 
 setup(cmdclass={"build_py": BuildPyWithData})
