@@ -10,7 +10,7 @@ from pathlib import Path
 from pipelines import settings
 from tests.conftest import REPO
 
-CORE = ("pipelines", "analytics", "charts")
+CORE = ("pipelines", "semantic", "analytics", "charts")
 
 
 def _python_files(*folders: str) -> list[Path]:
