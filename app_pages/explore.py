@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
+from analytics import formatting
 from app_pages import common
 from charts import csv_export, export, publish
 from charts.explore import explore_figure
@@ -421,17 +422,15 @@ st.caption(
 )
 
 st.subheader("The numbers")
+# Display strings from analytics.formatting (the chart's hover, the sentences and the CLI print
+# the same); the CSV download above keeps the raw values.
 st.dataframe(
-    numbers,
+    formatting.display_frame(numbers),
     hide_index=True,
     column_config={
         "date": st.column_config.DateColumn("date", format="ddd YYYY-MM-DD"),
-        "value": st.column_config.NumberColumn("value", format="localized"),
-        "baseline": st.column_config.NumberColumn("baseline", format="%.1f"),
-        "change": st.column_config.NumberColumn("change", format="percent"),
-        "multiple": st.column_config.NumberColumn("multiple", format="%.2fx"),
-        "typical_change": st.column_config.NumberColumn("typical DoD change", format="percent"),
-        "typical_low": st.column_config.NumberColumn("typical low", format="%.1f"),
-        "typical_high": st.column_config.NumberColumn("typical high", format="%.1f"),
+        "typical_change": st.column_config.TextColumn("typical DoD change"),
+        "typical_low": st.column_config.TextColumn("typical low"),
+        "typical_high": st.column_config.TextColumn("typical high"),
     },
 )

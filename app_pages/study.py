@@ -8,6 +8,7 @@ from datetime import date
 
 import streamlit as st
 
+from analytics import formatting
 from app_pages import common
 from charts import csv_export, export, publish
 from charts.study import study_figure
@@ -132,32 +133,33 @@ for row in summary.to_dicts():
 
 st.subheader("Per app")
 st.dataframe(
-    summary.select(
-        "app",
-        "country",
-        "platform",
-        "reference",
-        "typical_change",
-        "peak_change",
-        "peak_multiple",
-        "peak_offset",
-        "peak_date",
-        "back_offset",
-        "days_after_peak",
-        "reason",
+    formatting.display_frame(
+        summary.select(
+            "app",
+            "country",
+            "platform",
+            "source",
+            "reference",
+            "typical_change",
+            "peak_change",
+            "peak_multiple",
+            "peak_offset",
+            "peak_date",
+            "back_offset",
+            "days_after_peak",
+            "reason",
+        )
     ),
     hide_index=True,
     column_config={
-        "reference": st.column_config.NumberColumn(
-            "reference (mean of days -14..-1)", format="%.1f"
-        ),
-        "typical_change": st.column_config.NumberColumn("typical range ±", format="percent"),
-        "peak_change": st.column_config.NumberColumn("peak change", format="percent"),
-        "peak_multiple": st.column_config.NumberColumn("peak multiple", format="%.2fx"),
-        "peak_offset": st.column_config.NumberColumn("peak day", format="%+d"),
+        "reference": st.column_config.TextColumn("reference (mean of days -14..-1)"),
+        "typical_change": st.column_config.TextColumn("typical range ±"),
+        "peak_change": st.column_config.TextColumn("peak change"),
+        "peak_multiple": st.column_config.TextColumn("peak multiple"),
+        "peak_offset": st.column_config.TextColumn("peak day"),
         "peak_date": st.column_config.DateColumn("peak date", format="ddd YYYY-MM-DD"),
-        "back_offset": st.column_config.NumberColumn("back to normal on day", format="%+d"),
-        "days_after_peak": st.column_config.NumberColumn("days after peak"),
+        "back_offset": st.column_config.TextColumn("back to normal on day"),
+        "days_after_peak": st.column_config.TextColumn("days after peak"),
     },
 )
 

@@ -476,7 +476,7 @@ def cmd_spikes(args: argparse.Namespace) -> int:
         "end_date",
         "n_days",
     )
-    _print_table(_display(table, decimals={"score": 1}))
+    _print_table(_display(table))
     return 0
 
 
@@ -613,7 +613,6 @@ def cmd_study(args: argparse.Namespace) -> int:
                 "days_after_peak",
             ),
             unsigned=("typical_change",),
-            decimals={"reference": 1},
         )
     )
     for row in summary.iter_rows(named=True):
