@@ -389,6 +389,33 @@ def _fast_write(
     return counts
 
 
+# An adapter may define `after_write(con, import_id) -> int`: called inside the import
+# transaction once the rows are written, it may move more stored rows aside (into
+# replaced_observations, replaced_by = import_id, so undo restores them) and returns how many.
+# The App Store Installation and Deletion adapter uses it when a file restates a segment.
+AfterWrite = Callable[[duckdb.DuckDBPyConnection, int], int]
+
+
+def undo_rows(con: duckdb.DuckDBPyConnection, import_id: int) -> None:
+    """Contract point 6 inside the caller's transaction: the import's rows go and the rows it
+    replaced come back (import_undo.sql). An adapter whose rows depend on other imports of its
+    format (App Store report segments add up) defines `before_undo(con, import_id)` and
+    `after_undo(con, import_id)` around that to settle the rows left."""
+    found = sql.run_text(
+        con, "select format from imports where import_id = $import_id", import_id=import_id
+    )
+    fmt = found[0][0] if found else None
+    adapter = next((a for a in adapters.ADAPTERS if a.name == fmt), None)
+    before = getattr(adapter, "before_undo", None)
+    after = getattr(adapter, "after_undo", None)
+    if before is not None:
+        before(con, import_id)
+    for statement in sql.split_statements(sql.load("import_undo")):
+        sql.run_text(con, statement, import_id=import_id)
+    if after is not None:
+        after(con, import_id)
+
+
 def validate_and_write(
     con: duckdb.DuckDBPyConnection,
     src: SourceFile,
@@ -399,13 +426,15 @@ def validate_and_write(
     import_id: int,
     fast: bool = False,
     before_commit: Callable[[], object] | None = None,
+    after_write: AfterWrite | None = None,
 ) -> ImportResult:
     """Check every staged value; if all is well, write in one transaction.
 
     Fast pass (`fast=True`, `_fast_write`): checks and writes in two reads of the file inside
     the transaction; any problem rolls back and raises `_NeedsExactPass`. Exact pass: every
     cell is checked and materialised with its messages first, so problems are located
-    precisely, then written.
+    precisely, then written. `after_write` (an adapter's, see `AfterWrite`) runs in the same
+    transaction after the rows are written; the rows it moves aside count as replaced.
     """
     _prepare(con, options, has)
     if not fast:
@@ -422,6 +451,10 @@ def validate_and_write(
                 counts = _fast_write(con, import_id, fmt, presorted=presorted)
             else:
                 counts = _write(con, import_id, fmt)
+            if after_write is not None and (moved := after_write(con, import_id)):
+                rows, replaced, nseries, first, last = counts
+                counts = (rows, replaced + moved, nseries, first, last)
+                _finish(con, import_id, fmt, counts)
             if before_commit is not None:
                 before_commit()
             con.execute("commit")
@@ -474,6 +507,7 @@ def _stage_and_write(
                 import_id,
                 fast=True,
                 before_commit=before_commit,
+                after_write=getattr(adapter, "after_write", None),
             )
     except ArchiveFailed:
         raise
@@ -492,6 +526,7 @@ def _stage_and_write(
             _has(staged),
             import_id,
             before_commit=before_commit,
+            after_write=getattr(adapter, "after_write", None),
         )
     finally:
         exact.close()

@@ -60,8 +60,9 @@ def undo(import_id: int, db: Path | str | None = None) -> str:
         )[0][0]
         for statement in sql.split_statements(sql.load("events_undo")):
             sql.run_text(con, statement, import_id=import_id)
-        for statement in sql.split_statements(sql.load("import_undo")):
-            sql.run_text(con, statement, import_id=import_id)
+        from pipelines import contract  # (only undo needs the import machinery)
+
+        contract.undo_rows(con, import_id)
     what = f"{removed:,} rows"
     if events:
         what += f" and {events:,} events"

@@ -154,6 +154,51 @@ def apple_installs() -> dict[str, bytes]:
     return {
         "App Store Installation and Deletion Standard_2026-03-01.txt.gz": gz(lf(rows)),
         "App Store Installation and Deletion Detailed_2026-03-01.txt": lf(detailed).encode(),
+        **apple_segments(),
+    }
+
+
+def _apple_row(event: str, kind: str, device: str, source: str, territory: str, n: int) -> str:
+    """One Standard row of Example Chat on 2026-03-02 (Unique Devices a little under Counts)."""
+    system = "iPadOS 26.3" if device == "iPad" else "iOS 26.3"
+    page = "Product page" if event == "Install" and kind != "Manual update" else "No page"
+    downloaded = "2026-03-02" if kind == "First-time download" else ""
+    fields = [
+        "2026-03-02", "Example Chat", "1000000001", event, kind, "1.4.0", device, system,
+        source, page, downloaded, territory, str(n), str(n - n // 50),
+    ]  # fmt: skip
+    return "\t".join(fields)
+
+
+def apple_segments() -> dict[str, bytes]:
+    """One daily instance of 2026-03-02 delivered as two segments (other rows of the same day
+    in each), and segment 1 delivered again later with restated counts (same detail rows)."""
+
+    def segment_1(us: int, ipad: int, redl: int, delete: int, de: int, de_del: int):
+        return [
+            APPLE_STANDARD_HEADER,
+            _apple_row("Install", "First-time download", "iPhone", "App Store search", "US", us),
+            _apple_row("Install", "First-time download", "iPad", "App Store browse", "US", ipad),
+            _apple_row("Install", "Redownload", "iPhone", "App Store search", "US", redl),
+            _apple_row("Delete", "", "iPhone", "Unavailable", "US", delete),
+            _apple_row("Install", "First-time download", "iPhone", "App Store search", "DE", de),
+            _apple_row("Delete", "", "iPhone", "Unavailable", "DE", de_del),
+        ]  # fmt: skip
+
+    segment_2 = [
+        APPLE_STANDARD_HEADER,
+        _apple_row("Install", "First-time download", "iPhone", "App referrer", "US", 60),
+        _apple_row("Install", "Redownload", "iPad", "App Store search", "US", 10),
+        _apple_row("Delete", "", "iPad", "Unavailable", "US", 25),
+        _apple_row("Install", "Manual update", "iPhone", "Unavailable", "US", 40),
+        _apple_row("Install", "First-time download", "iPhone", "App Store search", "GB", 33),
+        _apple_row("Delete", "", "iPhone", "Unavailable", "GB", 9),
+    ]
+    folder = "segments/"
+    return {
+        folder + "segment-1.txt.gz": gz(lf(segment_1(500, 30, 80, 700, 45, 20))),
+        folder + "segment-2.txt.gz": gz(lf(segment_2)),
+        folder + "restated/segment-1.txt.gz": gz(lf(segment_1(520, 30, 85, 690, 47, 22))),
     }
 
 
