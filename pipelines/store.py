@@ -252,10 +252,6 @@ class Store:
             if self._keeper is not None:
                 self._retire(self._keeper)
 
-    def idle(self) -> bool:
-        with self._cond:
-            return self._keeper is None and not self._retiring
-
     # -- internals (callers hold self._cond where noted)
     def _take_current(self, check_file: bool = True) -> _Keeper | None:
         with self._cond:
@@ -325,7 +321,10 @@ class Store:
             self._retiring.add(keeper)
             return
         self._retiring.discard(keeper)
-        keeper.con.close()  # closing the last connection checkpoints
+        try:
+            keeper.con.close()  # closing the last connection checkpoints
+        except duckdb.Error as exc:  # an invalidated instance; the WAL keeps what it had
+            _log.warning("Closing %s failed (%s).", self.path, exc)
         self._cond.notify_all()
 
 
@@ -393,7 +392,8 @@ _stores_lock = threading.Lock()
 
 
 def store_for(path: Path | str | None = None) -> Store:
-    """The one Store of this database file in this process (keyed by its resolved path)."""
+    """The one Store of this database file in this process (keyed by its resolved path; kept
+    for the life of the process, so two threads never hold two connections to one file)."""
     db = settings.db_path(path)
     key = db.resolve()
     with _stores_lock:
@@ -410,10 +410,6 @@ def release_all() -> None:
         stores = list(_stores.values())
     for each in stores:
         each.retire()
-    with _stores_lock:
-        for key, each in list(_stores.items()):
-            if each.idle():
-                del _stores[key]
 
 
 def release_idle(path: Path | str | None = None) -> None:
