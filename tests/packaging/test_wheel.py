@@ -165,14 +165,19 @@ def test_installed_package_runs_demo_series_and_app(installed: Path, tmp_path: P
     assert row["change"] == pytest.approx(2.95)
     assert row["multiple"] == pytest.approx(3.95)
 
-    # The installed pages render the Overview of the demo through the packaged queries.
+    # Every installed page renders the demo through the packaged queries (AppTest, ~3 s).
     apptest = textwrap.dedent(
         """
+        from pathlib import Path
         import app_pages.main
         from streamlit.testing.v1 import AppTest
         at = AppTest.from_file(app_pages.main.__file__, default_timeout=60).run()
         assert not at.exception, at.exception
         print("|".join(e.value for e in at.subheader))
+        for page in ["explore", "study", "events", "data", "database"]:
+            at.switch_page(str(Path(app_pages.main.__file__).with_name(page + ".py"))).run()
+            assert not at.exception, (page, at.exception)
+            print(page, "rendered")
         """
     )
     rendered = subprocess.run(
@@ -186,6 +191,7 @@ def test_installed_package_runs_demo_series_and_app(installed: Path, tmp_path: P
     )
     assert rendered.returncode == 0, rendered.stderr
     assert "Top movers" in rendered.stdout
+    assert rendered.stdout.count("rendered") == 5
 
     port = _free_port()
     log_path = tmp_path / "app.log"
