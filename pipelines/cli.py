@@ -263,7 +263,10 @@ def cmd_app(args: argparse.Namespace) -> int:
     if os.name == "posix":
         # Streamlit replaces this process, so a Ctrl-C or a kill reaches the server itself.
         os.execve(sys.executable, command, env)
-    return subprocess.call(command, env=env)
+    try:
+        return subprocess.call(command, env=env)
+    except KeyboardInterrupt:  # Ctrl-C reached the server too; it stops on its own
+        return 0
 
 
 def _port(text: str) -> int:
