@@ -8,6 +8,7 @@ opens the explorer on that series around its peak.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from pathlib import Path
 
 import polars as pl
 import streamlit as st
@@ -38,7 +39,7 @@ if not info["observations"]:
         "The database is empty. Import files on the Data page (drag and drop a CSV "
         "export), or load the illustrative demo with `installpulse demo`."
     )
-    st.page_link("app_pages/data.py", label="Go to the Data page", icon="📥")
+    st.page_link(str(Path(__file__).with_name("data.py")), label="Go to the Data page", icon="📥")
     st.stop()
 
 if common.is_demo():
@@ -66,7 +67,8 @@ def _open_explorer(frame: pl.DataFrame, selected: object, baseline: str) -> None
     if rows:
         row = frame.row(rows[0], named=True)
         st.switch_page(
-            "app_pages/explore.py", query_params=views.explorer_params_for(row, baseline=baseline)
+            str(Path(__file__).with_name("explore.py")),
+            query_params=views.explorer_params_for(row, baseline=baseline),
         )
 
 
