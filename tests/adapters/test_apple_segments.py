@@ -269,3 +269,29 @@ def test_a_segment_whose_earlier_segment_lost_its_archive_is_refused(db: Path):
     assert "archived copy is missing" in str(info.value)
     assert day(db) == ONLY_SEG1  # all or nothing
     assert ops.imports(db)["status"].to_list().count("failed") == 1
+
+
+def test_the_same_segment_in_other_bytes_counts_once(db: Path, tmp_path: Path):
+    """Segment 2 again, uncompressed (other bytes, so not 'already imported'): it shares
+    every detail row with the stored segment 2, so it restates it instead of adding."""
+    plain = tmp_path / "segment-2.txt"
+    plain.write_bytes(gzip.decompress(SEG2.read_bytes()))
+    contract.ingest_file(SEG1, db)
+    contract.ingest_file(SEG2, db)
+    result = contract.ingest_file(plain, db)
+    assert result.status == "imported"
+    assert day(db) == BOTH
+
+
+def test_a_bad_segment_is_refused_at_its_line_and_changes_nothing(db: Path, tmp_path: Path):
+    bad = _rewrite(
+        SEG2,
+        tmp_path / "segment-2-bad.txt.gz",
+        lambda lines: [*lines[:6], lines[6].replace("2026-03-02", "03/02/2026", 1)],
+    )
+    contract.ingest_file(SEG1, db)
+    with pytest.raises(ImportFailed) as info:
+        contract.ingest_file(bad, db)
+    problem = info.value.problems[0]
+    assert (problem.line, problem.column, problem.value) == (7, "Date", "03/02/2026")
+    assert day(db) == ONLY_SEG1
