@@ -45,7 +45,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines import sources, sql
+from pipelines import settings, sources, sql
 from pipelines.adapters import csvtext
 from pipelines.adapters.base import IngestOptions, SourceFile, Staged
 from pipelines.errors import ImportFailed, Problem
@@ -292,8 +292,6 @@ def _archived(
         con, "select path from duckdb_databases() where database_name = current_database()"
     )[0][0]
     if db_file and sha:
-        from pipelines import settings
-
         candidates.append(settings.archive_dir(Path(db_file)) / sha[:2] / sha)
     path = next((p for p in candidates if p.is_file()), None)
 
