@@ -67,7 +67,7 @@ def spikes_loop(db: str, loops: int = SPIKES_LOOPS, offset: int = 0) -> list[flo
     times = []
     for _ in range(loops):
         sql.load.cache_clear()
-        store._checked.clear()
+        store.release_all()
         t0 = time.perf_counter()
         out, _, _ = analysis_cli.spikes_frame(db)
         assert out.width > 0
@@ -89,7 +89,7 @@ def explorer_loop(db: str, loops: int = EXPLORER_LOOPS, offset: int = 0) -> list
     times = []
     for i in range(loops):
         sql.load.cache_clear()
-        store._checked.clear()
+        store.release_all()
         first = (offset * loops + i) * EXPLORER_APPS % max(1, len(apps) - EXPLORER_APPS + 1)
         chosen = apps[first : first + EXPLORER_APPS]
         t0 = time.perf_counter()

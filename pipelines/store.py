@@ -38,9 +38,6 @@ _WAL_RE = re.compile(r"replaying WAL|Corrupt WAL", re.IGNORECASE)
 _LOCK_RE = re.compile(r"(?:Could not set lock|Conflicting lock)", re.IGNORECASE)
 _PID_RE = re.compile(r"PID (\d+)")
 _log = logging.getLogger(__name__)
-# Nothing reads this any more (a Store checks the schema whenever it opens the file); kept so
-# the callers that clear it (tests/foundation/test_store.py, benchmarks) keep working.
-_checked: set[Path] = set()
 
 
 def _describe_pid(pid: str) -> str:

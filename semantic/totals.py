@@ -67,54 +67,72 @@ def resolve(con: Any, request: SeriesRequest) -> tuple[tuple[str, ...], dict[str
     return tuple(names), kinds
 
 
-def _country_label(covers: list[str | None]) -> str:
-    codes: set[str] = set()
-    for cover in covers:
-        for part in (cover or "").replace(" / ", "+").split("+"):
-            if part:
-                codes.add(part)
-    others = sorted(codes - {WORLDWIDE})
-    if len(others) > MAX_NAMED_COUNTRIES:
-        named = f"{len(others)} countries"
-    else:
-        named = "+".join(others)
-    if WORLDWIDE in codes:
-        return f"{WORLDWIDE}, else {named}" if named else WORLDWIDE
+def _named(countries: str) -> str:
+    codes = [c for c in countries.split("+") if c and c != WORLDWIDE]
+    if len(codes) > MAX_NAMED_COUNTRIES:
+        return f"{len(codes)} countries"
+    return "+".join(codes)
+
+
+def _country_label(any_ww: bool, all_ww: bool, countries: str) -> str:
+    """What "all countries" covered over the window: ``WW`` (every day a worldwide row),
+    the countries summed (``DE+US``, ``34 countries``), or ``WW, else DE+US``."""
+    named = _named(countries)
+    if all_ww or (any_ww and not named):
+        return WORLDWIDE
+    if any_ww:
+        return f"{WORLDWIDE}, else {named}"
     return named
 
 
 def label(frame: pl.DataFrame, request: SeriesRequest) -> pl.DataFrame:
     """Turn ``ip_totals`` rows into labelled series: app, metric, source, country, platform
-    (each naming what the series covers), date, value, parts, missing, cover, sources.
+    (each naming what the series covers), date, value, parts, missing, cover, sources_day.
 
     Labels are made over the whole window read, so a series keeps one name across its days:
     ``source`` lists the sources used (``app_store_connect+google_play``), ``country`` the
     scope (``US``, ``WW``, ``DE+US``, ``34 countries``, ``WW, else DE+US`` when some days had
-    no worldwide row), ``platform`` the platforms summed (``android+ios``)."""
+    no worldwide row), ``platform`` the platforms summed (``android+ios``). Per day, ``cover``
+    says whether that day's number is the worldwide row (``WW``) or the countries summed."""
     group = ["app", "metric", "country_key", "platform_key"]
     labels = frame.group_by(group).agg(
-        pl.col("sources").explode().unique().sort().str.join("+").alias("source"),
-        pl.col("platforms").explode().unique().sort().str.join("+").alias("platform_all"),
-        pl.col("cover").unique().alias("covers"),
+        pl.col("sources").str.split("+").explode().unique().sort().str.join("+").alias("source"),
+        pl.col("platforms")
+        .str.split("+")
+        .explode()
+        .unique()
+        .sort()
+        .str.join("+")
+        .str.strip_chars("+")
+        .alias("platform_all"),
+        pl.col("any_ww").any().alias("group_any_ww"),
+        pl.col("all_ww").all().alias("group_all_ww"),
+        pl.col("countries").first().alias("group_countries"),
     )
     labels = labels.with_columns(
-        country=pl.when(pl.lit(request.by_country))
-        .then(pl.col("country_key"))
-        .otherwise(
-            pl.col("covers").map_elements(lambda c: _country_label(list(c)), return_dtype=pl.String)
+        country=pl.col("country_key")
+        if request.by_country
+        else pl.struct("group_any_ww", "group_all_ww", "group_countries").map_elements(
+            lambda r: _country_label(
+                r["group_any_ww"], r["group_all_ww"], r["group_countries"] or ""
+            ),
+            return_dtype=pl.String,
         ),
-        platform=pl.when(pl.lit(request.by_platform))
-        .then(pl.col("platform_key"))
-        .otherwise(pl.col("platform_all")),
+        platform=pl.col("platform_key") if request.by_platform else pl.col("platform_all"),
     )
     out = frame.join(labels, on=group, how="left").select(
         *SERIES_KEYS,
         "date",
         pl.col("value").cast(pl.Float64),
         "parts",
-        pl.col("missing").list.join(", ").alias("missing"),
-        "cover",
-        pl.col("sources").list.join("+").alias("sources_day"),
+        "missing",
+        pl.when(pl.col("all_ww"))
+        .then(pl.lit(WORLDWIDE))
+        .when(pl.col("any_ww"))
+        .then(pl.concat_str(pl.lit("WW / "), pl.col("countries")))
+        .otherwise(pl.col("countries"))
+        .alias("cover"),
+        pl.col("sources").alias("sources_day"),
         "kind",
     )
     return out.sort([*SERIES_KEYS, "date"])

@@ -63,10 +63,18 @@ obs as (
 ),
 -- 1. countries, per source, platform and listing
 expected_countries as (
-    select app, metric, source, platform, identifier, country_key,
+    select app, metric, source, platform, identifier, country_key, platform_key,
            list(distinct country order by country) as countries
     from obs
     where value is not null and not is_ww
+    group by all
+),
+-- the countries a total covers where it sums countries (its label), per output series
+group_countries as (
+    select app, metric, country_key, platform_key,
+           array_to_string(list_sort(list_distinct(flatten(list(countries)))), '+')
+               as countries
+    from expected_countries
     group by all
 ),
 country_days as (
@@ -88,10 +96,7 @@ by_country as (
             when coalesce(len(d.countries_present), 0) = coalesce(len(e.countries), 0)
                 then d.country_sum
         end as value,
-        case
-            when d.ww_value is not null then 'WW'
-            else array_to_string(coalesce(e.countries, []), '+')
-        end as cover,
+        d.ww_value is not null as used_ww,
         case when d.ww_value is not null then 1 else coalesce(len(d.countries_present), 0) end
             as parts,
         case
@@ -99,11 +104,10 @@ by_country as (
                 then list_filter(
                     e.countries, lambda x: not list_contains(coalesce(d.countries_present, []), x)
                 )
-            else []
         end as missing
     from country_days d
     left join expected_countries e
-        using (app, metric, source, platform, identifier, country_key)
+        using (app, metric, source, platform, identifier, country_key, platform_key)
 ),
 -- 2. store listings of one app, per source and platform
 expected_listings as (
@@ -118,9 +122,10 @@ by_listing as (
         b.app, b.metric, b.kind, b.source, b.platform, b.country_key, b.platform_key, b.date,
         case when count(b.value) = any_value(coalesce(e.listings, 0)) then sum(b.value) end
             as value,
-        string_agg(distinct b.cover, ' / ' order by b.cover) as cover,
+        bool_or(b.used_ww) as any_ww,
+        bool_and(b.used_ww) as all_ww,
         sum(b.parts)::integer as parts,
-        flatten(list(b.missing)) as missing
+        flatten(list(b.missing) filter (where b.missing is not null)) as missing
     from by_country b
     left join expected_listings e using (app, metric, source, platform, country_key)
     group by all
@@ -128,8 +133,8 @@ by_listing as (
 -- 3. one source per platform, country scope and day, by precedence
 by_source as (
     select
-        app, metric, kind, source, platform, country_key, platform_key, date, value, cover,
-        parts, missing
+        app, metric, kind, source, platform, country_key, platform_key, date, value, any_ww,
+        all_ww, parts, missing
     from by_listing
     qualify row_number() over (
         partition by app, metric, platform, country_key, date
@@ -163,11 +168,12 @@ platform_days as (
         b.platform_key,
         b.date,
         sum(b.value) as total,
-        list(b.platform order by b.platform) filter (where b.value is not null) as present,
-        list(distinct b.source order by b.source) as sources,
-        string_agg(distinct b.cover, ' / ' order by b.cover) as cover,
+        list(b.platform) filter (where b.value is not null) as present,
+        list(b.source) as sources,
+        bool_or(b.any_ww) as any_ww,
+        bool_and(b.all_ww) as all_ww,
         sum(b.parts)::integer as parts,
-        flatten(list(b.missing)) as missing
+        flatten(list(b.missing) filter (where b.missing is not null)) as missing
     from by_source b
     group by b.app, b.metric, b.country_key, b.platform_key, b.date
 ),
@@ -182,25 +188,33 @@ final as (
         case
             when coalesce(len(d.present), 0) = coalesce(len(e.platforms), 0) then d.total
         end as value,
-        d.sources,
-        coalesce(d.present, []) as platforms,
-        d.cover,
+        array_to_string(list_sort(list_distinct(d.sources)), '+') as sources,
+        array_to_string(list_sort(coalesce(d.present, [])), '+') as platforms,
+        d.any_ww,
+        d.all_ww,
+        coalesce(c.countries, '') as countries,
         d.parts,
-        list_sort(list_distinct(
-            d.missing
-            || list_filter(
-                coalesce(e.platforms, []), lambda x: not list_contains(coalesce(d.present, []), x)
-            )
-        )) as missing
+        case
+            when d.missing is not null
+                or coalesce(len(d.present), 0) < coalesce(len(e.platforms), 0)
+            then array_to_string(list_sort(list_distinct(
+                coalesce(d.missing, [])
+                || list_filter(
+                    coalesce(e.platforms, []),
+                    lambda x: not list_contains(coalesce(d.present, []), x)
+                )
+            )), ', ')
+        end as missing
     from platform_days d
     left join expected_platforms e using (app, metric, country_key, platform_key)
+    left join group_countries c using (app, metric, country_key, platform_key)
 )
 select * from final;
 
 -- The totals for analysts in DuckDB or a notebook: per app, metric and day, every platform
 -- and "all" platforms, every country and "all" countries, with the default precedence
 -- (first-party before estimates). Filter it like a table:
---   select date, value, sources, cover from daily_totals
+--   select date, value, sources, all_ww, countries from daily_totals
 --   where app = 'ChatGPT' and metric = 'uninstalls' and country = 'US' and platform = 'all';
 create or replace view daily_totals as
 with scopes as (
@@ -224,6 +238,6 @@ with scopes as (
                    false, false, ['app_store_connect', 'google_play'],
                    ['appfigures', 'sensortower'])
 )
-select app, metric, country, platform, date, value, sources, cover, parts, missing
+select app, metric, country, platform, date, value, sources, all_ww, countries, parts, missing
 from scopes
 where not (kind = 'level' and parts > 1);

@@ -20,14 +20,16 @@ def _corrupt_copy(tmp_path: Path) -> Path:
     """A database whose second import lives only in a WAL that is then damaged."""
     db = tmp_path / "live.duckdb"
     contract.ingest_file(GENERIC / "long_utf8.csv", db)
-    store.release_all()  # closing checkpoints: the first import is in the file itself
-    contract.ingest_file(GENERIC / "no_app_column.csv", db,
-                         IngestOptions(app="Typed", platform="android"))  # fmt: skip
-    copy = tmp_path / "copy.duckdb"
-    shutil.copyfile(db, copy)  # the lingering connection keeps the WAL un-checkpointed
-    wal = Path(str(db) + ".wal")
-    assert wal.exists() and wal.stat().st_size > 0
-    data = bytearray(wal.read_bytes())
+    # Holding the write lock keeps the second import in the WAL (it is checkpointed when the
+    # writer lets go): the state a crash right after its commit leaves.
+    with store.write_lock:
+        contract.ingest_file(GENERIC / "no_app_column.csv", db,
+                             IngestOptions(app="Typed", platform="android"))  # fmt: skip
+        copy = tmp_path / "copy.duckdb"
+        shutil.copyfile(db, copy)
+        wal = Path(str(db) + ".wal")
+        assert wal.exists() and wal.stat().st_size > 0
+        data = bytearray(wal.read_bytes())
     # Damage an early entry: DuckDB treats a damaged *last* entry as a torn tail and drops it
     # silently (then only `recovery.orphans` can tell), but a damaged middle is an error.
     for i in range(len(data) // 10, len(data) // 10 + 16):
@@ -68,10 +70,11 @@ def test_a_truncated_wal_tail_is_dropped_but_the_archive_still_knows(tmp_path: P
     db = tmp_path / "live.duckdb"
     contract.ingest_file(GENERIC / "long_utf8.csv", db)
     store.release_all()
-    contract.ingest_file(GENERIC / "wide.csv", db)
-    copy = tmp_path / "copy.duckdb"
-    shutil.copyfile(db, copy)
-    wal = Path(str(db) + ".wal").read_bytes()
+    with store.write_lock:  # the import committed, its writer not yet finished (a crash)
+        contract.ingest_file(GENERIC / "wide.csv", db)
+        copy = tmp_path / "copy.duckdb"
+        shutil.copyfile(db, copy)
+        wal = Path(str(db) + ".wal").read_bytes()
     Path(str(copy) + ".wal").write_bytes(wal[: len(wal) // 2])  # a torn write at a crash
     store.release_all()
     with store.connect(copy) as con:

@@ -54,7 +54,7 @@ def test_older_schema_is_backed_up_then_migrated_in_place(tmp_path: Path) -> Non
     path = tmp_path / "old.duckdb"
     _make_v1_file(path)
     with store.connect(path) as con:
-        assert store.current_version(con) == 2
+        assert store.current_version(con) == store.SCHEMA_VERSION
         rows = sql.run_text(con, "select app, value from daily_metrics")
         approx = sql.run_text(con, "select is_approximate from events")
     assert rows == [("ChatGPT", 42.0)]
@@ -72,7 +72,6 @@ def test_newer_schema_is_refused(tmp_path: Path) -> None:
         con.execute("insert into schema_version (version) values (99)")
         con.fetchall()
     store.release_all()
-    store._checked.clear()
     with pytest.raises(InstallpulseError, match="newer installpulse"):
         with store.connect(path):
             pass
