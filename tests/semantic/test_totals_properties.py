@@ -127,6 +127,8 @@ def worlds(draw: st.DrawFn) -> World:
         for p in platforms:
             own = [FIRST_PARTY_OF[p]] if a == 0 or draw(st.booleans()) else []
             extra = draw(st.lists(st.sampled_from(EXTRA_SOURCES), unique=True, max_size=2))
+            if a == 0 and p == "android" and "sensortower" not in extra:
+                extra.append("sensortower")  # an estimate overlapping the store's own numbers
             sources = own + extra or [FIRST_PARTY_OF[p]]
             for s in sources:
                 for c in draw(
@@ -194,6 +196,38 @@ def built(world: World):
             yield build(world, Path(tmp))
         finally:
             store.release_all()
+
+
+def coverage_events(world: World, stored: dict[tuple[Cell, date], int | None]) -> None:
+    """Name what an example holds (``--hypothesis-show-statistics`` counts them)."""
+    cells = {cell for cell, _ in stored}
+    if any(
+        a.identifier != b.identifier
+        and (a.app, a.platform, a.source) == (b.app, b.platform, b.source)
+        for a in cells
+        for b in cells
+    ):
+        event("two store listings on one platform and source")
+    days = defaultdict(set)
+    for (cell, day), value in stored.items():
+        if value is not None:
+            days[(cell.app, cell.platform, cell.country, day)].add(cell.source)
+    if any(
+        set(FIRST_PARTY_OF.values()) & found and {"sensortower"} & found for found in days.values()
+    ):
+        event("an estimate beside a first-party value")
+    ww = {
+        (c.identifier, c.platform, c.source, d)
+        for (c, d), v in stored.items()
+        if c.country == "WW" and v is not None
+    }
+    if any(
+        c.country != "WW" and (c.identifier, c.platform, c.source, d) not in ww for c, d in stored
+    ):
+        event("countries on a day without a worldwide value")
+    first = {(cell, day): value for cell, day, value in world.first}
+    if any(first.get((cell, day), ABSENT) != value for cell, day, value in world.second):
+        event("a restatement changed a value")
 
 
 # ----------------------------------------------------------------------------- the reference
@@ -546,8 +580,7 @@ def check_surfaces(db: Path, world: World, data: st.DataObject) -> None:
 def test_totals_follow_the_rules_and_surfaces_agree(world: World, data: st.DataObject) -> None:
     stored = world.stored()
     note(f"stored: {sorted(stored.items())}")
-    if world.second:
-        event("restated")
+    coverage_events(world, stored)
     with built(world) as db:
         for request in data.draw(st.lists(requests(world), min_size=4, max_size=6)):
             check_request(db, stored, request)
