@@ -163,7 +163,7 @@ with st.container(border=True):
         on_change=_around_event,
         args=(all_events, first_day, last_day),
     )
-    e1, e2, e3, e4 = st.columns([3, 2, 3, 3])
+    e1, e2, e3, e4 = st.columns([2.6, 2.4, 3.6, 3])
     e1.selectbox(
         "Baseline (what a change is measured against)",
         list(views.BASELINE_CHOICES),
@@ -187,10 +187,11 @@ with st.container(border=True):
         "Prefer sources (in order)",
         options.get("sources") or [],
         key=W + "prefer",
-        placeholder="First-party first (" + ", ".join(FIRST_PARTY) + ")",
+        placeholder="Store figures first",
         help="Where two sources cover the same platform, country and day (an estimate beside "
         "a store's own figure) they are never summed: the first source here that has the day "
-        "wins. Empty: store figures first, estimates last. The legend names the sources used.",
+        "wins. Empty: store figures (" + ", ".join(FIRST_PARTY) + ") first, estimates last. "
+        "The numbers table names the sources used.",
     )
 
 raw = ExploreState(
