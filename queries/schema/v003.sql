@@ -16,8 +16,9 @@
 --      other source; then p_estimates, in order; ties by name).
 --   4. Platforms. Platforms are disjoint and summed (also when each comes from its own
 --      first-party source); one chosen platform (or p_by_platform) keeps each apart.
--- A sum is only formed when every part that has a value somewhere in the window has one
--- that day (a missing country, listing or platform is "not reported", never zero): otherwise
+-- A sum is only formed when every part that has ever reported a value (a country, listing or
+-- platform with a value on any day, not only in the window: a day's total never depends on
+-- the range asked for) has one that day; a missing part is "not reported", never zero:
 -- the value is NULL and `missing` names what is missing. `parts` counts the stored values
 -- added up; a level metric (metrics.kind = 'level') with parts > 1 would be a sum of
 -- snapshots, which the callers refuse and `daily_totals` leaves out.
@@ -39,8 +40,13 @@ with chosen_apps as (
        )
 ),
 chosen as (
-    select s.series_id, s.identifier, ca.name as app, s.metric, m.kind, s.source, s.country,
-           s.platform
+    select
+        s.series_id, s.identifier, ca.name as app, s.metric, m.kind, s.source, s.country,
+        s.platform,
+        case when p_by_country then s.country else '*' end as country_key,
+        case when p_by_platform then s.platform else '*' end as platform_key,
+        -- "all countries": the worldwide row stands for the countries, never beside them
+        (p_countries is null and not p_by_country and s.country = 'WW') as is_ww
     from series s
     join identifiers i using (identifier)
     join chosen_apps ca on ca.app_id = i.app_id
@@ -50,13 +56,21 @@ chosen as (
       and (p_platforms is null or list_contains(p_platforms, s.platform))
       and (p_sources is null or list_contains(p_sources, s.source))
 ),
+-- The parts a complete total needs: the chosen series that hold a value on any day (their
+-- whole history, not the window, so a day's total does not depend on the range asked for).
+reported as (
+    select c.*
+    from chosen c
+    where c.series_id in (
+        select o.series_id
+        from observations o
+        where o.series_id in (select series_id from chosen) and o.value is not null
+    )
+),
 obs as (
     select
         c.app, c.metric, c.kind, c.source, c.platform, c.identifier, c.country, o.date, o.value,
-        case when p_by_country then c.country else '*' end as country_key,
-        case when p_by_platform then c.platform else '*' end as platform_key,
-        -- "all countries": the worldwide row stands for the countries, never beside them
-        (p_countries is null and not p_by_country and c.country = 'WW') as is_ww
+        c.country_key, c.platform_key, c.is_ww
     from observations o
     join chosen c using (series_id)
     where o.date between p_start and p_end
@@ -65,8 +79,8 @@ obs as (
 expected_countries as (
     select app, metric, source, platform, identifier, country_key, platform_key,
            list(distinct country order by country) as countries
-    from obs
-    where value is not null and not is_ww
+    from reported
+    where not is_ww
     group by all
 ),
 -- the countries a total covers where it sums countries (its label), per output series
@@ -113,8 +127,7 @@ by_country as (
 expected_listings as (
     select app, metric, source, platform, country_key,
            count(distinct identifier) as listings
-    from by_country
-    where value is not null
+    from reported
     group by all
 ),
 by_listing as (
@@ -155,8 +168,7 @@ by_source as (
 expected_platforms as (
     select app, metric, country_key, platform_key,
            list(distinct platform order by platform) as platforms
-    from by_source
-    where value is not null
+    from reported
     group by all
 ),
 platform_days as (
@@ -189,7 +201,7 @@ final as (
             when coalesce(len(d.present), 0) = coalesce(len(e.platforms), 0) then d.total
         end as value,
         array_to_string(list_sort(list_distinct(d.sources)), '+') as sources,
-        array_to_string(list_sort(coalesce(d.present, [])), '+') as platforms,
+        array_to_string(coalesce(e.platforms, []), '+') as platforms,
         d.any_ww,
         d.all_ww,
         coalesce(c.countries, '') as countries,

@@ -264,18 +264,20 @@ def reference(
 ) -> tuple[dict[tuple[str, str, str], Series], bool]:
     """The rules, from the stored rows: ({(app, country key, platform key): Series},
     whether a level metric would be summed). Keys are '*' where a dimension is totalled.
-    The window is `start` (default the request's start) .. the request's end."""
+    The window is `start` (default the request's start) .. the request's end; the parts a
+    complete total needs are those that ever reported a value (any day, not only the window)."""
     start = start or request.start
     by_country, by_platform = request.by_country, request.by_platform
-    rows = [
+    chosen = [
         (cell, day, value)
         for (cell, day), value in stored.items()
         if cell.app in request.apps
         and (not request.countries or cell.country in request.countries)
         and (not request.platforms or cell.platform in request.platforms)
         and (not request.sources or cell.source in request.sources)
-        and start <= day <= request.end
     ]
+    rows = [(cell, day, value) for cell, day, value in chosen if start <= day <= request.end]
+    ever = [cell for cell, _, value in chosen if value is not None]
     all_countries = not request.countries and not by_country
 
     def ck(cell: Cell) -> str:
@@ -289,8 +291,9 @@ def reference(
     for cell, day, value in rows:
         key = (cell.app, cell.source, cell.platform, cell.identifier, ck(cell))
         groups[key][day].append((cell, value))
-        worldwide = all_countries and cell.country == "WW"
-        if value is not None and not worldwide:
+    for cell in ever:
+        if not (all_countries and cell.country == "WW"):
+            key = (cell.app, cell.source, cell.platform, cell.identifier, ck(cell))
             expected[key].add(cell.country)
     step1: dict[tuple, dict[date, tuple[float | None, int]]] = defaultdict(dict)
     for key, per_day in groups.items():
@@ -308,11 +311,11 @@ def reference(
         lambda: defaultdict(list)
     )
     expected_listings: dict[tuple, set[str]] = defaultdict(set)
-    for (app, source, platform, identifier, c), per_day in step1.items():
+    for (app, source, platform, _identifier, c), per_day in step1.items():
         for day, (value, parts) in per_day.items():
             listings[(app, source, platform, c)][day].append((value, parts))
-            if value is not None:
-                expected_listings[(app, source, platform, c)].add(identifier)
+    for cell in ever:
+        expected_listings[(cell.app, cell.source, cell.platform, ck(cell))].add(cell.identifier)
     # 3. one source per platform, country scope and day
     candidates: dict[tuple, list[tuple[str, float | None, int]]] = defaultdict(list)
     for (app, source, platform, c), per_day in listings.items():
@@ -334,8 +337,12 @@ def reference(
     for (app, platform, c, day), (source, value, parts) in winners.items():
         pk = platform if by_platform else "*"
         per_series[(app, c, pk)][day].append((platform, source, value, parts))
+    expected_platforms: dict[tuple, set[str]] = defaultdict(set)
+    for cell in ever:
+        pk = cell.platform if by_platform else "*"
+        expected_platforms[(cell.app, ck(cell), pk)].add(cell.platform)
     for key, per_day in per_series.items():
-        platforms = {p for found in per_day.values() for p, _, v, _ in found if v is not None}
+        platforms = expected_platforms[key]
         series = Series({}, set(), platforms)
         for day, found in per_day.items():
             value = _sum_if_complete([v for _, _, v, _ in found], len(platforms))
