@@ -244,7 +244,7 @@ fig = explore_figure(
     spikes=spike_days if spike_days.height else None,
     events=chart_events if chart_events.height else None,
     view=state.view,  # type: ignore[arg-type]
-    subtitle=views.chart_subtitle(results, state),
+    subtitle=views.chart_subtitle(results, request),
     secondary_axis_for=right or None,
 )
 # Room above the plot for title, subtitle and legend (the template's margin fits a title only).

@@ -42,14 +42,15 @@ def explorer_publication_figure(db: str, offset: int = 0):
         end=date.fromisoformat(q["end"]),
         baseline=q["baseline"],
     )
-    found = answer.answer(db, state.request())
+    request = state.request()
+    found = answer.answer(db, request)
     results = found.results
     chart_events = views.events_for_apps(events.list_events(db), state.apps)
     fig = explore_figure(
         results,
         spikes=found.spikes if found.spikes.height else None,
         events=chart_events if chart_events.height else None,
-        subtitle=views.chart_subtitle(results, state),
+        subtitle=views.chart_subtitle(results, request),
     )
     return publish.publication_layout(
         fig, source_line=views.source_line(found.sources), export_date=date.today()

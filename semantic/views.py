@@ -217,16 +217,20 @@ def source_line(sources: Sequence[str]) -> str:
     return text
 
 
-def chart_subtitle(results: pl.DataFrame, state: ExploreState) -> str:
+def chart_subtitle(results: pl.DataFrame, request: SeriesRequest) -> str:
     """Metric, countries, platforms and the baseline method, in words (user text: plain)."""
-    metric = ", ".join(state.metrics)
+    metric = ", ".join(request.metrics)
     covers = sorted(set(results.get_column("country").to_list())) if results.height else []
-    countries = ", ".join(state.countries) if state.countries else "all countries"
-    if not state.countries and covers:
+    countries = ", ".join(request.countries) if request.countries else "all countries"
+    if not request.countries and covers:
         countries += " (" + "; ".join(covers) + ")"
-    platforms = ", ".join(state.platforms) if state.platforms else "all platforms"
-    method = baselines.parse_method(state.baseline).label_for(state.grain)
-    grain = presets.GRAIN_WORDS[state.grain]
+    platforms = (
+        ", ".join(formatting.fmt_platforms(p) for p in request.platforms)
+        if request.platforms
+        else "all platforms"
+    )
+    method = request.method.label_for(request.grain)
+    grain = presets.GRAIN_WORDS[request.grain]
     return f"{grain.capitalize()} {metric} · {countries} · {platforms} · baseline {method}"
 
 
