@@ -410,6 +410,9 @@ def explorer_params_for(
         metrics=[str(row["metric"])],
         countries=[str(row["country"])] if row.get("country") else [],
         platforms=[str(row["platform"])] if row.get("platform") else [],
+        # the mover's own source first, so Explore shows that series even where another
+        # source (a store's figure beside an estimate) covers the same days
+        prefer=[str(row["source"])] if row.get("source") else [],
         start=day - timedelta(days=days_before),
         end=day + timedelta(days=days_after),
         baseline=baseline,

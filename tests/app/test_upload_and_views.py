@@ -103,6 +103,7 @@ def test_overview_reads_only_the_window(demo_db):
     row = movers.row(0, named=True)
     opened = views.ExploreState.from_params(views.explorer_params_for(row))
     assert opened.apps == [row["app"]] and opened.day == row["date"]
+    assert opened.prefer == [row["source"]]  # Explore shows the mover's own series
 
 
 def test_md_escape_keeps_user_text_literal():

@@ -6,6 +6,7 @@ error is a sentence naming the URL.
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 
@@ -121,7 +122,18 @@ def test_404_is_a_clear_sentence(local: Server, tmp_path: Path) -> None:
 
 def test_503_with_retry_after_then_200_succeeds(local: Server, tmp_path: Path, monkeypatch) -> None:
     waits: list[float] = []
-    monkeypatch.setattr(fetch.time, "sleep", waits.append)  # record the wait instead of sleeping
+    caller = threading.current_thread()
+    real_sleep = fetch.time.sleep
+
+    def record(seconds: float) -> None:
+        # `fetch.time` is the time module: the local server's threads (a slow handler of an
+        # earlier test still finishing) sleep through it too. Record only this test's waits.
+        if threading.current_thread() is caller:
+            waits.append(seconds)
+        else:
+            real_sleep(seconds)
+
+    monkeypatch.setattr(fetch.time, "sleep", record)  # record the wait instead of sleeping
     path, _ = fetch.download(f"{local.base}/flaky.csv", tmp_path)
     assert path.read_bytes() == OK_CSV
     assert local.hits["/flaky.csv"] == 2
