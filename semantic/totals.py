@@ -22,7 +22,6 @@ a level metric whose total needs more than one stored value is refused with a se
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -196,11 +195,3 @@ def empty() -> pl.DataFrame:
             "kind": pl.String,
         }
     )
-
-
-def kinds_of(frame: pl.DataFrame) -> Mapping[str, str]:
-    """metric -> kind, from a labelled frame (the analytics take it as ``kinds=``)."""
-    if not frame.height:
-        return {}
-    pairs = frame.select("metric", "kind").unique().iter_rows()
-    return dict(pairs)

@@ -129,7 +129,7 @@ class ExploreState:
         if isinstance(last, date) and isinstance(first, date):
             end = out.end or last
             end = min(max(end, first), last)
-            start = out.start or max(first, end - timedelta(days=89))
+            start = out.start or max(first, end - timedelta(days=presets.EXPLORE_SPAN_DAYS - 1))
             start = min(max(start, first), end)
             out.start, out.end = start, end
             if out.day is None or not start <= out.day <= end:
