@@ -20,7 +20,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines import adapters, countries, settings, sources, sql, store
+from pipelines import adapters, countries, faults, settings, sources, sql, store
 from pipelines.adapters import csvtext
 from pipelines.adapters.base import IngestOptions, SourceFile, Staged
 from pipelines.errors import ImportFailed, InstallpulseError, Problem
@@ -455,6 +455,7 @@ def validate_and_write(
                 rows, replaced, nseries, first, last = counts
                 counts = (rows, replaced + moved, nseries, first, last)
                 _finish(con, import_id, fmt, counts)
+            faults.point("import:in_transaction")
             if before_commit is not None:
                 before_commit()
             con.execute("commit")
@@ -586,6 +587,7 @@ def ingest_file(
                 )
                 archived = sources.archive_path(src, folder)
                 sql.run(con, "history_archive", import_id=import_id, archive_path=str(archived))
+                faults.point("import:before_transaction")
 
                 def archived_before_commit() -> None:
                     try:
@@ -602,9 +604,11 @@ def ingest_file(
                             ],
                         ) from exc
 
-                return _stage_and_write(
+                result = _stage_and_write(
                     con, adapter, src, options, fmt, import_id, before_commit=archived_before_commit
                 )
+                faults.point("import:after_commit")  # (checkpointed when the lock is let go)
+                return result
         except ImportFailed as error:
             _record_failure(db, display, sha, fmt, options, error, import_id)
             raise

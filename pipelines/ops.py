@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from pipelines import settings, sql, store
+from pipelines import faults, settings, sql, store
 from pipelines.errors import UsageError
 
 
@@ -41,32 +41,42 @@ def imports(db: Path | str | None = None, limit: int = 1000) -> pl.DataFrame:
 
 def undo(import_id: int, db: Path | str | None = None) -> str:
     """Undo one import: its rows go and the rows it replaced come back."""
-    with transaction(db) as con:
-        row = sql.run_text(
-            con, "select status, file_name from imports where import_id = $id", id=import_id
-        )
-        if not row:
-            raise UsageError(f"There is no import #{import_id}; see `installpulse imports`.")
-        status, name = row[0]
-        if status != "ok":
-            raise UsageError(
-                f"Import #{import_id} ({name}) is {status}; only a successful import can be undone."
-            )
-        removed = sql.run_text(
-            con, "select count(*) from observations where import_id = $id", id=import_id
-        )[0][0]
-        events = sql.run_text(
-            con, "select count(*) from events where import_id = $id", id=import_id
-        )[0][0]
-        for statement in sql.split_statements(sql.load("events_undo")):
-            sql.run_text(con, statement, import_id=import_id)
-        from pipelines import contract  # (only undo needs the import machinery)
-
-        contract.undo_rows(con, import_id)
+    # (the outer hold of the write lock puts its checkpoint after the fault point)
+    with store.write_lock:
+        with transaction(db) as con:
+            name, removed, events = _undo_rows(con, import_id)
+        faults.point("undo:after_commit")
     what = f"{removed:,} rows"
     if events:
         what += f" and {events:,} events"
     return f"Undid import #{import_id} ({name}): removed {what}; restored what it had replaced."
+
+
+def _undo_rows(con: duckdb.DuckDBPyConnection, import_id: int) -> tuple[str, int, int]:
+    """(inside the undo's transaction) Check the import can be undone and undo it; returns its
+    file name and the observations and events it removed."""
+    row = sql.run_text(
+        con, "select status, file_name from imports where import_id = $id", id=import_id
+    )
+    if not row:
+        raise UsageError(f"There is no import #{import_id}; see `installpulse imports`.")
+    status, name = row[0]
+    if status != "ok":
+        raise UsageError(
+            f"Import #{import_id} ({name}) is {status}; only a successful import can be undone."
+        )
+    removed = sql.run_text(
+        con, "select count(*) from observations where import_id = $id", id=import_id
+    )[0][0]
+    query = "select count(*) from events where import_id = $id"
+    events = sql.run_text(con, query, id=import_id)[0][0]
+    for statement in sql.split_statements(sql.load("events_undo")):
+        sql.run_text(con, statement, import_id=import_id)
+    from pipelines import contract  # (only undo needs the import machinery)
+
+    contract.undo_rows(con, import_id)
+    faults.point("undo:in_transaction")
+    return name, removed, events
 
 
 def apps(db: Path | str | None = None) -> pl.DataFrame:

@@ -178,6 +178,13 @@ SETTINGS: dict[str, Setting] = {
             "gets a clear 'try later' error instead of a wait.",
         ),
         Setting(
+            "INSTALLPULSE_FAULT",
+            "",
+            "Test-only fault injection (tests/faults/): the name of a point in pipelines/"
+            "faults.py where the process kills itself (suffix @stop: suspends itself). "
+            "Leave unset.",
+        ),
+        Setting(
             "INSTALLPULSE_FETCH_MAX_REDIRECTS",
             "5",
             "Redirects a URL import follows (each hop's address is checked again).",

@@ -18,7 +18,7 @@ import zlib
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pipelines import settings
+from pipelines import faults, settings
 from pipelines.adapters.base import IngestOptions, SourceFile
 from pipelines.errors import ImportFailed, Problem
 
@@ -322,6 +322,7 @@ def archive(src: SourceFile, folder: Path, options: dict[str, object] | None = N
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_suffix(".part")
         shutil.copyfile(src.raw_path, tmp)
+        faults.point("archive:copied")
         tmp.replace(target)
     sidecar = target.with_name(target.name + ".json")
     meta = {"file_name": src.name, "options": options or {},
