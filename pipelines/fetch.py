@@ -7,7 +7,11 @@
   Host header and TLS server name of the URL.
 * Redirects are followed by hand, at most INSTALLPULSE_FETCH_MAX_REDIRECTS, and each hop is
   checked like the first URL.
-* Connect and read timeouts, plus a wall-clock deadline for the whole download.
+* Connect and read timeouts, plus a wall-clock deadline for the whole download. A per-read
+  timeout restarts with every byte, so a server that sends one header byte a second would
+  outlive it; the deadline is therefore kept by a watchdog thread that shuts down the
+  connection's socket when time is up, whatever phase the request is in (TLS handshake,
+  headers, body).
 * The body is streamed to disk under INSTALLPULSE_MAX_FILE_MB. We ask for
   `Accept-Encoding: identity`; a server that compresses anyway is decoded here, counting the
   decoded bytes against the same cap (a 10 KB gzip bomb stops at the cap, not at 10 GB).
@@ -23,6 +27,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
+import threading
 import time
 import zlib
 from email.utils import parsedate_to_datetime
@@ -32,6 +37,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 import requests
 import urllib3
 from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection
 
 from pipelines import settings, sources
 from pipelines.errors import ImportFailed, Problem
@@ -130,29 +136,6 @@ def resolve_checked(url: str) -> tuple[str, list[str], int]:
     return host, unique, port
 
 
-class _PinnedAdapter(HTTPAdapter):
-    """Connects to an address we checked, whatever DNS says later; keeps Host and SNI."""
-
-    def __init__(self, address: str) -> None:
-        self.address = address
-        super().__init__(max_retries=0)
-
-    def send(self, request, *args, **kwargs):
-        # urllib3 would name the pinned IP in Host; virtual hosts need the URL's host.
-        parts = urlsplit(request.url)
-        netloc = parts.netloc.rsplit("@", 1)[-1]
-        request.headers.setdefault("Host", netloc)
-        return super().send(request, *args, **kwargs)
-
-    def get_connection_with_tls_context(self, request, verify, proxies=None, cert=None):
-        host_params, pool_kwargs = self.build_connection_pool_key_attributes(request, verify, cert)
-        hostname = host_params["host"]
-        host_params = {**host_params, "host": self.address}
-        if host_params["scheme"] == "https":
-            pool_kwargs = {**pool_kwargs, "server_hostname": hostname, "assert_hostname": hostname}
-        return self.poolmanager.connection_from_host(**host_params, pool_kwargs=pool_kwargs)
-
-
 def _retry_after(value: str | None) -> float | None:
     if not value:
         return None
@@ -167,14 +150,65 @@ def _retry_after(value: str | None) -> float | None:
 
 
 class _Clock:
+    """The download's deadline (INSTALLPULSE_FETCH_DEADLINE), kept by a watchdog.
+
+    Every socket a request opens is registered with `watch`; when the deadline passes, the
+    watchdog shuts them down, so a blocked read returns at once instead of waiting for a
+    server that keeps each read alive with a byte at a time. `left` raises the deadline
+    error once time is up (also after the watchdog fired), so any failure the shutdown
+    causes is reported as the deadline, not as a broken connection. Use as a context manager:
+    leaving it stops the watchdog and releases the watched sockets.
+    """
+
     def __init__(self, url: str) -> None:
         self.url = url
         self.limit = settings.get_float("INSTALLPULSE_FETCH_DEADLINE")
         self.end = time.monotonic() + self.limit
+        self.expired = False
+        self._lock = threading.Lock()
+        # Duplicates of the connections' sockets: shutdown() acts on the connection, so a
+        # duplicate still reaches it while TLS wraps (and detaches) the original object.
+        self._watched: list[socket.socket] = []
+        self._timer = threading.Timer(self.limit, self._expire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def __enter__(self) -> _Clock:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
+        with self._lock:
+            watched, self._watched = self._watched, []
+        for sock in watched:
+            sock.close()
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            for sock in self._watched:
+                _shutdown(sock)
+
+    def watch(self, sock: socket.socket) -> socket.socket:
+        """Register a new connection's socket; returns the handle to pass to `unwatch`."""
+        handle = sock.dup()
+        with self._lock:
+            self._watched.append(handle)
+            if self.expired:
+                _shutdown(handle)
+        return handle
+
+    def unwatch(self, handle: socket.socket) -> None:
+        """The connection closed normally: let its socket go (a kept duplicate would hold
+        the connection open until the download ends)."""
+        with self._lock:
+            if handle in self._watched:
+                self._watched.remove(handle)
+        handle.close()
 
     def left(self) -> float:
         remaining = self.end - time.monotonic()
-        if remaining <= 0:
+        if self.expired or remaining <= 0:
             raise _fail(
                 self.url,
                 f"the download took longer than {self.limit:g} s (INSTALLPULSE_FETCH_DEADLINE); "
@@ -191,14 +225,73 @@ class _Clock:
         )
 
 
+def _shutdown(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass  # already closed by the peer or by us
+
+
+def _watched_connection(base: type[HTTPConnection], clock: _Clock) -> type[HTTPConnection]:
+    """`base` (urllib3's HTTP or HTTPS connection) registering its socket with `clock` as
+    soon as TCP connects, before any TLS handshake or request byte."""
+
+    class Watched(base):  # type: ignore[valid-type, misc]
+        _watch_handle: socket.socket | None = None
+
+        def _new_conn(self) -> socket.socket:
+            sock = super()._new_conn()
+            self._watch_handle = clock.watch(sock)
+            return sock
+
+        def close(self) -> None:
+            try:
+                super().close()
+            finally:
+                if self._watch_handle is not None:
+                    clock.unwatch(self._watch_handle)
+                    self._watch_handle = None
+
+    Watched.watched_by = clock  # type: ignore[attr-defined]
+    return Watched
+
+
+class _PinnedAdapter(HTTPAdapter):
+    """Connects to an address we checked, whatever DNS says later; keeps Host and SNI; puts
+    every connection's socket under the download's deadline watchdog."""
+
+    def __init__(self, address: str, clock: _Clock) -> None:
+        self.address = address
+        self.clock = clock
+        super().__init__(max_retries=0)
+
+    def send(self, request, *args, **kwargs):
+        # urllib3 would name the pinned IP in Host; virtual hosts need the URL's host.
+        parts = urlsplit(request.url)
+        netloc = parts.netloc.rsplit("@", 1)[-1]
+        request.headers.setdefault("Host", netloc)
+        return super().send(request, *args, **kwargs)
+
+    def get_connection_with_tls_context(self, request, verify, proxies=None, cert=None):
+        host_params, pool_kwargs = self.build_connection_pool_key_attributes(request, verify, cert)
+        hostname = host_params["host"]
+        host_params = {**host_params, "host": self.address}
+        if host_params["scheme"] == "https":
+            pool_kwargs = {**pool_kwargs, "server_hostname": hostname, "assert_hostname": hostname}
+        pool = self.poolmanager.connection_from_host(**host_params, pool_kwargs=pool_kwargs)
+        if getattr(pool.ConnectionCls, "watched_by", None) is not self.clock:
+            pool.ConnectionCls = _watched_connection(pool.ConnectionCls, self.clock)
+        return pool
+
+
 def _get_pinned(url: str, addresses: list[str], clock: _Clock) -> requests.Response:
     """GET through each checked address in turn until one connects (localhost may be ::1
     first while the server listens on 127.0.0.1 only)."""
     for index, address in enumerate(addresses):
         session = requests.Session()
         session.trust_env = False
-        session.mount("http://", _PinnedAdapter(address))
-        session.mount("https://", _PinnedAdapter(address))
+        session.mount("http://", _PinnedAdapter(address, clock))
+        session.mount("https://", _PinnedAdapter(address, clock))
         try:
             return session.get(
                 url,
@@ -212,6 +305,7 @@ def _get_pinned(url: str, addresses: list[str], clock: _Clock) -> requests.Respo
         except requests.exceptions.ConnectionError:
             # Refused or unreachable (ConnectTimeout included): try the next checked address.
             # A read timeout is not caught here: that server answered and then hung.
+            clock.left()  # unless the watchdog cut the connection: then that is the story
             if index == len(addresses) - 1:
                 raise
     raise AssertionError("unreachable: resolve_checked returns at least one address")
@@ -227,7 +321,11 @@ def _open(url: str, clock: _Clock) -> requests.Response:
         problem: str
         wait: float
         try:
-            response = _get_pinned(url, addresses, clock)
+            try:
+                response = _get_pinned(url, addresses, clock)
+            except requests.exceptions.RequestException:
+                clock.left()  # a connection the watchdog cut fails as the deadline
+                raise
         except requests.exceptions.ConnectTimeout as exc:
             problem, wait = f"could not connect to {host} in time ({exc.__class__.__name__}).", 0
         except requests.exceptions.ReadTimeout as exc:
@@ -291,8 +389,11 @@ def download(url: str, dest_dir: Path | str) -> tuple[Path, str]:
     Raises FetchFailed with a sentence naming the URL. The display name comes from the last
     URL path segment and is only ever shown (RELIABILITY.md 3.2 #38).
     """
-    dest = Path(dest_dir)
-    clock = _Clock(url)
+    with _Clock(url) as clock:
+        return _download(url, Path(dest_dir), clock)
+
+
+def _download(url: str, dest: Path, clock: _Clock) -> tuple[Path, str]:
     current = url
     redirects = settings.get_int("INSTALLPULSE_FETCH_MAX_REDIRECTS")
     for _hop in range(redirects + 1):
@@ -391,6 +492,7 @@ def _save(url: str, response: requests.Response, target: Path, clock: _Clock) ->
         zlib.error,
     ) as exc:
         target.unlink(missing_ok=True)
+        clock.left()  # the watchdog cut the connection: say so
         if "timed out" in str(exc).lower():
             reason = (
                 "no bytes arrived for "

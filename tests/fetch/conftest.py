@@ -1,12 +1,19 @@
 """A real HTTP server on 127.0.0.1 (threads, stdlib) that misbehaves on purpose.
 
 Routes: /ok.csv, /slow-headers, /endless, /drip, /bomb.csv, /redirect?to=URL, /missing.csv,
-/flaky.csv (503 + Retry-After: 1 once, then the CSV), /busy (503 + Retry-After: 3600).
+/flaky.csv (503 + Retry-After: 1 once, then the CSV), /busy (503 + Retry-After: 3600),
+/trickle-headers (one header byte every 50 ms), /big.csv (a declared 2 MB body).
+
+The trickling routes stop on their own after TRICKLE_CAP_S (so a client that never hangs up
+cannot hang the test run) and record in `server.outcomes` whether the client hung up first or
+the cap was reached: a test asserts "the client gave up", an observation of the server, not a
+stopwatch reading of the test's own run time.
 """
 
 from __future__ import annotations
 
 import gzip
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -15,6 +22,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+TRICKLE_CAP_S = 6.0  # the server's own give-up time; deadlines under test are 10x shorter
+TRICKLE_STEP_S = 0.05
 OK_CSV = b"date,app,metric,value\n2024-03-01,Fetched,installs,7\n2024-03-02,Fetched,installs,9\n"
 BOMB = gzip.compress(b"0" * (8 * 1024 * 1024), compresslevel=9)  # ~8 KB on the wire
 
@@ -33,6 +42,23 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def _trickle(self, route: str, piece: bytes, ending: bytes) -> None:
+        """Send `piece` every TRICKLE_STEP_S until the client hangs up or the cap is reached
+        (then `ending`); waits on the server's stop event, not time.sleep (which a test may
+        replace)."""
+        started = time.monotonic()
+        try:
+            while time.monotonic() - started < TRICKLE_CAP_S:
+                self.wfile.write(piece)
+                if self.server.stopping.wait(TRICKLE_STEP_S):
+                    return
+            self.server.outcomes[route] = "cap reached"
+            self.wfile.write(ending)
+        except OSError:
+            self.server.outcomes[route] = "client hung up"
+        finally:
+            self.server.finished(route)
+
     def do_GET(self) -> None:
         parts = urlsplit(self.path)
         route = parts.path
@@ -43,18 +69,27 @@ class Handler(BaseHTTPRequestHandler):
         elif route == "/slow-headers":
             time.sleep(3)
             self._send(200, OK_CSV)
+        elif route == "/trickle-headers":
+            self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/csv\r\nX-Slow: ")
+            self._trickle(route, b"a", b"\r\nContent-Length: %d\r\n\r\n" % len(OK_CSV) + OK_CSV)
+        elif route == "/big.csv":
+            body = b"2024-03-01,Big,installs,1\n" * 80_000  # 2 MB, declared up front
+            self._send(200, body, {"Content-Type": "text/csv"})
         elif route in ("/endless", "/drip"):
             self.send_response(200)
             self.send_header("Content-Type", "text/csv")
             self.end_headers()
             piece = b"2024-03-01,Endless,installs,1\n" * (2000 if route == "/endless" else 1)
+            if route == "/drip":
+                self._trickle(route, piece, b"")
+                return
             try:
                 while not self.server.stopping.is_set():
                     self.wfile.write(piece)
-                    if route == "/drip":
-                        time.sleep(0.2)
             except OSError:
-                pass
+                self.server.outcomes[route] = "client hung up"
+            finally:
+                self.server.finished(route)
         elif route == "/bomb.csv":
             self._send(200, BOMB, {"Content-Encoding": "gzip", "Content-Type": "text/csv"})
         elif route == "/redirect":
@@ -79,6 +114,16 @@ class Server(ThreadingHTTPServer):
         self.hits: dict[str, int] = {}
         self.hosts: list[str] = []
         self.stopping = threading.Event()
+        self.outcomes: dict[str, str] = {}
+        self._done: dict[str, threading.Event] = {}
+
+    def finished(self, route: str) -> None:
+        self._done.setdefault(route, threading.Event()).set()
+
+    def outcome(self, route: str) -> str:
+        """How the handler of `route` ended; waits (bounded by the cap) for it to end."""
+        self._done.setdefault(route, threading.Event()).wait(TRICKLE_CAP_S + 5)
+        return self.outcomes.get(route, "still running")
 
     @property
     def base(self) -> str:
@@ -106,4 +151,56 @@ def local(monkeypatch: pytest.MonkeyPatch, server: Server) -> Server:
     monkeypatch.setenv("INSTALLPULSE_MAX_FILE_MB", "1")
     server.hits.clear()
     server.hosts.clear()
+    server.outcomes.clear()
+    server._done.clear()
     return server
+
+
+class TlsTrickler:
+    """A raw socket server that answers a TLS ClientHello with the header of a 16 KB
+    handshake record and then one byte of it every TRICKLE_STEP_S: the handshake never
+    completes and never times out per read. `outcome` is as for Server.outcome."""
+
+    def __init__(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.result = "still running"
+        self.done = threading.Event()
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        try:
+            conn, _ = self.listener.accept()
+        except OSError:
+            return
+        started = time.monotonic()
+        with conn:
+            try:
+                conn.recv(4096)  # the ClientHello
+                conn.sendall(b"\x16\x03\x03\x40\x00")  # handshake record, 16384 bytes long
+                while time.monotonic() - started < TRICKLE_CAP_S:
+                    conn.sendall(b"\x00")
+                    if self.stopping.wait(TRICKLE_STEP_S):
+                        return
+                self.result = "cap reached"
+            except OSError:
+                self.result = "client hung up"
+            finally:
+                self.done.set()
+
+    def outcome(self) -> str:
+        self.done.wait(TRICKLE_CAP_S + 5)
+        return self.result
+
+    def close(self) -> None:
+        self.stopping.set()
+        self.listener.close()
+
+
+@pytest.fixture
+def tls_trickler() -> Iterator[TlsTrickler]:
+    trickler = TlsTrickler()
+    yield trickler
+    trickler.close()
