@@ -231,6 +231,7 @@ def cmd_formats(args: argparse.Namespace) -> int:
 # installed app does not have: `installpulse app` passes the same settings as flags
 # (tests/packaging checks that the two agree).
 STREAMLIT_OPTIONS: dict[str, bool | int | str] = {
+    "server.address": "127.0.0.1",  # the default of --address, passed from there
     "server.headless": True,
     "server.maxUploadSize": 500,
     "server.enableXsrfProtection": True,
@@ -249,6 +250,8 @@ def app_command(address: str, port: int) -> list[str]:
         raise UsageError("the Streamlit app (app_pages) is not installed with installpulse")
     command = [sys.executable, "-m", "streamlit", "run", spec.origin]
     for name, value in STREAMLIT_OPTIONS.items():
+        if name == "server.address":
+            continue  # the caller's address (default: this one) ends the command
         text = str(value).lower() if isinstance(value, bool) else str(value)
         command += [f"--{name}", text]
     return [*command, "--server.address", address, "--server.port", str(port)]
@@ -382,7 +385,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=_port, default=8501, help="TCP port (default 8501)")
     p.add_argument(
         "--address",
-        default="127.0.0.1",
+        default=STREAMLIT_OPTIONS["server.address"],
         help="address to listen on (default 127.0.0.1, this machine only; 0.0.0.0 exposes the "
         "app and its uploads to the network)",
     )
