@@ -492,9 +492,12 @@ def _stage_and_write(
     fmt: str,
     import_id: int,
     before_commit: Callable[[], object] | None = None,
+    also: AfterWrite | None = None,
 ) -> ImportResult:
     """Try the fast pass (two streaming reads); on any problem redo it exactly so the error
-    names the right lines. Nothing of the fast attempt survives its rollback."""
+    names the right lines. Nothing of the fast attempt survives its rollback. `also` runs in
+    the import's transaction after the adapter's own `after_write`."""
+    after_write = _chain(getattr(adapter, "after_write", None), also)
     try:
         with csvtext.lazy_raw():
             staged = adapter.stage(con, src, options)
@@ -508,7 +511,7 @@ def _stage_and_write(
                 import_id,
                 fast=True,
                 before_commit=before_commit,
-                after_write=getattr(adapter, "after_write", None),
+                after_write=after_write,
             )
     except ArchiveFailed:
         raise
@@ -527,10 +530,16 @@ def _stage_and_write(
             _has(staged),
             import_id,
             before_commit=before_commit,
-            after_write=getattr(adapter, "after_write", None),
+            after_write=after_write,
         )
     finally:
         exact.close()
+
+
+def _chain(first: AfterWrite | None, second: AfterWrite | None) -> AfterWrite | None:
+    if first is None or second is None:
+        return first or second
+    return lambda con, import_id: first(con, import_id) + second(con, import_id)
 
 
 def _has(staged: Staged) -> dict[str, bool]:
@@ -542,8 +551,12 @@ def ingest_file(
     db: Path | str | None = None,
     options: IngestOptions | None = None,
     name: str | None = None,
+    also: AfterWrite | None = None,
 ) -> ImportResult:
-    """Import one file under the contract. Raises ImportFailed (located) or DatabaseBusy."""
+    """Import one file under the contract. Raises ImportFailed (located) or DatabaseBusy.
+
+    `also(con, import_id)` writes more in the same transaction (the demo's apps and events:
+    the demo is all there or not at all); it is not run when the file was already imported."""
     options = options or IngestOptions()
     path = Path(path)
     display = sources.display_name(name or path.name)
@@ -605,7 +618,7 @@ def ingest_file(
                         ) from exc
 
                 result = _stage_and_write(
-                    con, adapter, src, options, fmt, import_id, before_commit=archived_before_commit
+                    con, adapter, src, options, fmt, import_id, archived_before_commit, also
                 )
                 faults.point("import:after_commit")  # (checkpointed when the lock is let go)
                 return result

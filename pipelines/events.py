@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import polars as pl
 
 from pipelines import settings, sources, sql, store
@@ -238,37 +239,45 @@ def import_events(
     events: list[Event], name: str, payload: bytes, fmt: str, db: Path | str | None = None
 ) -> tuple[str, int, int]:
     """Store parsed events as one import: (status, import id, count)."""
-    digest = hashlib.sha256(payload).hexdigest()
     with transaction(db) as con:
-        previous = sql.run(con, "history_by_hash", sha256=digest)
-        if previous:
-            return "already imported", int(previous[0][0]), 0
-        import_id = int(
-            sql.run(
-                con,
-                "history_insert",
-                file_name=name,
-                sha256=digest,
-                format=fmt,
-                status="running",
-                options=json.dumps({}),
-                encoding="utf-8",
-            )[0][0]
-        )
-        for event in events:
-            _insert(con, event, import_id)
-        dates = [e.start_date for e in events]
+        return store_import(con, events, name, payload, fmt)
+
+
+def store_import(
+    con: duckdb.DuckDBPyConnection, events: list[Event], name: str, payload: bytes, fmt: str
+) -> tuple[str, int, int]:
+    """`import_events` inside the caller's transaction (the demo loads its events with its
+    rows, in one transaction)."""
+    digest = hashlib.sha256(payload).hexdigest()
+    previous = sql.run(con, "history_by_hash", sha256=digest)
+    if previous:
+        return "already imported", int(previous[0][0]), 0
+    import_id = int(
         sql.run(
             con,
-            "history_ok",
-            import_id=import_id,
-            rows=len(events),
-            replaced=0,
-            series=0,
-            first_date=min(dates),
-            last_date=max(dates),
+            "history_insert",
+            file_name=name,
+            sha256=digest,
             format=fmt,
-        )
+            status="running",
+            options=json.dumps({}),
+            encoding="utf-8",
+        )[0][0]
+    )
+    for event in events:
+        _insert(con, event, import_id)
+    dates = [e.start_date for e in events]
+    sql.run(
+        con,
+        "history_ok",
+        import_id=import_id,
+        rows=len(events),
+        replaced=0,
+        series=0,
+        first_date=min(dates),
+        last_date=max(dates),
+        format=fmt,
+    )
     return "imported", import_id, len(events)
 
 

@@ -104,39 +104,45 @@ def alias(store_id: str, name: str, db: Path | str | None = None) -> str:
     series with the same platform, country, metric and source under another identifier (the
     daily_metrics view would otherwise hold two rows for one day).
     """
+    with transaction(db) as con:
+        return alias_in(con, store_id, name)
+
+
+def alias_in(con: duckdb.DuckDBPyConnection, store_id: str, name: str) -> str:
+    """`alias` inside the caller's transaction (the demo maps its identifiers in the
+    transaction that imports its rows)."""
     store_id = unicodedata.normalize("NFC", store_id).strip()
     name = normalise_name(name)
-    with transaction(db) as con:
-        sql.run_text(
-            con,
-            "insert into apps (app_id, name) select nextval('app_id_seq'), $name "
-            "where not exists (select 1 from apps where name = $name)",
-            name=name,
+    sql.run_text(
+        con,
+        "insert into apps (app_id, name) select nextval('app_id_seq'), $name "
+        "where not exists (select 1 from apps where name = $name)",
+        name=name,
+    )
+    app_id = sql.run_text(con, "select app_id from apps where name = $name", name=name)[0][0]
+    clash = sql.run(con, "alias_clash", identifier=store_id, app_id=app_id)
+    if clash:
+        other, platform, country, metric, source = clash[0]
+        raise UsageError(
+            f"Cannot alias {store_id} to {name}: {name} already has {metric} for "
+            f"{platform}/{country} from {source} under '{other}'. Undo one of the imports, "
+            "or alias to another name."
         )
-        app_id = sql.run_text(con, "select app_id from apps where name = $name", name=name)[0][0]
-        clash = sql.run(con, "alias_clash", identifier=store_id, app_id=app_id)
-        if clash:
-            other, platform, country, metric, source = clash[0]
-            raise UsageError(
-                f"Cannot alias {store_id} to {name}: {name} already has {metric} for "
-                f"{platform}/{country} from {source} under '{other}'. Undo one of the imports, "
-                "or alias to another name."
-            )
-        sql.run_text(
-            con,
-            "insert into identifiers (identifier, app_id) values ($identifier, $app_id) "
-            "on conflict (identifier) do update set app_id = excluded.app_id",
-            identifier=store_id,
-            app_id=app_id,
-        )
-        # An app left with no identifiers and no events (its only id moved) is removed.
-        sql.run_text(
-            con,
-            "delete from apps a where a.app_id <> $app_id "
-            "and not exists (select 1 from identifiers i where i.app_id = a.app_id) "
-            "and not exists (select 1 from event_apps e where e.app_id = a.app_id)",
-            app_id=app_id,
-        )
+    sql.run_text(
+        con,
+        "insert into identifiers (identifier, app_id) values ($identifier, $app_id) "
+        "on conflict (identifier) do update set app_id = excluded.app_id",
+        identifier=store_id,
+        app_id=app_id,
+    )
+    # An app left with no identifiers and no events (its only id moved) is removed.
+    sql.run_text(
+        con,
+        "delete from apps a where a.app_id <> $app_id "
+        "and not exists (select 1 from identifiers i where i.app_id = a.app_id) "
+        "and not exists (select 1 from event_apps e where e.app_id = a.app_id)",
+        app_id=app_id,
+    )
     return f"{store_id} is now an identifier of {name}."
 
 
