@@ -15,8 +15,9 @@ view ``daily_totals``:
    other source next; estimates last) and the label names the sources used.
 4. **Platforms** are summed, also when each comes from its own first-party source.
 
-A sum is only formed when every part that reported in the window reported that day (a
-missing part is "not reported", never zero; ``missing`` names it). Levels are never summed:
+A sum is only formed when every part that has ever reported a value reported that day (a
+missing part is "not reported", never zero; ``missing`` names it): a day's total never depends
+on the range asked for. Levels are never summed:
 a level metric whose total needs more than one stored value is refused with a sentence.
 """
 
@@ -48,17 +49,20 @@ def _refuse_ww_with_countries(request: SeriesRequest) -> None:
 
 
 def resolve(con: Any, request: SeriesRequest) -> tuple[tuple[str, ...], dict[str, str]]:
-    """(display names of the apps, catalogue kind of each metric), refusing unknown ones."""
+    """(display names of the apps, catalogue kind of each metric), refusing unknown ones.
+
+    Two queries whatever the number of apps: at a page rerun, per-app lookups cost more than
+    the totals themselves."""
+    found = dict(sql.run(con, "resolve_apps", apps=list(request.apps)))
     names: list[str] = []
     for app in request.apps:
-        rows = sql.run(con, "analysis_resolve_app", app=app)
-        if not rows:
+        if app not in found:
             raise UsageError(
                 f"Unknown app {app!r}: it is neither an app name nor a store identifier in the "
                 "database; see `installpulse apps`."
             )
-        if rows[0][0] not in names:
-            names.append(rows[0][0])
+        if found[app] not in names:
+            names.append(found[app])
     kinds = {m: k for m, k, _, _ in sql.run(con, "metric_kinds", metrics=list(request.metrics))}
     unknown = [m for m in request.metrics if m not in kinds]
     if unknown:
