@@ -10,10 +10,11 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import tempfile
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -178,6 +179,56 @@ def _hint_for(fieldname: str, message: str) -> str | None:
 
 class ArchiveFailed(ImportFailed):
     """The raw bytes could not be archived: the import fails as a whole (no exact pass)."""
+
+
+class DiskFull(ImportFailed):
+    """The disk holding the database, its temp folder or the archive filled up during an
+    import: one sentence naming it, never DuckDB's or Python's own words (issue 11, item 5)."""
+
+    def render(self) -> str:
+        return f"{self.file_name}: not imported: {self.problems[0].message}"
+
+
+def _after_failure(
+    exc: BaseException,
+    db: Path | str | None,
+    display: str,
+    sha: str | None,
+    fmt: str | None,
+    options: IngestOptions,
+    import_id: int | None,
+    archiving: Future[Path] | None,
+    fresh: bool,
+) -> None:
+    """First step of every failed import: wait for the archive copy to end and remove what a
+    failed copy left (*.part). If the failure was a full disk, also remove this import's archive
+    copy and an empty DuckDB temp folder, record the failure if the disk lets us, and raise
+    DiskFull instead of the error the full disk caused."""
+    from pipelines import recovery  # (recovery imports this module)
+
+    if archiving is not None:
+        archiving.exception()  # (waits; its error, if any, is the one being handled or moot)
+    full = recovery.disk_full(exc, settings.db_path(db))
+    recovery.clean_failed_import(settings.db_path(db), sha, archive_too=fresh and bool(full))
+    if full is None:
+        return
+    folder, free_mb = full
+    error = DiskFull(
+        display,
+        [
+            Problem(
+                f"the disk holding {folder} is full ({free_mb:,} MB free); nothing was imported. "
+                "Free space there (or choose another place with --db or INSTALLPULSE_ARCHIVE) "
+                "and import it again."
+            )
+        ],
+    )
+    store.store_for(db).retire()  # (DuckDB may have given up on the instance: open anew)
+    try:
+        _record_failure(db, display, sha, fmt, options, error, import_id)
+    except (duckdb.Error, InstallpulseError):
+        pass  # still no room: `installpulse recover` marks the 'running' row later
+    raise error from exc
 
 
 class _NeedsExactPass(Exception):
@@ -416,6 +467,16 @@ def undo_rows(con: duckdb.DuckDBPyConnection, import_id: int) -> None:
         after(con, import_id)
 
 
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    """Roll back after an error; a COMMIT that failed (a full disk) has already ended the
+    transaction, and DuckDB's "no transaction is active" must not hide why it failed."""
+    try:
+        con.execute("rollback")
+        con.fetchall()
+    except duckdb.TransactionException:
+        pass
+
+
 def validate_and_write(
     con: duckdb.DuckDBPyConnection,
     src: SourceFile,
@@ -466,8 +527,7 @@ def validate_and_write(
             con.fetchall()
             presorted = False
         except BaseException:
-            con.execute("rollback")
-            con.fetchall()
+            _rollback(con)
             raise
     rows, replaced, nseries, first, last = counts
     return ImportResult(
@@ -563,6 +623,8 @@ def ingest_file(
     sha: str | None = None
     fmt: str | None = options.format
     import_id: int | None = None
+    archiving: Future[Path] | None = None
+    fresh = False  # (whether this import's archive copy is new: removed if the disk is full)
     # (the executor is left - its archive copy joined - before the temp folder goes)
     with (
         tempfile.TemporaryDirectory(prefix="installpulse-") as tmp,
@@ -578,6 +640,7 @@ def ingest_file(
             # The raw bytes are copied into the archive while DuckDB reads the file (a 2.2 GB
             # copy is 1.5 s); the commit waits for the copy, so every committed import has
             # its archive and a failed copy fails the import.
+            fresh = not sources.archive_path(src, folder).exists()
             archiving = workers.submit(
                 sources.archive, src, folder, json.loads(_options_json(options))
             )
@@ -623,13 +686,15 @@ def ingest_file(
                 faults.point("import:after_commit")  # (checkpointed when the lock is let go)
                 return result
         except ImportFailed as error:
+            _after_failure(error, db, display, sha, fmt, options, import_id, archiving, fresh)
             _record_failure(db, display, sha, fmt, options, error, import_id)
             raise
         except InstallpulseError:
             raise  # the database is busy or unusable: no history row can be written
-        except (duckdb.Error, UnicodeError, OSError, ValueError) as exc:
+        except (duckdb.Error, csv.Error, UnicodeError, OSError, ValueError) as exc:
             # A reader failure we did not foresee still ends as a sentence and a failed
             # history row, never a traceback and a 'running' row left behind.
+            _after_failure(exc, db, display, sha, fmt, options, import_id, archiving, fresh)
             if isinstance(exc, FileNotFoundError) and not path.exists():
                 raise
             error = ImportFailed(

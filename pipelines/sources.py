@@ -2,18 +2,24 @@
 
 Encoding is decided from the bytes (BOM, NUL pattern, UTF-8 validity), never guessed per row;
 gzip is decompressed streaming under a size cap; binary files (xlsx, PNG, PDF, executables)
-renamed `.csv` are refused by their signature. The decoded file lives in a temp folder the
-caller owns; the raw bytes are what gets hashed and archived.
+renamed `.csv` are refused by their signature, and so is compression decided by content, never
+by the file name. The text a reader parses always lives in a folder of ours under a name of
+ours (`SourceFile.path`): DuckDB's readers expand glob characters (`rep[1].csv` would read
+`rep1.csv`) and choose a decompression from the extension, so they never see the name the
+user gave. The raw bytes are what gets hashed and archived.
 """
 
 from __future__ import annotations
 
 import codecs
+import glob
 import gzip
 import hashlib
 import json
+import os
 import re
 import shutil
+import tempfile
 import zlib
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,7 +44,18 @@ _SIGNATURES: list[tuple[bytes, str]] = [
     (b"BZh", "a bzip2 archive"),
     (b"\xfd7zXZ", "an xz archive"),
     (b"7z\xbc\xaf", "a 7-Zip archive"),
+    (b"\x28\xb5\x2f\xfd", "a Zstandard (zstd) archive"),
 ]
+# What to do about each kind refused by its signature (the default: export as CSV).
+_SIGNATURE_HINTS = {
+    "a Zstandard (zstd) archive": "zstd-compressed files are not read: decompress it first "
+    "(zstd -d FILE) and import the CSV, or compress it with gzip instead.",
+}
+_EXPORT_AS_CSV = "Export the report as CSV (Excel: File > Save As > CSV UTF-8)."
+# The encodings the README names for --encoding (any Python text codec works).
+KNOWN_ENCODINGS = "utf-8, utf-16, cp1252, latin-1"
+# The text a reader parses, inside a folder of ours (generated names only, see module doc).
+WORK_NAME = "input.csv"
 
 
 def display_name(name: str) -> str:
@@ -201,6 +218,51 @@ def _check_utf8(name: str, path: Path) -> str:
         ) from exc
 
 
+def _check_encoding(name: str, encoding: str) -> None:
+    """Refuse an --encoding that Python does not know, or that is not a text encoding
+    (rot13, base64, hex, zlib are codecs too, but they do not turn bytes into text)."""
+    try:
+        info = codecs.lookup(encoding)
+    except (LookupError, ValueError, TypeError):
+        info = None
+    if info is None or not getattr(info, "_is_text_encoding", True):
+        what = "" if info is None else f" ({info.name} is a codec, but not a text encoding)"
+        raise _fail(
+            name,
+            f"unknown encoding '{encoding}'{what}.",
+            f"Use one of {KNOWN_ENCODINGS} (any Python text encoding name works), or leave "
+            "--encoding out: UTF-8, UTF-16 and Windows-1252 are recognised from the bytes.",
+        )
+
+
+def _working_link(raw: Path, work: Path) -> Path:
+    """The user's file under our own name in our own folder, without copying its bytes.
+
+    A hard link where the file system allows one (it keeps the bytes that were hashed even if
+    the original is renamed meanwhile), else a symbolic link, else (no links at all) a copy.
+    """
+    target = work / WORK_NAME
+    for link in (os.link, os.symlink):
+        try:
+            link(raw.resolve(), target)
+            return target
+        except OSError:
+            target.unlink(missing_ok=True)
+    shutil.copyfile(raw, target)
+    return target
+
+
+def reader_path(path: Path) -> str:
+    """`path` as DuckDB's file readers must be given it so they read exactly that file.
+
+    DuckDB expands `*`, `?` and `[...]` in any path it reads (there is no option to turn that
+    off in duckdb 2.0) and `~` at its start; bracketing each glob character (`[[]`, `[*]`,
+    `[?]`) makes the pattern match only the name itself. Our working names carry none of
+    them, but the temp folder (TMPDIR) might.
+    """
+    return glob.escape(os.path.abspath(path))
+
+
 def prepare(raw: Path, name: str, workdir: Path, options: IngestOptions) -> SourceFile:
     """Check size and signature, decompress, decode to UTF-8; everything before parsing."""
     name = display_name(name)
@@ -218,12 +280,15 @@ def prepare(raw: Path, name: str, workdir: Path, options: IngestOptions) -> Sour
     digest = sha256_of(raw)
     with raw.open("rb") as fh:
         head = fh.read(HEAD_BYTES)
+    # A folder of our own per prepared file (several may share `workdir`: the App Store
+    # segments read back from the archive), with a generated, glob-free name.
+    work = Path(tempfile.mkdtemp(prefix="src-", dir=workdir))
     compression = None
     current = raw
     notices: list[str] = []
     if head[:2] == b"\x1f\x8b":
         compression = "gzip"
-        current = workdir / "decompressed"
+        current = work / "decompressed"
         _gunzip(name, raw, current)
         with current.open("rb") as fh:
             head = fh.read(HEAD_BYTES)
@@ -234,7 +299,7 @@ def prepare(raw: Path, name: str, workdir: Path, options: IngestOptions) -> Sour
             raise _fail(
                 name,
                 f"is {kind}, not a CSV/TSV/JSON export.",
-                "Export the report as CSV (Excel: File > Save As > CSV UTF-8).",
+                _SIGNATURE_HINTS.get(kind, _EXPORT_AS_CSV),
             )
     encoding = (options.encoding or "").lower() or None
     skip = 0
@@ -264,17 +329,10 @@ def prepare(raw: Path, name: str, workdir: Path, options: IngestOptions) -> Sour
         else:
             encoding = "utf-8"  # DuckDB validates big files and reports the line.
     else:
-        try:
-            codecs.lookup(encoding)
-        except LookupError as exc:
-            raise _fail(
-                name,
-                f"unknown encoding '{encoding}'.",
-                "Use a Python codec name such as utf-8, utf-16, cp1252.",
-            ) from exc
+        _check_encoding(name, encoding)
     text_path = current
     if encoding not in ("utf-8", "utf-8-sig"):
-        text_path = workdir / "decoded.txt"
+        text_path = work / "decoded.txt"
         try:
             _transcode(current, text_path, encoding, skip)
         except _DecodeError as exc:
@@ -284,8 +342,10 @@ def prepare(raw: Path, name: str, workdir: Path, options: IngestOptions) -> Sour
                 "Check the file's encoding (a UTF-16 file cut short ends in half a character).",
                 line=exc.line,
             ) from exc
-    elif compression is None and encoding == "utf-8-sig":
-        text_path = current  # DuckDB skips a UTF-8 BOM itself
+    # (a UTF-8 file, with or without a BOM - DuckDB skips a UTF-8 BOM itself - is read where
+    # it is, through a link of ours)
+    if text_path == raw:
+        text_path = _working_link(raw, work)
     with text_path.open("rb") as fh:
         head_text = fh.read(HEAD_BYTES).decode("utf-8", errors="replace")
     if head_text.startswith("\ufeff"):

@@ -43,10 +43,12 @@ create or replace temp macro ip_value_clean(text) as
         when regexp_full_match(text, '[+-]?\d{1,3}(,\d{3})+(\.\d+)?') then replace(text, ',', '')
         else text
     end;
+-- (-0 and -0.0 are stored as 0: zero has no sign, and a stored -0.0 prints as "-0")
 create or replace temp macro ip_number(clean) as
     case
-        when regexp_full_match(clean, '[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?')
-            then try_cast(clean as double)
+        when not regexp_full_match(clean, '[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?') then null
+        when try_cast(clean as double) = 0 then 0::double
+        else try_cast(clean as double)
     end;
 create or replace temp macro ip_value_error(text, parsed, is_null, is_integer, is_signed) as
     case

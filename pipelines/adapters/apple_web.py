@@ -29,8 +29,9 @@ from itertools import pairwise
 import duckdb
 import polars as pl
 
+from pipelines.adapters import csvtext
 from pipelines.adapters.base import IngestOptions, SourceFile, Staged, stage_frame
-from pipelines.errors import ImportFailed, Problem
+from pipelines.errors import ImportFailed, Problem, clip
 
 NAME_KEYS = {"name"}
 START_KEYS = {"startdatum", "start date", "start", "from", "von"}
@@ -145,12 +146,25 @@ def _key(text: str) -> str:
 def _rows(src: SourceFile) -> list[tuple[int, list[str]]]:
     """(1-based physical line, cells) for every record of the file."""
     out = []
+    csvtext.long_fields()
     with src.path.open("r", encoding="utf-8-sig", newline="") as fh:
         reader = csv.reader(fh)
         line = 1
-        for row in reader:
-            out.append((line, row))
-            line = reader.line_num + 1
+        try:
+            for row in reader:
+                out.append((line, row))
+                line = reader.line_num + 1
+        except csv.Error as exc:
+            raise ImportFailed(
+                src.name,
+                [
+                    Problem(
+                        f"this line cannot be read as CSV ({exc}).",
+                        line=line,
+                        hint="Export the CSV again from App Analytics.",
+                    )
+                ],
+            ) from exc
     return out
 
 
@@ -228,14 +242,14 @@ class AppleAnalyticsWeb:
         lines = src.head.splitlines()
         if not lines:
             return False
-        first = next(csv.reader([lines[0]]), [])
+        first = csvtext.split_line(src, lines[0], line=1)
         if len(first) < 2 or _key(first[0]) not in PREAMBLE_KEYS:
             return False
         # A preamble (key,value rows) then a blank line, within the first few lines.
-        for text in lines[1:8]:
+        for number, text in enumerate(lines[1:8], start=2):
             if not text.strip(" ,\t"):
                 return True
-            cells = next(csv.reader([text]), [])
+            cells = csvtext.split_line(src, text, line=number)
             if not cells or _key(cells[0]) not in PREAMBLE_KEYS:
                 return False
         return False
@@ -282,7 +296,7 @@ class AppleAnalyticsWeb:
         if unknown:
             problems.append(
                 Problem(
-                    f"column(s) {', '.join(repr(u) for u in unknown)} are not territories "
+                    f"column(s) {', '.join(repr(clip(u)) for u in unknown)} are not territories "
                     "installpulse knows.",
                     line=header_line,
                     hint="Export with View by Territory, or rename the columns to ISO codes "

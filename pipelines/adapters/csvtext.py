@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines import sql
+from pipelines import sources, sql
 from pipelines.adapters.base import SourceFile
 from pipelines.errors import ImportFailed, Problem
 
@@ -72,9 +72,42 @@ def sniff_delimiter(src: SourceFile, header_line: str | None = None) -> str:
     return winners[0]
 
 
+# Python's csv module refuses fields over 128 KB by default (a process-wide setting), which
+# made format detection crash on a long field in the first lines. Our readers take what
+# DuckDB takes (lines up to 10 MB; a quoted field may span lines), and the import rules then
+# refuse an over-long value at its line and column.
+FIELD_LIMIT = 1 << 30
+
+
+def long_fields() -> None:
+    """Let the csv module read fields as long as DuckDB's (called before each use: the limit
+    is global to the process, and anything may have lowered it)."""
+    if csv.field_size_limit() < FIELD_LIMIT:
+        csv.field_size_limit(FIELD_LIMIT)
+
+
+def split_line(src: SourceFile, text: str, delimiter: str = ",", line: int = 1) -> list[str]:
+    """The cells of one line of the file's head, or a refusal naming the file and line."""
+    long_fields()
+    try:
+        return next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
+    except csv.Error as exc:
+        raise ImportFailed(
+            src.name,
+            [
+                Problem(
+                    f"this line cannot be read as CSV ({exc}).",
+                    line=line,
+                    value=text[:80],
+                    hint="Export the report again as CSV.",
+                )
+            ],
+        ) from exc
+
+
 def parse_header(src: SourceFile, delimiter: str, line_text: str | None = None) -> list[str]:
     text = line_text if line_text is not None else first_line(src.head)
-    return next(csv.reader(io.StringIO(text), delimiter=delimiter))
+    return split_line(src, text, delimiter, line=1)
 
 
 def duplicate_header_problems(header: list[str]) -> list[Problem]:
@@ -136,27 +169,30 @@ def read_text_table(
     # Only our own column names and a delimiter from a fixed allowlist reach the SQL text.
     assert delimiter in DELIMITERS
     delim = "\\t" if delimiter == "\t" else delimiter
+    # Exactly the prepared file (sources.reader_path: DuckDB expands glob characters), and no
+    # decompression: sources.prepare decided that from the bytes, whatever the name says.
+    path = sources.reader_path(src.path)
     if allow_lazy and _LAZY.get():
-        # A view cannot take bound parameters: the path (ours: a temp file or the file the
-        # user named) is written as a quoted SQL string literal, quotes doubled.
-        literal = "'" + str(src.path).replace("'", "''") + "'"
+        # A view cannot take bound parameters: it reads the path from a session variable
+        # (bound), so no path text ever reaches the SQL text.
+        sql.run_text(con, "set variable ip_raw_path = $path", path=path)
         sql.run_text(
             con,
             "create or replace temp view raw as select *, 0::bigint as rowid "  # noqa: S608
-            f"from read_csv({literal}, auto_detect=false, header=true, skip={int(skip)}, "
-            f"delim=E'{delim}', quote='\"', escape='\"', columns={columns}, "
-            "store_rejects=true, strict_mode=true, null_padding=false, all_varchar=true, "
-            "max_line_size=10000000)",
+            "from read_csv(getvariable('ip_raw_path'), auto_detect=false, header=true, "
+            f"skip={int(skip)}, delim=E'{delim}', quote='\"', escape='\"', columns={columns}, "
+            "compression='none', store_rejects=true, strict_mode=true, null_padding=false, "
+            "all_varchar=true, max_line_size=10000000)",
         )
         return int(sql.run_text(con, "select count(*) from (select 1 from raw limit 1)")[0][0])
     text = (
         "create or replace temp table raw as select * from read_csv($path, auto_detect=false, "  # noqa: S608
         f"header=true, skip=$skip, delim=E'{delim}', quote='\"', escape='\"', columns={columns}, "
-        "store_rejects=true, strict_mode=true, null_padding=false, all_varchar=true, "
-        "max_line_size=10000000)"
+        "compression='none', store_rejects=true, strict_mode=true, null_padding=false, "
+        "all_varchar=true, max_line_size=10000000)"
     )
     try:
-        sql.run_text(con, text, path=str(src.path), skip=skip)
+        sql.run_text(con, text, path=path, skip=skip)
     except duckdb.Error as exc:
         message = str(exc)
         found = locate_structure_error(src.path, delimiter, ncols, skip)
@@ -269,7 +305,7 @@ def physical_lines(
     out: dict[int, int] = {}
     if not wanted:
         return out
-    csv.field_size_limit(1 << 30)
+    long_fields()
     with path.open("r", encoding="utf-8-sig", errors="replace", newline="") as fh:
         for _ in range(skip):
             fh.readline()

@@ -16,7 +16,7 @@ import duckdb
 from pipelines import sql
 from pipelines.adapters import csvtext
 from pipelines.adapters.base import IngestOptions, SourceFile, Staged
-from pipelines.errors import ImportFailed, Problem
+from pipelines.errors import ImportFailed, Problem, clip
 
 KEY_COLUMNS = ("date", "app", "platform", "country", "source")
 LONG_COLUMNS = ("date", "app", "platform", "country", "metric", "value", "source")
@@ -84,7 +84,7 @@ def _missing_problem(
     expected: tuple[str, ...],
 ) -> Problem:
     missing = [c for c in required if c not in present]
-    unexpected = [h for h, k in zip(header, present, strict=True) if k not in expected]
+    unexpected = [clip(h) for h, k in zip(header, present, strict=True) if k not in expected]
     text = f"missing required column(s): {', '.join(missing)}."
     if unexpected:
         text += f" Columns found that are not expected: {', '.join(unexpected)}."
@@ -127,7 +127,7 @@ class GenericLong:
         if problems:
             raise ImportFailed(src.name, problems)
         notices = [
-            f"ignored column '{h}' (not part of the long format)."
+            f"ignored column '{clip(h)}' (not part of the long format)."
             for h, k in zip(header, keys, strict=True)
             if k not in LONG_COLUMNS
         ]
