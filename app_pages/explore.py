@@ -15,9 +15,9 @@ import streamlit as st
 
 from analytics import formatting
 from app_pages import common
-from charts import csv_export, export, publish
+from charts import export, publish
 from charts.explore import explore_figure
-from pipelines import events
+from pipelines import csvout, events
 from pipelines.errors import InstallpulseError
 from semantic import views
 from semantic.request import FIRST_PARTY
@@ -392,7 +392,7 @@ def _image(fmt: str):
 b1, b2, b3 = st.columns(3)
 b1.download_button(
     "Download CSV (numbers behind the chart)",
-    csv_export.to_csv_bytes(numbers),
+    csvout.to_csv_bytes(numbers),
     file_name=file_stem + ".csv",
     mime="text/csv",
     on_click="ignore",

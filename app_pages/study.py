@@ -10,8 +10,9 @@ import streamlit as st
 
 from analytics import formatting
 from app_pages import common
-from charts import csv_export, export, publish
+from charts import export, publish
 from charts.study import study_figure
+from pipelines import csvout
 from pipelines.errors import InstallpulseError
 from semantic import answer, views
 from semantic.request import SeriesRequest
@@ -166,7 +167,7 @@ st.dataframe(
 d1, d2, d3 = st.columns(3)
 d1.download_button(
     "Download CSV (numbers behind the chart)",
-    csv_export.to_csv_bytes(aligned),
+    csvout.to_csv_bytes(aligned),
     file_name=stem + ".csv",
     mime="text/csv",
     on_click="ignore",

@@ -26,7 +26,7 @@ from typing import Any
 import polars as pl
 
 from analytics import baselines, formatting, spikes
-from pipelines import cli, reads, store
+from pipelines import cli, csvout, reads, store
 from pipelines.errors import UsageError
 from semantic import answer as semantic_answer
 from semantic import presets
@@ -196,7 +196,7 @@ def _emit(frame: pl.DataFrame, fmt: str) -> None:
     if fmt == "json":
         _print_json(_json_rows(frame))
     else:
-        sys.stdout.write(frame.write_csv())
+        csvout.write(frame, sys.stdout)
 
 
 # ----------------------------------------------------------------------------- series

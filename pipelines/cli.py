@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from pipelines import ops, settings
+from pipelines import csvout, ops, settings
 from pipelines.errors import DatabaseBusy, ImportFailed, InstallpulseError, UsageError
 
 if TYPE_CHECKING:
@@ -47,7 +47,7 @@ def _print_frame(frame: pl.DataFrame, fmt: str = "table") -> None:
     if fmt == "json":
         print(json.dumps(frame.to_dicts(), default=str, indent=1))
     elif fmt == "csv":
-        sys.stdout.write(frame.write_csv())
+        csvout.write(frame, sys.stdout)
     else:
         with pl.Config(
             tbl_rows=-1,

@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from pipelines import settings, sources, sql, store
+from pipelines import csvout, settings, sources, sql, store
 from pipelines.errors import ImportFailed, Problem, UsageError
 from pipelines.ops import normalise_name, transaction
 
@@ -296,27 +296,14 @@ def import_csv(
     return import_events(parse_csv(text, display), display, payload, "events-csv", db)
 
 
-def escape_cell(value: object) -> object:
-    """Formula-injection guard for text cells only (numbers stay numbers)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
-def export_csv(db: Path | str | None = None) -> bytes:
-    frame = list_events(db)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for row in frame.iter_rows(named=True):
-        writer.writerow(
-            [
-                row["start_date"].isoformat(),
-                row["end_date"].isoformat() if row["end_date"] != row["start_date"] else "",
-                escape_cell(row["title"]),
-                escape_cell(row["description"]),
-                escape_cell(";".join(row["tags"] or [])),
-                escape_cell(";".join(row["apps"] or [])),
-            ]
-        )
-    return buffer.getvalue().encode("utf-8")
+def export_csv(db: Path | str | None = None, line_end: str = csvout.LF) -> bytes:
+    """Every event as the annotation CSV that `import_csv` reads back, through the one CSV
+    writer (formula-escaped text cells); the end date is empty for a one-day event."""
+    frame = list_events(db).select(
+        pl.col("start_date"),
+        pl.when(pl.col("end_date") != pl.col("start_date")).then(pl.col("end_date")),
+        pl.col("title", "description"),
+        pl.col("tags").fill_null([]),
+        pl.col("apps").fill_null([]),
+    )
+    return csvout.to_csv_bytes(frame.select(CSV_COLUMNS), line_end)

@@ -6,7 +6,6 @@ import subprocess
 import sys
 
 MODULES = [
-    "csv_export",
     "events",
     "explore",
     "export",

@@ -18,8 +18,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from charts import csv_export
-from pipelines import cli, contract, ops, store
+from pipelines import cli, contract, csvout, ops, store
 from pipelines.adapters.base import IngestOptions
 from pipelines.errors import UsageError
 from semantic import answer, views
@@ -65,7 +64,7 @@ def explore_values(db: Path, state: views.ExploreState) -> tuple[list, list[dict
     """(values of the Explore answer, the rows of its CSV download parsed back)."""
     results = answer.answer(db, state.request()).results
     table = views.table_numbers(results)
-    parsed = list(csv.DictReader(io.StringIO(csv_export.to_csv_bytes(table).decode("utf-8"))))
+    parsed = list(csv.DictReader(io.StringIO(csvout.to_csv_bytes(table).decode("utf-8"))))
     return results.get_column("value").to_list(), parsed
 
 

@@ -30,10 +30,10 @@ from hypothesis import HealthCheck, Phase, event, given, note, settings
 from hypothesis import strategies as st
 
 from analytics.formatting import fmt_date, fmt_value
-from charts.csv_export import to_csv_bytes
 from charts.explore import explore_figure
 from pipelines import cli, contract, ops, store
 from pipelines.adapters.base import IngestOptions
+from pipelines.csvout import to_csv_bytes
 from pipelines.errors import UsageError
 from semantic import answer, totals, views
 from semantic.request import ESTIMATES, SeriesRequest

@@ -8,7 +8,7 @@ import io
 
 import polars as pl
 
-from charts.csv_export import to_csv_bytes
+from pipelines.csvout import to_csv_bytes
 
 
 def _rows(data: bytes) -> list[list[str]]:
