@@ -200,6 +200,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_recover(args: argparse.Namespace) -> int:
     from pipelines import recovery
 
+    done = recovery.clean(args.db)  # (*.part copies, empty <db>.tmp/, 'running' rows)
+    print("Cleaned up after interrupted imports:" if done else
+          "No leftovers of interrupted imports.")  # fmt: skip
+    for line in done:
+        print(line)
     info = recovery.marker(args.db)
     if info:
         print(
@@ -374,7 +379,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "recover",
         parents=[common],
-        help="after a corrupt WAL: list archived imports the database lost",
+        help="clean up after interrupted imports; after a corrupt WAL, list (and --replay) "
+        "the archived imports the database lost",
     )
     p.add_argument("--replay", action="store_true", help="re-import them from the archive")
     p.set_defaults(func=cmd_recover)
