@@ -11,13 +11,14 @@ import argparse
 import importlib.util
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import polars as pl
 
@@ -277,6 +278,28 @@ def cmd_app(args: argparse.Namespace) -> int:
         return 0
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, except that a value starting with '-' and a digit is a value.
+
+    Stock argparse (before Python 3.13) takes `-2+3` or `-1e3` for an unknown option unless
+    it is exactly a number, so `events add --description -2+3` failed with "expected one
+    argument". Here every token that starts with '-' and a digit (or '-.' and a digit) is
+    a value; no installpulse option looks like that. A value starting
+    with '-' and a letter is still read as an option: the error says to write --option=VALUE.
+    Sub-command parsers are made with this class too (add_parser uses the parent's class).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = re.compile(r"^-\.?\d")
+
+    def error(self, message: str) -> NoReturn:
+        option = re.match(r"argument (--[\w-]+)(?:/\S+)?: expected one argument", message)
+        if option:
+            message += f" (for a value that starts with '-', write {option.group(1)}=VALUE)"
+        super().error(message)
+
+
 def _port(text: str) -> int:
     port = int(text) if text.isdigit() else 0
     if not 1 <= port <= 65535:
@@ -295,7 +318,7 @@ def build_parser() -> argparse.ArgumentParser:
     out = argparse.ArgumentParser(add_help=False)
     out.add_argument("--format", choices=["table", "csv", "json"], default="table")
 
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="installpulse",
         description="Store, compare and chart app install/uninstall series.",
     )

@@ -661,7 +661,7 @@ def ingest_file(
                         encoding=src.encoding,
                     )[0][0]
                 )
-                archived = sources.archive_path(src, folder)
+                archived = sources.archive_path(src, folder).resolve()  # --db may be relative
                 sql.run(con, "history_archive", import_id=import_id, archive_path=str(archived))
                 faults.point("import:before_transaction")
 

@@ -97,8 +97,8 @@ SETTINGS: dict[str, Setting] = {
         Setting(
             "INSTALLPULSE_LOCK_WAIT",
             "15",
-            "Seconds to wait for another installpulse process to release the database "
-            "before giving up with a 'database in use' message.",
+            "Seconds to wait for another process (installpulse, the app, a DuckDB shell) to "
+            "release the database before giving up with a 'database in use' message.",
         ),
         Setting(
             "INSTALLPULSE_MAX_FILE_MB",

@@ -37,6 +37,7 @@ SCHEMA_VERSION = 3
 _WAL_RE = re.compile(r"replaying WAL|Corrupt WAL", re.IGNORECASE)
 _LOCK_RE = re.compile(r"(?:Could not set lock|Conflicting lock)", re.IGNORECASE)
 _PID_RE = re.compile(r"PID (\d+)")
+_HELD_BY_RE = re.compile(r"lock is held in (.+?) \(PID \d+\)")
 _log = logging.getLogger(__name__)
 
 
@@ -46,6 +47,20 @@ def _describe_pid(pid: str) -> str:
     except OSError:
         return f"PID {pid}"
     return f"PID {pid}: {cmd[:120]}" if cmd else f"PID {pid}"
+
+
+def _holder(lock_error: str) -> str:
+    """Who holds the lock, saying only what is known: any program can hold a DuckDB file
+    (another installpulse, the app, a DuckDB shell, a backup tool). DuckDB names the PID
+    and the executable when the OS tells it; /proc then gives the command line."""
+    pid = _PID_RE.search(lock_error)
+    if not pid:
+        return "another process"
+    who = _describe_pid(pid.group(1))
+    if ":" not in who:  # no /proc entry (another container, another OS): DuckDB's word
+        exe = _HELD_BY_RE.search(lock_error)
+        who = f"{who}: {exe.group(1)}" if exe else who
+    return f"another process ({who})"
 
 
 def _config() -> dict[str, str]:
@@ -118,10 +133,8 @@ def open_connection(path: Path, wait: float | None = None) -> duckdb.DuckDBPyCon
                     ) from exc
                 raise
             if time.monotonic() >= deadline:
-                pid = _PID_RE.search(text)
-                who = _describe_pid(pid.group(1)) if pid else "another process"
                 raise DatabaseBusy(
-                    f"The database {path} is in use by another installpulse process ({who}). "
+                    f"The database {path} is in use by {_holder(text)}. "
                     f"Waited {settings.get('INSTALLPULSE_LOCK_WAIT')} s; try again when it has "
                     "finished (an import of a large file can take a minute), or raise "
                     "INSTALLPULSE_LOCK_WAIT."
