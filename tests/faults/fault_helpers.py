@@ -171,6 +171,7 @@ def statuses(db: Path) -> list[tuple[str, str]]:
 def copy_db(src: Path, dst: Path) -> Path:
     """A copy of a checkpointed database file (and its archive folder, if any)."""
     store.release_all()
+    dst.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(src, dst)
     if (src.parent / "archive").exists() and src.parent != dst.parent:
         shutil.copytree(src.parent / "archive", dst.parent / "archive", dirs_exist_ok=True)
