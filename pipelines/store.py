@@ -33,7 +33,7 @@ import duckdb
 from pipelines import __version__, settings, sql
 from pipelines.errors import DatabaseBusy, InstallpulseError
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 _WAL_RE = re.compile(r"replaying WAL|Corrupt WAL", re.IGNORECASE)
 _LOCK_RE = re.compile(r"(?:Could not set lock|Conflicting lock)", re.IGNORECASE)
 _PID_RE = re.compile(r"PID (\d+)")

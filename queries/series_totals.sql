@@ -1,6 +1,6 @@
 -- Daily totals of the chosen apps and metrics over [$start, $end] (the caller adds the
 -- baseline's look-back to $start), by the totals rules of the macro ip_totals
--- (queries/schema/v003.sql; semantic/totals.py). Everything that totals series reads here.
+-- (queries/schema/v004.sql; semantic/totals.py). Everything that totals series reads here.
 select *
 from ip_totals(
     $apps::varchar[], $metrics::varchar[], $countries::varchar[], $platforms::varchar[],

@@ -1,7 +1,7 @@
 """Totals: how the stored series add up to the number an analyst asks for.
 
 The rules (README "How a number is made"; PRODUCT.md "How totals work"), per app, metric and
-day, are written once, in SQL, as the table macro ``ip_totals`` (queries/schema/v003.sql),
+day, are written once, in SQL, as the table macro ``ip_totals`` (queries/schema/v004.sql),
 which this module calls through ``queries/series_totals.sql`` and analysts reach through the
 view ``daily_totals``:
 

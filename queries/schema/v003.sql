@@ -1,3 +1,5 @@
+-- (Superseded: schema version 4, v004.sql, re-creates `ip_totals` and `daily_totals`; this
+-- file is kept as it was applied to existing databases.)
 -- installpulse schema version 3: the totals rules (README "How totals work") as one table
 -- macro, `ip_totals`, and the view `daily_totals` over it. Every surface that totals series
 -- (the CLI, the Explore and Event study pages, their CSV and image exports) reads through

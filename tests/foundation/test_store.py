@@ -109,3 +109,39 @@ def test_checksums_change_with_content_and_not_with_order(db: Path) -> None:
         changed = store.table_checksums(con)["apps"]
     assert first == again
     assert changed != first
+
+
+def test_schema_3_file_gets_the_version_4_totals_macro(tmp_path: Path) -> None:
+    """A file migrated to schema 3 (the first ip_totals) is moved to 4: the macro is replaced,
+    the view daily_totals reads through it, and the totals are the same numbers."""
+    path = tmp_path / "v3.duckdb"
+    _make_v1_file(path)
+    con = duckdb.connect(str(path))
+    store.apply_migrations(con, 1, 3)
+    con.execute(
+        "insert into series values (2, 'ChatGPT', 'android', 'US', 'installs', 'demo'), "
+        "(3, 'ChatGPT', 'android', 'US', 'installs', 'sensortower')"
+    )
+    con.execute(
+        "insert into observations values (2, date '2026-02-28', 8, 1), "
+        "(3, date '2026-02-28', 1000, 1)"
+    )
+    con.fetchall()
+    query = (
+        "select value, sources from daily_totals where app = 'ChatGPT' and country = 'US' "
+        "and platform = 'all' and metric = 'installs'"
+    )
+    before = con.execute(query).fetchall()
+    macro_v3 = con.execute(
+        "select macro_definition from duckdb_functions() where function_name = 'ip_totals'"
+    ).fetchall()
+    con.close()
+    with store.connect(path) as con:
+        assert store.current_version(con) == 4
+        after = sql.run_text(con, query)
+        macro_v4 = sql.run_text(
+            con, "select macro_definition from duckdb_functions() where function_name = 'ip_totals'"
+        )
+    assert before == after == [(50.0, "demo")]  # ios 42 + android 8; the estimate not summed
+    assert macro_v4 != macro_v3
+    assert "arg_min" in str(macro_v4)

@@ -5,7 +5,7 @@ Each example builds a fresh DuckDB file through the real import contract: generi
 (worldwide rows beside country rows, blanks, an app on two platforms from two first-party
 sources, estimates overlapping first-party sources, a second store listing, a restating
 second import) and ``ops.alias`` mapping several identifiers to one app. :func:`reference`
-then applies the four rules of ``queries/schema/v003.sql`` with dicts and loops to the rows
+then applies the four rules of ``queries/schema/v004.sql`` with dicts and loops to the rows
 written (after restatement) and the examples compare it with ``semantic.totals.load``, and,
 for one app and metric, with the CLI's JSON, the Explore numbers, their CSV export, the
 chart's hover text and the ``daily_totals`` view.
