@@ -129,8 +129,8 @@ def contents(db: Path) -> dict[str, object]:
         "s.source, o.date, o.value))::hugeint, count(*) from observations o join series s "
         "using (series_id)",
         "replaced": "select count(*) from replaced_observations",
-        "identifiers": "select list(a.name || '=' || i.identifier order by 1) from identifiers i "
-        "join apps a using (app_id)",
+        "identifiers": "select list(x order by x) from (select a.name || '=' || i.identifier as x "
+        "from identifiers i join apps a using (app_id))",
         "events": "select sum(hash(start_date, end_date, title, description))::hugeint, count(*) "
         "from events",
         "imports": "select list(file_name || ':' || status order by import_id) from imports "
