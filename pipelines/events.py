@@ -16,11 +16,13 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import polars as pl
 
 from pipelines import csvout, settings, sources, sql, store
+from pipelines.adapters import csvtext
 from pipelines.errors import ImportFailed, Problem, UsageError
 from pipelines.ops import normalise_name, transaction
 
@@ -174,7 +176,24 @@ def _parse_date(text: str, line: int, column: str, problems: list[Problem]) -> d
 
 def parse_csv(text: str, name: str) -> list[Event]:
     """Events from the annotation CSV; every problem located, nothing partial."""
+    csvtext.long_fields()  # a 140 KB description is refused at its line, not by csv.Error
     reader = csv.reader(io.StringIO(text))
+    try:
+        return _parse_rows(reader, name)
+    except csv.Error as exc:
+        raise ImportFailed(
+            name,
+            [
+                Problem(
+                    f"not readable as CSV ({exc}).",
+                    line=reader.line_num or 1,
+                    hint="Save the file as plain CSV (comma-separated, UTF-8).",
+                )
+            ],
+        ) from None
+
+
+def _parse_rows(reader: Any, name: str) -> list[Event]:
     try:
         header = next(reader)
     except StopIteration:
