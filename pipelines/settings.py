@@ -11,6 +11,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipelines.errors import UsageError
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 
@@ -207,8 +209,18 @@ def get_float(env: str) -> float:
 
 
 def db_path(explicit: str | os.PathLike[str] | None = None) -> Path:
-    """The database path: an explicit --db, else INSTALLPULSE_DB, else data/installpulse.duckdb."""
-    return Path(explicit) if explicit else Path(get("INSTALLPULSE_DB"))
+    """The database path: an explicit --db, else INSTALLPULSE_DB, else data/installpulse.duckdb.
+
+    A path with ``?`` is refused: DuckDB (2.0) reads what follows a ``?`` as URL options and
+    puts the write-ahead log at ``<before ?>.wal?<after>``, so the first commit fails with "no
+    such file" (every other character, globs and quotes included, is taken literally)."""
+    path = Path(explicit) if explicit else Path(get("INSTALLPULSE_DB"))
+    if "?" in str(path):
+        raise UsageError(
+            f"The database path {str(path)!r} contains '?', which DuckDB cannot open (it reads "
+            "what follows as options). Choose a file and folder without '?'."
+        )
+    return path
 
 
 def archive_dir(db: Path) -> Path:
