@@ -1,7 +1,8 @@
 -- installpulse schema version 4: the totals macro `ip_totals` of version 3, the same rules and
 -- the same results, in fewer steps (a page rerun plans and runs it every time): the source of a
--- platform is chosen by one aggregate (arg_min over the precedence) instead of a window, and
--- "ever reported" is a semi-join instead of a separate scan. The view `daily_totals` is
+-- platform is chosen by one aggregate (arg_min over the precedence) instead of a window,
+-- "ever reported" is a semi-join instead of a separate scan, and no aggregate sorts its list
+-- (lists that are only counted and searched need no order; labels are sorted after). The view `daily_totals` is
 -- re-created over it. Version 3 (v003.sql) stays as it was applied; this file is now the one
 -- that defines the rules.
 --
@@ -77,7 +78,7 @@ obs as (
 -- 1. countries, per source, platform and listing
 expected_countries as (
     select app, metric, source, platform, identifier, country_key, platform_key,
-           list(distinct country order by country) as countries
+           list_sort(list(distinct country)) as countries
     from reported
     where not is_ww
     group by all
@@ -95,8 +96,7 @@ country_days as (
         app, metric, kind, source, platform, identifier, country_key, platform_key, date,
         max(value) filter (where is_ww) as ww_value,
         sum(value) filter (where not is_ww) as country_sum,
-        list(country order by country) filter (where not is_ww and value is not null)
-            as countries_present
+        list(country) filter (where not is_ww and value is not null) as countries_present
     from obs
     group by all
 ),
@@ -171,7 +171,7 @@ by_source as (
 -- 4. platforms
 expected_platforms as (
     select app, metric, country_key, platform_key,
-           list(distinct platform order by platform) as platforms
+           list_sort(list(distinct platform)) as platforms
     from reported
     group by all
 ),
