@@ -149,15 +149,7 @@ def _plain(cal: pl.DataFrame, keys: list[str], window: int, since: date | None) 
     """Score against the median and MAD of the previous ``window`` days."""
     kept = _scored_days(cal, since)
     windows = _lag_matrix(cal, keys, range(1, window + 1), since)
-    parts = _robust_parts(windows, pl.repeat(True, kept.height, eager=True))
-    out = kept.with_columns(
-        median=parts["median"],
-        mad=parts["mad"],
-        __mean_ad=parts["__mean_ad"],
-        score_obs=parts["__obs"],
-        __same_obs=pl.lit(0, pl.Int32),
-    )
-    return _scored(out, math.ceil(0.75 * window), 0, window)
+    return _plain_windows(kept, windows, pl.repeat(True, kept.height, eager=True), window)
 
 
 def _lag_matrix(
@@ -203,27 +195,10 @@ def _weekday(cal: pl.DataFrame, keys: list[str], weeks: int, since: date | None)
     The centre is the median of the same weekday in the previous ``weeks`` weeks. The scale is
     the MAD of every day of the 7 x ``weeks`` window minus the median of its own weekday in that
     window: 28 residuals instead of 4 values, so one quiet weekday cannot shrink the scale.
-    Flat, as :func:`_weekday_recent`: one row per (day, weekday), so the seven medians are one
-    list.eval and the residuals one subtraction.
     """
-    kept = _scored_days(cal, since)
-    n = kept.height
     lags = [r + 7 * i for r in range(1, 8) for i in range(weeks)]  # weekday by weekday
-    by_weekday = _lag_matrix(cal, keys, lags, since).reshape((n * 7, weeks))
-    centres = _median_of(by_weekday)
-    own = pl.int_range(0, n, dtype=pl.Int64, eager=True) * 7 + 6  # lags 7, 14, ...
-    residuals = _minus(by_weekday, centres).reshape((n, 7 * weeks))
-    parts = _robust_parts(residuals, pl.repeat(True, n, eager=True))
-    same_nulls = pl.select(pl.lit(by_weekday.gather(own)).arr.count_matches(None)).to_series()
-    out = kept.with_columns(
-        median=centres.gather(own),
-        mad=parts["mad"],
-        __mean_ad=parts["__mean_ad"],
-        score_obs=parts["__obs"],
-        __same_obs=(weeks - same_nulls).cast(pl.Int32),
-    )
-    need_same = max(3, math.ceil(0.75 * weeks)) if weeks >= 3 else weeks
-    return _scored(out, math.ceil(0.75 * 7 * weeks), need_same, 7 * weeks)
+    windows = _lag_matrix(cal, keys, lags, since)
+    return _weekday_windows(_scored_days(cal, since), windows, weeks, None)
 
 
 # ----------------------------------------------------------------------------- recent scores
@@ -677,8 +652,21 @@ def _plain_recent(
     """:func:`_plain` for the present cells of series that are not weekday-aware. With a
     ``threshold``, only those whose |score| can reach it (see :func:`_robust_parts`)."""
     wanted = cells["__present"] & ~cells["is_weekday_aware"]
-    parts = _robust_parts(windows, wanted, threshold, cells["value"])
-    out = cells.with_columns(
+    return _plain_windows(cells, windows, wanted, window, threshold)
+
+
+def _plain_windows(
+    rows: pl.DataFrame,
+    windows: pl.Series,
+    wanted: pl.Series,
+    window: int,
+    threshold: float | None = None,
+) -> pl.DataFrame:
+    """The plain score of each row from its window (an Array column of the ``window`` previous
+    days, as :func:`_lag_matrix` and :func:`_gather_windows` build it): the general and the
+    recent path share this, so they compute with the same kernels."""
+    parts = _robust_parts(windows, wanted, threshold, rows["value"])
+    out = rows.with_columns(
         median=parts["median"],
         mad=parts["mad"],
         __mean_ad=parts["__mean_ad"],
@@ -693,18 +681,27 @@ def _weekday_recent(
 ) -> pl.DataFrame:
     """:func:`_weekday` for the cells of weekday-aware series, their windows gathered from the
     grid (with a ``threshold``, only those that can reach it, as in :func:`_plain_recent`)."""
-    n = cells.height
-    # Per cell, weekday r = 1..7 (lags r, r+7, ...) in the order _weekday concatenates them.
+    # Per cell, weekday r = 1..7 (lags r, r+7, ...) in the order _weekday takes them.
     windows = _gather_windows(cells, grid, [r + 7 * i for r in range(1, 8) for i in range(weeks)])
+    return _weekday_windows(cells, windows, weeks, threshold)
+
+
+def _weekday_windows(
+    rows: pl.DataFrame, windows: pl.Series, weeks: int, threshold: float | None
+) -> pl.DataFrame:
+    """The weekday score of each row from its 7 x ``weeks`` window (weekday by weekday: lags
+    r, r+7, ... for r = 1..7), shared by the general and the recent path. Flat: one row per
+    (day, weekday), so the seven medians are one list.eval and the residuals one subtraction."""
+    n = rows.height
     by_weekday = windows.reshape((n * 7, weeks))
     centres = _median_of(by_weekday)
     own = pl.int_range(0, n, dtype=pl.Int64, eager=True) * 7 + 6  # lags 7, 14, ...
     centre = centres.gather(own)
     residuals = _minus(by_weekday, centres).reshape((n, 7 * weeks))
     wanted = pl.repeat(True, n, eager=True)
-    parts = _robust_parts(residuals, wanted, threshold, cells["value"], centre)
+    parts = _robust_parts(residuals, wanted, threshold, rows["value"], centre)
     same_nulls = pl.select(pl.lit(by_weekday.gather(own)).arr.count_matches(None)).to_series()
-    out = cells.with_columns(
+    out = rows.with_columns(
         median=centre,
         mad=parts["mad"],
         __mean_ad=parts["__mean_ad"],

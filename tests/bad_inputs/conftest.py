@@ -6,7 +6,9 @@ changed" is checked against tables that have rows (an empty table would hide a s
 
 from __future__ import annotations
 
+import csv
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -34,3 +36,15 @@ def db(store_template: Path, tmp_path: Path) -> Path:
     target.parent.mkdir()
     shutil.copyfile(store_template, target)
     return target
+
+
+@pytest.fixture
+def default_field_limit() -> Iterator[None]:
+    """Python's default csv field limit (128 KB), as a fresh process has it: an earlier test
+    in this process may have raised it, which would hide the crash."""
+    before = csv.field_size_limit()
+    csv.field_size_limit(131072)
+    try:
+        yield
+    finally:
+        csv.field_size_limit(before)

@@ -4,8 +4,6 @@ stored; a file that is not CSV at all is refused with its line too."""
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,17 +13,6 @@ from pipelines.errors import ImportFailed
 from tests.bad_inputs.bad_input_helpers import run_cli
 
 BIG = "x" * 140_000
-
-
-@pytest.fixture
-def default_field_limit() -> Iterator[None]:
-    """The limit a fresh process has (an earlier test may have raised it)."""
-    before = csv.field_size_limit()
-    csv.field_size_limit(131072)
-    try:
-        yield
-    finally:
-        csv.field_size_limit(before)
 
 
 @pytest.mark.usefixtures("default_field_limit")

@@ -17,7 +17,6 @@ contract: a refusal changes nothing but one `failed` history row.
 
 from __future__ import annotations
 
-import csv
 import gzip
 import hashlib
 import json
@@ -217,18 +216,6 @@ def test_upload_api_with_hostile_names(
 # ----- 2. long fields in the first lines ------------------------------------------------------
 
 BIG = "x" * 140_000
-
-
-@pytest.fixture
-def default_field_limit() -> Iterator[None]:
-    """Python's default csv field limit (128 KB), as a fresh process has it: an earlier test
-    in this process may have raised it, which would hide the crash."""
-    before = csv.field_size_limit()
-    csv.field_size_limit(131072)
-    try:
-        yield
-    finally:
-        csv.field_size_limit(before)
 
 
 LONG_FIELD_FILES = {
