@@ -30,7 +30,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines import __version__, settings, sql
+from pipelines import __version__, faults, settings, sql
 from pipelines.errors import DatabaseBusy, InstallpulseError
 
 SCHEMA_VERSION = 4
@@ -237,6 +237,7 @@ class Store:
         try:
             cur = keeper.con.cursor()
             try:
+                faults.point("checkpoint:before")
                 cur.execute("force checkpoint")
                 cur.fetchall()
             finally:
