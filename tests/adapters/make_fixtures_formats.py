@@ -1,0 +1,114 @@
+"""Write the fixtures of issue 12's formats (tests/fixtures/<folder>/...) byte-exactly.
+
+Each file is written as the store or service writes it (made-up numbers): Play files UTF-16LE
+with a BOM and CRLF, Apple Analytics Reports segments gzip TSV with LF, warehouse tables as a
+connector exports them. Run from the repository root:
+
+    .venv/bin/python tests/adapters/make_fixtures_formats.py
+
+`test_formats_fixtures_are_reproducible` fails if this script and the checked-in bytes drift.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+from pathlib import Path
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+# Header of Play's installs reports before December 2016 (Current Device/User Installs are
+# levels; Active Device Installs appeared in September 2016, the Current columns went on
+# 2016-12-01; install/update/uninstall events came in November 2017).
+PLAY_2016_METRICS = (
+    "Current Device Installs,Daily Device Installs,Daily Device Uninstalls,"
+    "Daily Device Upgrades,Current User Installs,Total User Installs,Daily User Installs,"
+    "Daily User Uninstalls"
+)
+PLAY_METRICS = (
+    "Daily Device Installs,Daily Device Uninstalls,Daily Device Upgrades,Total User Installs,"
+    "Daily User Installs,Daily User Uninstalls,Active Device Installs,Install events,"
+    "Update events,Uninstall events"
+)
+
+
+def utf16(text: str) -> bytes:
+    return b"\xff\xfe" + text.encode("utf-16-le")
+
+
+def gz(text: str) -> bytes:
+    buffer = io.BytesIO()
+    with gzip.GzipFile(filename="", mode="wb", fileobj=buffer, mtime=0) as fh:
+        fh.write(text.encode("utf-8"))
+    return buffer.getvalue()
+
+
+def crlf(lines: list[str]) -> str:
+    return "\r\n".join(lines) + "\r\n"
+
+
+def lf(lines: list[str]) -> str:
+    return "\n".join(lines) + "\n"
+
+
+def google_play() -> dict[str, bytes]:
+    # May 2016: the old columns only. November 2016: Active Device Installs next to them.
+    may_country = crlf(
+        [
+            f"Date,Package Name,Country,{PLAY_2016_METRICS}",
+            "2016-05-01,com.example.old,US,52310,210,95,400,48800,90120,190,88",
+            "2016-05-01,com.example.old,DE,8020,31,12,60,7600,13050,29,11",
+            "2016-05-02,com.example.old,US,52420,205,90,380,48900,90320,200,85",
+            "2016-05-02,com.example.old,DE,8031,,14,58,7611,13080,30,",
+        ]
+    )
+    nov_overview = crlf(
+        [
+            f"Date,Package Name,{PLAY_2016_METRICS},Active Device Installs",
+            "2016-11-01,com.example.old,61200,260,120,510,57300,98700,240,110,40210",
+            "2016-11-02,com.example.old,61310,255,118,495,57390,98940,236,109,40300",
+        ]
+    )
+    # July 2018: Total User Installs stops on the 17th (0 from then on).
+    jul_2018 = crlf(
+        [
+            f"Date,Package Name,{PLAY_METRICS}",
+            "2018-07-15,com.example.chat,900,300,2000,170100,850,280,120300,990,2100,320",
+            "2018-07-16,com.example.chat,910,310,2010,170950,860,290,120350,1000,2110,330",
+            "2018-07-17,com.example.chat,920,305,1990,0,870,285,120400,1010,2090,325",
+            "2018-07-18,com.example.chat,930,299,1980,0,880,279,120420,1020,2080,319",
+        ]
+    )
+    # August 2019, per country: three columns are 0 on every row (Play stopped filling them).
+    aug_2019 = crlf(
+        [
+            f"Date,Package name,Country,{PLAY_METRICS}",
+            "2019-08-01,com.example.chat,US,402,0,0,0,371,115,45120,450,811,131",
+            "2019-08-01,com.example.chat,IN,55,0,0,0,50,9,6100,61,30,12",
+            "2019-08-02,com.example.chat,US,420,0,0,0,380,101,45000,470,799,116",
+            "2019-08-02,com.example.chat,IN,,,,,,,,,,",
+        ]
+    )
+    return {
+        "2016/installs_com.example.old_201605_country.csv": utf16(may_country),
+        "2016/installs_com.example.old_201611_overview.csv": utf16(nov_overview),
+        "deprecated/installs_com.example.chat_201807_overview.csv": utf16(jul_2018),
+        "deprecated/installs_com.example.chat_201908_country.csv": utf16(aug_2019),
+    }
+
+
+def write_all(root: Path = FIXTURES) -> dict[Path, bytes]:
+    """Write every fixture of this script under root; returns what was written."""
+    written: dict[Path, bytes] = {}
+    for folder, files in (("google_play", google_play()),):
+        for name, data in files.items():
+            path = root / folder / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+            written[path.relative_to(root)] = data
+    return written
+
+
+if __name__ == "__main__":
+    for path, data in write_all().items():
+        print(f"{path}: {len(data)} bytes, starts {data[:4].hex(' ')}")
