@@ -2,11 +2,42 @@
 -- name for it), else a new app named after it; then a series for every new key. Runs inside
 -- the import transaction and reads relation `typed` (the exact pass: every checked row; the
 -- fast pass: one row per distinct key).
-create or replace temp table new_identifiers as
-select t.app as identifier, coalesce(any_value(t.app_name), t.app) as name
+--
+-- A display name names an app, it is not the app: two store identifiers of one platform and
+-- source that carry the same name (Sales and Trends titles repeat across apps) are two apps.
+-- Such a name - shared with a new identifier of the file that sorts first, or held by an app
+-- that already has another identifier with series of that platform and source - names the new
+-- app "Name (identifier)". An identifier's own name (no display name) is unique already.
+create or replace temp table new_identifier_keys as
+select t.app as identifier, any_value(t.app_name) as hint,
+       list(distinct t.platform || '|' || t.source) as scopes
 from typed t
 anti join identifiers i on i.identifier = t.app
 group by t.app;
+
+create or replace temp table new_identifiers as
+select
+    n.identifier,
+    case
+        when n.hint is null then n.identifier
+        when exists (
+                select 1
+                from new_identifier_keys o
+                where o.hint = n.hint and o.identifier < n.identifier
+                  and len(list_intersect(o.scopes, n.scopes)) > 0
+            )
+            or exists (
+                select 1
+                from apps a
+                join identifiers i on i.app_id = a.app_id
+                join series s on s.identifier = i.identifier
+                where a.name = n.hint and i.identifier <> n.identifier
+                  and list_contains(n.scopes, s.platform || '|' || s.source)
+            )
+            then n.hint || ' (' || n.identifier || ')'
+        else n.hint
+    end as name
+from new_identifier_keys n;
 
 insert into apps (app_id, name)
 select nextval('app_id_seq'), name

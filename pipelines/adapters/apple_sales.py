@@ -8,8 +8,10 @@ Identifier, Country Code) installpulse sums `Units` into
     updates       (7, 7F, 7T)
 
 Other product types (in-app purchases, Mac apps F1/F7, custom apps 1E...) are left out with a
-notice. Only DAILY reports are accepted: a row whose Begin Date differs from its End Date comes
-from a weekly/monthly/yearly report and is refused (its units are not one day's). Dates are
+notice. Only DAILY reports are accepted: rows whose Begin Date differs from their End Date come
+from a weekly/monthly/yearly report, and the file is refused once, naming the first such row.
+The app is the Apple Identifier; the Title only names it (two apps may share a title: the
+import contract then names the second "Title (identifier)"). Dates are
 MM/DD/YYYY (the classic format) or YYYY-MM-DD.
 """
 
@@ -176,14 +178,30 @@ class AppleSalesSummary:
     ) -> list[Problem]:
         """Period and Units, checked before summing (a sum would hide them)."""
         types = list(PRODUCT_TYPES)
+        # A weekly/monthly/yearly report is one refusal for the file (its first such row and
+        # how many there are), not one per row: every row of such a report differs.
+        period = sql.run_text(
+            con,
+            "select min(line), arg_min(begin_text, line), arg_min(end_text, line), count(*) "
+            "from sales_rows where date is distinct from end_date",
+        )[0]
+        if period[3]:
+            line, begin, end, count = period
+            mapping = csvtext.physical_lines(src.path, "\t", {int(line) - 2})
+            return [
+                Problem(
+                    f"this is a weekly, monthly or yearly report, not a daily one: Begin Date "
+                    f"{begin} and End Date {end} differ ({count} row(s) cover more than one "
+                    "day), so its units are not one day's. The whole file is refused.",
+                    mapping.get(int(line) - 2, int(line)),
+                    header[keys.index("end_date")],
+                    end,
+                    "Download the DAILY report (frequency=DAILY) for each day.",
+                )
+            ]
         bad = sql.run_text(
             con,
             """
-            select line, 'end_date', end_text,
-                   'Begin Date and End Date differ: this is a weekly, monthly or yearly report, '
-                   || 'whose units are not one day''s.'
-            from sales_rows where date is distinct from end_date
-            union all
             select line, 'units', units, 'Units must be a whole number.'
             from sales_rows
             where product_type in (select unnest($types))
@@ -195,11 +213,7 @@ class AppleSalesSummary:
         )
         problems = []
         for line, field, value, message in bad:
-            hint = (
-                "Download the DAILY report (frequency=DAILY) for each day."
-                if field == "end_date"
-                else "Download the report again; installpulse does not guess units."
-            )
+            hint = "Download the report again; installpulse does not guess units."
             problems.append(Problem(message, int(line), header[keys.index(field)], value, hint))
         if problems:
             mapping = csvtext.physical_lines(src.path, "\t", {p.line - 2 for p in problems})

@@ -15,6 +15,8 @@ import gzip
 import io
 from pathlib import Path
 
+from make_fixtures import SALES_HEADER, _sales_row
+
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
 # Header of Play's installs reports before December 2016 (Current Device/User Installs are
@@ -97,10 +99,29 @@ def google_play() -> dict[str, bytes]:
     }
 
 
+def apple_sales() -> dict[str, bytes]:
+    """A weekly summary (S_W_: Begin Date Monday, End Date Sunday on every row) and a daily one
+    where two apps (two Apple Identifiers, two SKUs) share the title "Chat"."""
+    weekly = [SALES_HEADER]
+    for ptype, units, country in (("1", "5120", "US"), ("7", "800", "US"), ("1", "410", "DE")):
+        row = _sales_row(ptype, units, country, "iPhone")
+        weekly.append(row.replace("03/01/2026\t03/01/2026", "02/23/2026\t03/01/2026"))
+    same_title = [
+        SALES_HEADER,
+        _sales_row("1", "70", "US", "iPhone", sku="chat.one", title="Chat", app_id="1000000301"),
+        _sales_row("1", "9", "US", "iPhone", sku="chat.two", title="Chat", app_id="1000000302"),
+        _sales_row("1", "4", "DE", "iPhone", sku="chat.two", title="Chat", app_id="1000000302"),
+    ]
+    return {
+        "S_W_80012345_20260301.txt.gz": gz(lf(weekly)),
+        "S_D_80012399_20260301.txt.gz": gz(lf(same_title)),
+    }
+
+
 def write_all(root: Path = FIXTURES) -> dict[Path, bytes]:
     """Write every fixture of this script under root; returns what was written."""
     written: dict[Path, bytes] = {}
-    for folder, files in (("google_play", google_play()),):
+    for folder, files in (("google_play", google_play()), ("apple_sales", apple_sales())):
         for name, data in files.items():
             path = root / folder / name
             path.parent.mkdir(parents=True, exist_ok=True)
