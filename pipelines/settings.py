@@ -187,6 +187,33 @@ SETTINGS: dict[str, Setting] = {
             "Leave unset.",
         ),
         Setting(
+            "INSTALLPULSE_ASC_API",
+            "https://api.appstoreconnect.apple.com",
+            "Base address of the App Store Connect API (connectors; a local stand-in in tests).",
+        ),
+        Setting(
+            "INSTALLPULSE_PLAY_TOKEN_URL",
+            "https://oauth2.googleapis.com/token",
+            "Google's OAuth token address for the Play connector's service-account grant "
+            "(default: the key file's token_uri, else this).",
+        ),
+        Setting(
+            "INSTALLPULSE_GCS_API",
+            "https://storage.googleapis.com",
+            "Base address of the Cloud Storage JSON API the Play connector lists and downloads "
+            "report files from.",
+        ),
+        Setting(
+            "INSTALLPULSE_SENSORTOWER_API",
+            "https://api.sensortower.com",
+            "Base address of the Sensor Tower API (connectors).",
+        ),
+        Setting(
+            "INSTALLPULSE_APPFIGURES_API",
+            "https://api.appfigures.com",
+            "Base address of the Appfigures API (connectors).",
+        ),
+        Setting(
             "INSTALLPULSE_FETCH_MAX_REDIRECTS",
             "5",
             "Redirects a URL import follows (each hop's address is checked again).",
