@@ -24,19 +24,14 @@ Proxies from the environment are ignored: a proxy would make the address checks 
 
 from __future__ import annotations
 
-import io
 import ipaddress
-import json
 import re
 import socket
 import threading
 import time
 import zlib
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import BinaryIO
 from urllib.parse import unquote, urljoin, urlsplit
 
 import requests
@@ -289,30 +284,21 @@ class _PinnedAdapter(HTTPAdapter):
         return pool
 
 
-def _get_pinned(
-    url: str, addresses: list[str], clock: _Clock, call: _Call | None = None
-) -> requests.Response:
-    """GET (or `call`'s method) through each checked address in turn until one connects
-    (localhost may be ::1 first while the server listens on 127.0.0.1 only)."""
-    call = call or _Call()
+def _get_pinned(url: str, addresses: list[str], clock: _Clock) -> requests.Response:
+    """GET through each checked address in turn until one connects (localhost may be ::1
+    first while the server listens on 127.0.0.1 only)."""
     for index, address in enumerate(addresses):
         session = requests.Session()
         session.trust_env = False
         session.mount("http://", _PinnedAdapter(address, clock))
         session.mount("https://", _PinnedAdapter(address, clock))
         try:
-            return session.request(
-                call.method,
+            return session.get(
                 url,
-                data=call.data,
                 stream=True,
                 allow_redirects=False,
                 timeout=clock.timeouts(),
-                headers={
-                    "Accept-Encoding": "identity",
-                    "User-Agent": USER_AGENT,
-                    **call.headers,
-                },
+                headers={"Accept-Encoding": "identity", "User-Agent": USER_AGENT},
             )
         except requests.exceptions.SSLError:
             raise  # the address answered; TLS failed (not a reason to try another)
@@ -325,17 +311,8 @@ def _get_pinned(
     raise AssertionError("unreachable: resolve_checked returns at least one address")
 
 
-@dataclass(frozen=True)
-class _Call:
-    """What `request` sends besides the URL: its method, extra headers and form body."""
-
-    method: str = "GET"
-    headers: Mapping[str, str] = field(default_factory=dict)
-    data: Mapping[str, str] | None = None
-
-
-def _open(url: str, clock: _Clock, call: _Call | None = None) -> requests.Response:
-    """One request of one URL (no redirects), with bounded retries."""
+def _open(url: str, clock: _Clock) -> requests.Response:
+    """One GET of one URL (no redirects), with bounded retries."""
     retries = settings.get_int("INSTALLPULSE_FETCH_RETRIES")
     cap = settings.get_float("INSTALLPULSE_FETCH_MAX_RETRY_AFTER")
     attempt = 0
@@ -345,7 +322,7 @@ def _open(url: str, clock: _Clock, call: _Call | None = None) -> requests.Respon
         wait: float
         try:
             try:
-                response = _get_pinned(url, addresses, clock, call)
+                response = _get_pinned(url, addresses, clock)
             except requests.exceptions.RequestException:
                 clock.left()  # a connection the watchdog cut fails as the deadline
                 raise
@@ -453,99 +430,7 @@ def _download(url: str, dest: Path, clock: _Clock) -> tuple[Path, str]:
     return target, _name_for(current)
 
 
-@dataclass(frozen=True)
-class Reply:
-    """One answer of `request`: the final URL and status, the headers (case-insensitive) and
-    the body, in memory or - for a 200 asked `to` a file - in that file (`body` is then b"")."""
-
-    url: str
-    status: int
-    reason: str
-    headers: Mapping[str, str]
-    body: bytes = b""
-
-    def json(self) -> object:
-        """The body as JSON; FetchFailed (a sentence naming the URL) if it is not JSON."""
-        try:
-            return json.loads(self.body)
-        except ValueError as exc:
-            raise _fail(
-                self.url,
-                f"the server answered {self.status} with a body that is not JSON.",
-                "Check the address (INSTALLPULSE_*_API settings), or try again later.",
-            ) from exc
-
-
-def request(
-    url: str,
-    *,
-    method: str = "GET",
-    headers: Mapping[str, str] | None = None,
-    data: Mapping[str, str] | None = None,
-    to: Path | None = None,
-) -> Reply:
-    """Call an API under the guards of `download` and return the status it answers.
-
-    The same address checks and pinning, timeouts, deadline, byte cap and bounded retries of
-    429/502/503/504 (honouring Retry-After) as a URL import; what is different is that any
-    other final status is returned, not raised, because what a 401, a 404 or Appfigures' 420
-    means depends on the API (the connectors turn them into sentences). `data` is sent as a
-    form body. A 200 asked `to` a file is streamed there; every other body is read into
-    memory. Redirects of a GET are followed as `download` follows them, and extra headers
-    (an Authorization) are not carried to another host. Headers and form data never appear
-    in an error message: only the URL does (without user:password).
-    """
-    call = _Call(method, dict(headers or {}), data)
-    with _Clock(url) as clock:
-        current = url
-        redirects = settings.get_int("INSTALLPULSE_FETCH_MAX_REDIRECTS")
-        for _hop in range(redirects + 1):
-            response = _open(current, clock, call)
-            if method != "GET" or response.status_code not in REDIRECT_STATUSES:
-                break
-            location = response.headers.get("Location")
-            response.close()
-            if not location:
-                raise _fail(
-                    current, f"the server answered {response.status_code} with no Location."
-                )
-            target = urljoin(current, location)
-            if urlsplit(target).netloc != urlsplit(current).netloc:
-                call = _Call(method, {}, data)
-            current = target
-        else:
-            raise _fail(url, f"more than {redirects} redirects (INSTALLPULSE_FETCH_MAX_REDIRECTS).")
-        with response:
-            if to is not None and response.status_code == 200:
-                _save(current, response, to, clock)
-                body = b""
-            else:
-                buffer = io.BytesIO()
-                _copy(current, response, buffer, clock)
-                body = buffer.getvalue()
-        return Reply(current, response.status_code, response.reason, response.headers, body)
-
-
 def _save(url: str, response: requests.Response, target: Path, clock: _Clock) -> None:
-    try:
-        with target.open("wb") as out:
-            _copy(url, response, out, clock)
-    except FetchFailed:
-        target.unlink(missing_ok=True)
-        raise
-    except OSError as exc:  # (the file could not be written or closed)
-        target.unlink(missing_ok=True)
-        clock.left()
-        raise _fail(
-            url, f"the download broke off ({exc.__class__.__name__}).", "Try again later."
-        ) from exc
-    except BaseException:
-        target.unlink(missing_ok=True)
-        raise
-
-
-def _copy(url: str, response: requests.Response, out: BinaryIO, clock: _Clock) -> None:
-    """Stream the body into `out` under the byte cap and the deadline (decoding gzip)."""
     limit_mb = settings.get_int("INSTALLPULSE_MAX_FILE_MB")
     limit = limit_mb * 1024 * 1024
     too_big = (
@@ -564,39 +449,41 @@ def _copy(url: str, response: requests.Response, out: BinaryIO, clock: _Clock) -
     written = 0
     raw = response.raw
     try:
-        while True:
-            clock.left()
-            # read1 returns what has arrived (read(n) would wait for all n bytes, so a
-            # slow drip could outlive the deadline inside one call).
-            chunk = raw.read1(CHUNK, decode_content=False)
-            if not chunk:
-                break
-            if decoder is None:
-                pieces = [chunk]
-            else:
-                pieces = []
-                data = chunk
-                while data:
-                    # max_length bounds what one call may inflate: a bomb never
-                    # materialises more than a chunk beyond the cap in memory.
-                    pieces.append(decoder.decompress(data, CHUNK * 16))
-                    data = decoder.unconsumed_tail
-            for piece in pieces:
-                written += len(piece)
-                if written > limit:
-                    if decoder is not None:
-                        raise _fail(
-                            url,
-                            f"decompresses to more than {limit_mb} MB "
-                            "(INSTALLPULSE_MAX_FILE_MB); refused as too large or a "
-                            "decompression bomb.",
-                            too_big[1],
-                        )
-                    raise _fail(url, *too_big)
-                out.write(piece)
-        if decoder is not None:
-            out.write(decoder.flush())
+        with target.open("wb") as out:
+            while True:
+                clock.left()
+                # read1 returns what has arrived (read(n) would wait for all n bytes, so a
+                # slow drip could outlive the deadline inside one call).
+                chunk = raw.read1(CHUNK, decode_content=False)
+                if not chunk:
+                    break
+                if decoder is None:
+                    pieces = [chunk]
+                else:
+                    pieces = []
+                    data = chunk
+                    while data:
+                        # max_length bounds what one call may inflate: a bomb never
+                        # materialises more than a chunk beyond the cap in memory.
+                        pieces.append(decoder.decompress(data, CHUNK * 16))
+                        data = decoder.unconsumed_tail
+                for piece in pieces:
+                    written += len(piece)
+                    if written > limit:
+                        if decoder is not None:
+                            raise _fail(
+                                url,
+                                f"decompresses to more than {limit_mb} MB "
+                                "(INSTALLPULSE_MAX_FILE_MB); refused as too large or a "
+                                "decompression bomb.",
+                                too_big[1],
+                            )
+                        raise _fail(url, *too_big)
+                    out.write(piece)
+            if decoder is not None:
+                out.write(decoder.flush())
     except FetchFailed:
+        target.unlink(missing_ok=True)
         raise
     except (
         requests.exceptions.RequestException,
@@ -604,6 +491,7 @@ def _copy(url: str, response: requests.Response, out: BinaryIO, clock: _Clock) -
         OSError,
         zlib.error,
     ) as exc:
+        target.unlink(missing_ok=True)
         clock.left()  # the watchdog cut the connection: say so
         if "timed out" in str(exc).lower():
             reason = (
