@@ -24,7 +24,7 @@ import duckdb
 from pipelines import adapters, countries, faults, settings, sources, sql, store
 from pipelines.adapters import csvtext
 from pipelines.adapters.base import IngestOptions, SourceFile, Staged
-from pipelines.errors import ImportFailed, InstallpulseError, Problem
+from pipelines.errors import ImportFailed, InstallpulseError, Problem, ReadOnlyDatabase
 
 
 @dataclass
@@ -689,8 +689,18 @@ def ingest_file(
             _after_failure(error, db, display, sha, fmt, options, import_id, archiving, fresh)
             _record_failure(db, display, sha, fmt, options, error, import_id)
             raise
-        except InstallpulseError:
-            raise  # the database is busy or unusable: no history row can be written
+        except InstallpulseError as exc:
+            # The database is busy or unusable: no history row can be written. A read-only one
+            # can take no import at all, so this import's new archive copy (in a writable
+            # INSTALLPULSE_ARCHIVE) goes too. (Not when busy: the holder may be importing the
+            # same file, and its commit needs that copy.)
+            if isinstance(exc, ReadOnlyDatabase):
+                if archiving is not None:
+                    archiving.exception()  # (waits for the copy)
+                from pipelines import recovery  # (recovery imports this module)
+
+                recovery.clean_failed_import(settings.db_path(db), sha, archive_too=fresh)
+            raise
         except (duckdb.Error, csv.Error, UnicodeError, OSError, ValueError) as exc:
             # A reader failure we did not foresee still ends as a sentence and a failed
             # history row, never a traceback and a 'running' row left behind.

@@ -82,5 +82,10 @@ class DatabaseBusy(InstallpulseError):
     """Another process holds the DuckDB file; the user gets a sentence, not a lock traceback."""
 
 
+class ReadOnlyDatabase(InstallpulseError):
+    """The database cannot be written here (a read-only mount, a folder or file this user may
+    not write): reads go on through a read-only open, and a write is refused before it starts."""
+
+
 class UsageError(InstallpulseError):
     """A request that cannot be carried out as asked (unknown app, bad option value, ...)."""

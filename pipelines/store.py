@@ -12,7 +12,9 @@ Each database file has one `Store` per process (`store_for`): it holds the linge
 connection and the identity of the file it serves, so a file replaced under a running app is
 noticed and opened - and its schema checked or migrated - afresh. Every writer holds
 `write_lock`; letting go of it checkpoints what was written, so the .duckdb file alone holds
-every finished write (issue 10, defects 6 and 7).
+every finished write (issue 10, defects 6 and 7). A file this process cannot write (a
+read-only mount, a folder of another owner) is opened read-only for readers, and a writer is
+refused before it starts with a `ReadOnlyDatabase` sentence (RELIABILITY F8).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import re
 import shutil
 import threading
@@ -31,10 +34,11 @@ from pathlib import Path
 import duckdb
 
 from pipelines import __version__, faults, settings, sql
-from pipelines.errors import DatabaseBusy, InstallpulseError
+from pipelines.errors import DatabaseBusy, InstallpulseError, ReadOnlyDatabase
 
 SCHEMA_VERSION = 4
 _WAL_RE = re.compile(r"replaying WAL|Corrupt WAL", re.IGNORECASE)
+_NOT_WRITABLE_RE = re.compile(r"Read-only file system|Permission denied", re.IGNORECASE)
 _LOCK_RE = re.compile(r"(?:Could not set lock|Conflicting lock)", re.IGNORECASE)
 _PID_RE = re.compile(r"PID (\d+)")
 _HELD_BY_RE = re.compile(r"lock is held in (.+?) \(PID \d+\)")
@@ -93,6 +97,56 @@ def quarantine_wal(path: Path, error: str) -> bool:
     return True
 
 
+def not_writable(path: Path, error: str, schema: int | None = None) -> ReadOnlyDatabase:
+    """The sentence for a database this process cannot write (RELIABILITY F8): which folder,
+    why as far as the OS said, that nothing was written, and what to do. With `schema` (an
+    older file, which must be migrated before it can be read) reading does not work either."""
+    folder = path.absolute().parent
+    why = (
+        f"the folder {folder} is on a read-only file system"
+        if "Read-only file system" in error
+        else f"this user ({_user()}) may not write to the folder {folder} or the file"
+    )
+    if not path.exists():
+        head = f"Cannot create the database {path}: {why}."
+    elif schema is None:
+        head = f"Cannot write to the database {path}: {why}, so nothing was written (reading it "
+        head += "still works)."
+    else:
+        head = (
+            f"Cannot read the database {path}: it is at schema {schema}, this installpulse reads "
+            f"schema {SCHEMA_VERSION}, and migrating it writes to it, but {why}."
+        )
+    elsewhere = (
+        "copy the database to a writable folder and choose the copy"
+        if path.exists()
+        else "choose a database in a writable folder"
+    )
+    return ReadOnlyDatabase(
+        f"{head} Make {folder} writable (remount it read-write, or give this user ownership of "
+        f"the folder and the file), or {elsewhere} with --db or INSTALLPULSE_DB."
+    )
+
+
+def _user() -> str:
+    try:
+        import pwd
+
+        return pwd.getpwuid(os.geteuid()).pw_name
+    except (ImportError, KeyError, AttributeError):  # (no pwd on Windows; a uid without name)
+        return "the current user"
+
+
+def open_read_only(path: Path, refusal: ReadOnlyDatabase) -> duckdb.DuckDBPyConnection:
+    """Open a database that cannot be written, for reading (DuckDB's read_only mode). Nothing
+    is written: no WAL, no checkpoint, no migration. When even that fails, the user gets the
+    refusal that led here, not DuckDB's error."""
+    try:
+        return duckdb.connect(str(path), read_only=True, config=_config())
+    except duckdb.Error as exc:
+        raise refusal from exc
+
+
 def open_connection(path: Path, wait: float | None = None) -> duckdb.DuckDBPyConnection:
     """Open the file read-write, waiting while another process holds it."""
     path = Path(path)
@@ -126,11 +180,8 @@ def open_connection(path: Path, wait: float | None = None) -> duckdb.DuckDBPyCon
                     "creates a new database) or choose another file with --db."
                 ) from exc
             if not _LOCK_RE.search(text):
-                if "Permission denied" in text or "Read-only file system" in text:
-                    raise InstallpulseError(
-                        f"Cannot open the database {path} for writing ({text.splitlines()[0]}). "
-                        "Check the folder's permissions or choose another file with --db."
-                    ) from exc
+                if _NOT_WRITABLE_RE.search(text):
+                    raise not_writable(path, text) from exc
                 raise
             if time.monotonic() >= deadline:
                 raise DatabaseBusy(
@@ -177,6 +228,7 @@ class _Keeper:
         self.users = 0
         self.timer: threading.Timer | None = None
         self.retired = False
+        self.read_only = False  # opened read-only: the file cannot be written here
 
     def take(self) -> None:
         if self.timer is not None:
@@ -210,6 +262,11 @@ class Store:
         """A cursor on the shared connection, opened (and the schema checked) if need be."""
         keeper = self._take_current() or self._open(wait)
         if write_lock.held():
+            if keeper.read_only:  # a writer: try read-write again (the folder may be writable now)
+                with self._cond:
+                    self._retire(keeper)
+                self._put_back(keeper)
+                keeper = self._take_current() or self._open(wait)
             write_lock.wrote(self)
         try:
             con = keeper.con.cursor()
@@ -290,10 +347,21 @@ class Store:
                             f"The database file {self.path} was replaced while a query was "
                             "still reading the old one; try again in a moment."
                         )
-            con = open_connection(self.path, wait)
             try:
-                con = ensure_schema(con, self.path)
+                con = open_connection(self.path, wait)
+                refusal = None
+            except ReadOnlyDatabase as exc:
+                # A reader goes on read-only; a writer (or a file not yet made) is refused.
+                if write_lock.held() or not self.path.is_file():
+                    raise
+                con, refusal = open_read_only(self.path, exc), exc
+            try:
+                if refusal is None:
+                    con = ensure_schema(con, self.path)
+                else:
+                    check_schema_read_only(con, self.path, str(refusal.__cause__))
                 keeper = _Keeper(con, _file_id(self.path))
+                keeper.read_only = refusal is not None
             except BaseException:
                 con.close()
                 raise
@@ -503,6 +571,16 @@ def ensure_schema(con: duckdb.DuckDBPyConnection, db: Path) -> duckdb.DuckDBPyCo
     con.execute("force checkpoint")
     con.fetchall()
     return con
+
+
+def check_schema_read_only(con: duckdb.DuckDBPyConnection, db: Path, error: str) -> None:
+    """A database opened read-only is read as it is: one of this schema version only (an older
+    one must be migrated first, which writes)."""
+    version = current_version(con)
+    if version > SCHEMA_VERSION:
+        ensure_schema(con, db)  # (raises the 'newer installpulse' sentence)
+    if version < SCHEMA_VERSION:
+        raise not_writable(db, error, schema=version)
 
 
 def backup_file(con: duckdb.DuckDBPyConnection, db: Path, version: int) -> Path:
