@@ -344,6 +344,28 @@ def test_file_order_decides_whether_the_write_sorts_and_the_table_ends_clustered
     assert total == (n, float(sum((s * 7 + d) % 997 for s in range(2000) for d in range(500))))
 
 
+def test_an_archive_copy_refused_by_the_system_is_said_as_such(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pipelines import sources
+
+    def refused(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(sources, "archive", refused)
+    path = tmp_path / "a.csv"
+    path.write_text(HEADER + "2026-02-27,A,ios,US,installs,1,x\n", encoding="utf-8")
+    db = tmp_path / "x.duckdb"
+    with pytest.raises(ImportFailed) as caught:
+        contract.ingest_file(path, db)
+    assert "could not be archived" in caught.value.render()
+    assert "Permission denied" in caught.value.render()
+    store.release_all()
+    tables = _tables(db)
+    assert tables["observations"] == [] and tables["apps"] == []
+    assert [row[0] for row in tables["history"]] == ["failed"]
+
+
 def test_a_failed_archive_copy_fails_the_import_and_writes_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -358,8 +380,9 @@ def test_a_failed_archive_copy_fails_the_import_and_writes_nothing(
     db = tmp_path / "x.duckdb"
     with pytest.raises(ImportFailed) as caught:
         contract.ingest_file(path, db)
-    assert "could not be archived" in caught.value.render()
-    assert "No space left on device" in caught.value.render()
+    # a full disk while archiving is said as such (issue 11, item 5), not as the OSError
+    assert "the disk holding" in caught.value.render()
+    assert "is full" in caught.value.render() and "nothing was imported" in caught.value.render()
     store.release_all()
     tables = _tables(db)
     assert tables["observations"] == [] and tables["apps"] == []
