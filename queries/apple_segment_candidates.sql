@@ -1,4 +1,5 @@
--- The stored App Store Installation and Deletion imports holding rows (stored or kept for
+-- The stored imports of one App Store Analytics Reports format ($format: Installation and
+-- Deletion, App Downloads) holding rows (stored or kept for
 -- undo) for the apps and days in temp table apple_units, oldest first: the files a new file
 -- is compared with, detail row by detail row (apple_installs.py).
 with wanted as (
@@ -19,5 +20,5 @@ holders as (
 select i.import_id, i.file_name, i.sha256, i.archive_path, i.options
 from imports i
 semi join holders h on h.import_id = i.import_id
-where i.status = 'ok' and i.format = 'apple-installs'
+where i.status = 'ok' and i.format = $format
 order by i.import_id;

@@ -8,4 +8,4 @@ join series s on s.series_id = o.series_id
 join apple_units u on u.app_key = s.identifier and u.day = o.date
 join imports i on i.import_id = o.import_id
 where s.platform = 'ios' and s.source = 'app_store_connect'
-  and o.import_id <> $import_id and i.format = 'apple-installs';
+  and o.import_id <> $import_id and i.format = $format;

@@ -6,7 +6,7 @@ from observations o
 join series s on s.series_id = o.series_id
 join apple_units u on u.app_key = s.identifier and u.day = o.date
 join imports i on i.import_id = o.import_id
-where s.platform = 'ios' and s.source = 'app_store_connect' and i.format = 'apple-installs'
+where s.platform = 'ios' and s.source = 'app_store_connect' and i.format = $format
   and not exists (
       select 1
       from apple_target t

@@ -4,5 +4,5 @@ select r.series_id, r.date, r.value, r.import_id
 from replaced_observations r
 join apple_dropped d on d.series_id = r.series_id and d.date = r.date and d.import_id = r.replaced_by
 join imports i on i.import_id = r.import_id
-where i.format is distinct from 'apple-installs'
+where i.format is distinct from $format
 qualify row_number() over (partition by r.series_id, r.date order by r.import_id desc) = 1;

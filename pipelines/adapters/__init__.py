@@ -7,6 +7,7 @@ before the generic layouts. Adding a format = one module + one line here + one f
 from __future__ import annotations
 
 from pipelines.adapters.appfigures import AppfiguresSales
+from pipelines.adapters.apple_downloads import AppleDownloads
 from pipelines.adapters.apple_installs import AppleInstallsDeletions
 from pipelines.adapters.apple_sales import AppleSalesSummary
 from pipelines.adapters.apple_web import AppleAnalyticsWeb
@@ -19,6 +20,7 @@ from pipelines.errors import ImportFailed, Problem
 ADAPTERS: list[Adapter] = [
     GooglePlayInstalls(),
     AppleInstallsDeletions(),
+    AppleDownloads(),
     AppleSalesSummary(),
     AppleAnalyticsWeb(),
     SensorTowerEstimates(),

@@ -51,7 +51,6 @@ from pipelines.adapters.base import IngestOptions, SourceFile, Staged
 from pipelines.errors import ImportFailed, Problem
 
 NAME = "apple-installs"
-REQUIRED = ("date", "app_apple_identifier", "event", "download_type", "territory", "counts")
 # Columns that are not part of a detail row's identity: the measures, and the app's display
 # name (a label of App Apple Identifier that may change between deliveries).
 NOT_DETAIL = ("counts", "unique_devices", "app_name", "processing_date")
@@ -61,6 +60,29 @@ INSTALL_TYPES: dict[str, tuple[str, ...]] = {
     "manual update": ("updates",),
     "restore": ("restores",),
 }
+
+
+@dataclass(frozen=True)
+class ReportSpec:
+    """One Analytics Reports API report read by the segment machinery of this module: which
+    columns it needs, and which metric(s) each Download Type's Counts go to. With `events`,
+    rows carry an Event (Install/Delete): Delete rows are uninstalls and only Install rows are
+    mapped by Download Type; without, every row is mapped by its Download Type."""
+
+    name: str
+    title: str
+    required: tuple[str, ...]
+    types: dict[str, tuple[str, ...]]
+    events: bool
+
+
+INSTALLS = ReportSpec(
+    name=NAME,
+    title="App Store Installation and Deletion",
+    required=("date", "app_apple_identifier", "event", "download_type", "territory", "counts"),
+    types=INSTALL_TYPES,
+    events=True,
+)
 UNKNOWN_COUNTRY = "ZZ"
 MAX_SHOWN = 10
 NEW = 0  # apple_parts.k of the file being imported; stored files are 1..n in import order
@@ -79,9 +101,9 @@ def _header(src: SourceFile) -> tuple[list[str], list[str]]:
     return header, [csvtext.normalise_header(h) for h in header]
 
 
-def _mapping_sql() -> str:
+def _mapping_sql(spec: ReportSpec) -> str:
     """The fixed (download type, metric) pairs as a VALUES list of our own constants."""
-    pairs = [(t, m) for t, metrics in INSTALL_TYPES.items() for m in metrics]
+    pairs = [(t, m) for t, metrics in spec.types.items() for m in metrics]
     return ", ".join(f"('{t}', '{m}')" for t, m in pairs)
 
 
@@ -105,7 +127,12 @@ class _File:
 
 
 def _load(
-    con: duckdb.DuckDBPyConnection, src: SourceFile, table: str, k: int, only_units: bool
+    con: duckdb.DuckDBPyConnection,
+    src: SourceFile,
+    table: str,
+    k: int,
+    only_units: bool,
+    spec: ReportSpec = INSTALLS,
 ) -> tuple[_File, int]:
     """Read one file into `table`, its rows de-duplicated; (the file, rows read).
 
@@ -115,12 +142,12 @@ def _load(
     """
     header, keys = _header(src)
     problems = csvtext.duplicate_header_problems(header)
-    missing = [c for c in REQUIRED if c not in keys]
+    missing = [c for c in spec.required if c not in keys]
     if missing:
         problems.append(
             Problem(
                 f"missing column(s) {', '.join(_LABELS[m] for m in missing)} of the "
-                "App Store Installation and Deletion report.",
+                f"{spec.title} report.",
                 line=1,
                 hint="Import the report segment as downloaded from Apple.",
             )
@@ -155,10 +182,16 @@ def _load(
     return file, rows
 
 
-def _add_parts(con: duckdb.DuckDBPyConnection, file: _File) -> None:
+def _add_parts(con: duckdb.DuckDBPyConnection, file: _File, spec: ReportSpec = INSTALLS) -> None:
     """Append the file's sums per (day, app, territory, metric) to temp table apple_parts."""
     col = file.col
     app_name = col.get("app_name", "null::varchar")
+    event = f"lower(trim({col['event']}))" if spec.events else "'install'"
+    deletes = (
+        "union all select t.*, 'uninstalls' from typed t where t.event = 'delete'"
+        if spec.events
+        else ""
+    )
     sql.run_text(
         con,
         f"""
@@ -168,17 +201,16 @@ def _add_parts(con: duckdb.DuckDBPyConnection, file: _File) -> None:
                    {col["app_apple_identifier"]} as app, {app_name} as app_name,
                    coalesce(nullif(trim({col["territory"]}), ''), '{UNKNOWN_COUNTRY}')
                        as country,
-                   lower(trim({col["event"]})) as event,
+                   {event} as event,
                    lower(trim(coalesce({col["download_type"]}, ''))) as download_type,
                    trim({col["counts"]})::hugeint as counts
             from {file.table}
         ),
-        mapping (download_type, metric) as (values {_mapping_sql()}),
+        mapping (download_type, metric) as (values {_mapping_sql(spec)}),
         tagged as (
             select t.*, m.metric from typed t join mapping m using (download_type)
             where t.event = 'install'
-            union all
-            select t.*, 'uninstalls' from typed t where t.event = 'delete'
+            {deletes}
         )
         select {file.k} as k, min(line) as line, date_key, app_key, min(date) as date,
                min(app) as app, min(app_name) as app_name, country, metric,
@@ -188,10 +220,22 @@ def _add_parts(con: duckdb.DuckDBPyConnection, file: _File) -> None:
     )
 
 
-def _check(con: duckdb.DuckDBPyConnection, src: SourceFile, file: _File) -> list[Problem]:
+def _check(
+    con: duckdb.DuckDBPyConnection, src: SourceFile, file: _File, spec: ReportSpec = INSTALLS
+) -> list[Problem]:
     """Values the sums depend on, checked before summing (a sum would hide them)."""
     col = file.col
     labels = {c: file.header[int(c[1:])] for c in col.values()}
+    events = (
+        f"""
+        union all
+        select line, 'event', {col["event"]},
+               'unknown Event (expected Install or Delete).'
+        from {file.table}
+        where lower(trim(coalesce({col["event"]}, ''))) not in ('install', 'delete')"""  # noqa: S608
+        if spec.events
+        else ""
+    )
     bad = sql.run_text(
         con,
         f"""
@@ -201,11 +245,7 @@ def _check(con: duckdb.DuckDBPyConnection, src: SourceFile, file: _File) -> list
                     else 'Counts must be a whole number of events.' end as message
         from {file.table}
         where not regexp_full_match(coalesce(trim({col["counts"]}), ''), '\\d{{1,15}}')
-        union all
-        select line, 'event', {col["event"]},
-               'unknown Event (expected Install or Delete).'
-        from {file.table}
-        where lower(trim(coalesce({col["event"]}, ''))) not in ('install', 'delete')
+        {events}
         order by line
         limit {MAX_SHOWN}""",  # noqa: S608
     )
@@ -283,7 +323,12 @@ def _fold(
 
 
 def _archived(
-    con: duckdb.DuckDBPyConnection, row: tuple, workdir: Path, k: int, for_name: str
+    con: duckdb.DuckDBPyConnection,
+    row: tuple,
+    workdir: Path,
+    k: int,
+    for_name: str,
+    spec: ReportSpec = INSTALLS,
 ) -> _File:
     """A stored file of this format, read back from the archive into apple_seg_<k>."""
     import_id, file_name, sha, archive_path, options_text = row
@@ -315,8 +360,8 @@ def _archived(
         known = set(vars(IngestOptions()))
         options = {k: v for k, v in json.loads(options_text or "{}").items() if k in known}
         src = sources.prepare(path, file_name, workdir, IngestOptions(**options))
-        file, _ = _load(con, src, f"apple_seg_{k}", k, only_units=True)
-        problems = _check(con, src, file)
+        file, _ = _load(con, src, f"apple_seg_{k}", k, only_units=True, spec=spec)
+        problems = _check(con, src, file, spec)
     except ImportFailed as exc:
         raise fail(f"its archived copy no longer reads ({exc.problems[0].message})") from exc
     if problems:
@@ -325,13 +370,15 @@ def _archived(
     return file
 
 
-def _stored_files(con: duckdb.DuckDBPyConnection, workdir: Path, for_name: str) -> list[_File]:
+def _stored_files(
+    con: duckdb.DuckDBPyConnection, workdir: Path, for_name: str, spec: ReportSpec = INSTALLS
+) -> list[_File]:
     """The stored files of this format holding rows for the units in apple_units, oldest
     first, each read into its own temp table with its sums added to apple_parts."""
     files = []
-    for k, row in enumerate(sql.run(con, "apple_segment_candidates"), start=1):
-        file = _archived(con, row, workdir, k, for_name)
-        _add_parts(con, file)
+    for k, row in enumerate(sql.run(con, "apple_segment_candidates", format=spec.name), start=1):
+        file = _archived(con, row, workdir, k, for_name, spec)
+        _add_parts(con, file, spec)
         files.append(file)
     return files
 
@@ -388,31 +435,23 @@ def _notices(dropped: dict[tuple[str, str], list[_File]], counting: dict) -> lis
     return out
 
 
-class AppleInstallsDeletions:
+class AppleSegmentReport:
+    """The adapter of one Analytics Reports API report (`spec`): segments add up, restatements
+    replace, undo re-folds - the machinery of this module, shared by every such report."""
+
+    spec: ReportSpec = INSTALLS
     name = NAME
-    label = (
-        "App Store Connect 'App Store Installation and Deletion' report "
-        "(Standard/Detailed, .txt.gz)"
-    )
-    how_to_get = (
-        "App Store Connect API: POST /v1/analyticsReportRequests (accessType ONGOING) once per "
-        "app, then GET .../reports?filter[name]=App Store Installation and Deletion Standard "
-        "(or Detailed) -> instances?filter[granularity]=DAILY -> segments, and download each "
-        "segment's url (.txt.gz). Import the segments as they are, together or one by one: "
-        "segments of one instance add up, a restated segment replaces its earlier copy."
-    )
+    label = ""
+    how_to_get = ""
 
     def sniff(self, src: SourceFile) -> bool:
-        line = csvtext.first_line(src.head)
-        if "\t" not in line:
-            return False
-        _, keys = _header(src)
-        return all(k in keys for k in ("app_apple_identifier", "event", "download_type", "counts"))
+        raise NotImplementedError
 
     def stage(
         self, con: duckdb.DuckDBPyConnection, src: SourceFile, options: IngestOptions
     ) -> Staged:
-        new, rows = _load(con, src, "apple_rows", NEW, only_units=False)
+        spec = self.spec
+        new, rows = _load(con, src, "apple_rows", NEW, only_units=False, spec=spec)
         stats = sql.run_text(con, "select count(*), coalesce(sum(copies - 1), 0) from apple_rows")[
             0
         ]
@@ -425,15 +464,15 @@ class AppleInstallsDeletions:
                     )
                 ],
             )
-        problems = _check(con, src, new)
+        problems = _check(con, src, new, spec)
         if problems:
             raise ImportFailed(src.name, problems)
         _create_parts(con)
-        _add_parts(con, new)
+        _add_parts(con, new, spec)
         sql.run(con, "apple_segment_units_new")
         notices = []
         with tempfile.TemporaryDirectory(prefix="installpulse-segments-") as tmp:
-            stored = _stored_files(con, Path(tmp), src.name)
+            stored = _stored_files(con, Path(tmp), src.name, spec)
         if stored:
             counting, dropped = _fold(con, [*stored, new])
             notices += _notices(dropped, counting)
@@ -447,20 +486,22 @@ class AppleInstallsDeletions:
                 f"{stats[1]} identical row(s) were delivered more than once and counted once."
             )
         col = new.col
+        event = f"lower(trim({col['event']}))" if spec.events else "'install'"
         ignored = sql.run_text(
             con,
             f"""
             select lower(trim(coalesce({col["download_type"]}, ''))) as t, count(*)
             from apple_rows
-            where lower(trim({col["event"]})) = 'install'
+            where {event} = 'install'
               and lower(trim(coalesce({col["download_type"]}, ''))) not in
                   (select unnest($types))
             group by t order by t""",  # noqa: S608
-            types=list(INSTALL_TYPES),
+            types=list(spec.types),
         )
+        rows_of = "Install row(s)" if spec.events else "row(s)"
         for kind, count in ignored:
             notices.append(
-                f"{count} Install row(s) with Download Type '{kind or '(blank)'}' are not part "
+                f"{count} {rows_of} with Download Type '{kind or '(blank)'}' are not part "
                 "of any installpulse metric and were left out."
             )
         header, keys = new.header, new.keys
@@ -484,9 +525,10 @@ class AppleInstallsDeletions:
         """Inside the import transaction, after the write: rows of this format's earlier files
         for the new file's apps and days that the new totals do not hold (series only a
         restated file had) are moved aside like replaced rows; returns how many."""
-        moved = int(sql.run(con, "apple_segment_retire", import_id=import_id)[0][0])
+        fmt = self.spec.name
+        moved = int(sql.run(con, "apple_segment_retire", import_id=import_id, format=fmt)[0][0])
         if moved:
-            sql.run(con, "apple_segment_retire_delete", import_id=import_id)
+            sql.run(con, "apple_segment_retire_delete", import_id=import_id, format=fmt)
         return moved
 
     def before_undo(self, con: duckdb.DuckDBPyConnection, import_id: int) -> None:
@@ -498,7 +540,7 @@ class AppleInstallsDeletions:
         and days, and the stored rows of this format there are set to their sums."""
         _create_parts(con)
         with tempfile.TemporaryDirectory(prefix="installpulse-segments-") as tmp:
-            stored = _stored_files(con, Path(tmp), f"undo of import #{import_id}")
+            stored = _stored_files(con, Path(tmp), f"undo of import #{import_id}", self.spec)
         if stored:
             counting, _ = _fold(con, stored)
             _set_live(con, counting)
@@ -512,4 +554,27 @@ class AppleInstallsDeletions:
             "apple_segment_settle_restored",
             "apple_segment_settle_insert",
         ):
-            sql.run(con, name)
+            sql.run(con, name, format=self.spec.name)
+
+
+class AppleInstallsDeletions(AppleSegmentReport):
+    spec = INSTALLS
+    name = NAME
+    label = (
+        "App Store Connect 'App Store Installation and Deletion' report "
+        "(Standard/Detailed, .txt.gz)"
+    )
+    how_to_get = (
+        "App Store Connect API: POST /v1/analyticsReportRequests (accessType ONGOING) once per "
+        "app, then GET .../reports?filter[name]=App Store Installation and Deletion Standard "
+        "(or Detailed) -> instances?filter[granularity]=DAILY -> segments, and download each "
+        "segment's url (.txt.gz). Import the segments as they are, together or one by one: "
+        "segments of one instance add up, a restated segment replaces its earlier copy."
+    )
+
+    def sniff(self, src: SourceFile) -> bool:
+        line = csvtext.first_line(src.head)
+        if "\t" not in line:
+            return False
+        _, keys = _header(src)
+        return all(k in keys for k in ("app_apple_identifier", "event", "download_type", "counts"))

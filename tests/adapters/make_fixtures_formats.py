@@ -118,10 +118,88 @@ def apple_sales() -> dict[str, bytes]:
     }
 
 
+# "App Downloads Standard", header verbatim as FORMATS.md quotes it from a downloaded segment.
+DOWNLOADS_STANDARD_HEADER = (
+    "Date\tApp Name\tApp Apple Identifier\tDownload Type\tApp Version\tDevice\t"
+    "Platform Version\tSource Type\tPage Type\tPre-Order\tTerritory\tCounts"
+)
+# "App Downloads Detailed" in the order of ingestr's fixture: Processing Date, Source Info,
+# Campaign, Page Title, and `""` for empty fields.
+DOWNLOADS_DETAILED_HEADER = (
+    "Date\tApp Apple Identifier\tCounts\tProcessing Date\tApp Name\tDownload Type\t"
+    "App Version\tDevice\tPlatform Version\tSource Type\tSource Info\tCampaign\tPage Type\t"
+    "Page Title\tPre-Order\tTerritory"
+)
+
+
+def _download(day: str, kind: str, device: str, source: str, territory: str, n: int) -> str:
+    """One Standard row of Example Chat (1000000001)."""
+    system = "iPadOS 26.3" if device == "iPad" else "iOS 26.3"
+    page = "Product page" if kind in ("First-time download", "Redownload") else "No page"
+    fields = [day, "Example Chat", "1000000001", kind, "1.4.0", device, system, source, page,
+              "", territory, str(n)]  # fmt: skip
+    return "\t".join(fields)
+
+
+def apple_downloads() -> dict[str, bytes]:
+    day = "2026-03-01"
+    standard = [
+        DOWNLOADS_STANDARD_HEADER,
+        _download(day, "First-time download", "iPhone", "App Store search", "US", 812),
+        _download(day, "First-time download", "iPad", "App Store browse", "US", 40),
+        _download(day, "Redownload", "iPhone", "App Store search", "US", 120),
+        _download(day, "Manual update", "iPhone", "Unavailable", "US", 95),
+        _download(day, "Auto-update", "iPhone", "Unavailable", "US", 3000),
+        _download(day, "Restore", "iPhone", "Unavailable", "US", 7),
+        _download(day, "First-time download", "iPhone", "App Store search", "DE", 61),
+    ]
+    detailed = [
+        DOWNLOADS_DETAILED_HEADER,
+        "2026-03-01\t1000000002\t590\t2026-03-02\tExample Notes\tAuto-update\t2.0\tiPhone\t"
+        'iOS 26.3\tApp Store search\t""\t""\tNo page\tNo page\t""\tFR',
+        "2026-03-01\t1000000002\t16\t2026-03-02\tExample Notes\tAuto-update\t2.0\tiPhone\t"
+        'iOS 26.3\tApp referrer\tcom.example.social\t""\tStore sheet\t'
+        'Default custom product page\t""\tSG',
+        "2026-03-01\t1000000002\t30\t2026-03-02\tExample Notes\tFirst-time download\t2.0\t"
+        "iPhone\tiOS 26.3\tWeb referrer\texample.org\tspring\tProduct page\t"
+        'Notes, but "fast"\t""\tFR',
+        "2026-03-01\t1000000002\t5\t2026-03-02\tExample Notes\tRedownload\t2.0\tiPhone\t"
+        'iOS 26.3\tApp Store search\t""\t""\tProduct page\t""\t""\tFR',
+    ]
+    seg = "2026-03-02"
+
+    def segment_1(us: int) -> list[str]:
+        return [
+            DOWNLOADS_STANDARD_HEADER,
+            _download(seg, "First-time download", "iPhone", "App Store search", "US", us),
+            _download(seg, "Redownload", "iPhone", "App Store search", "US", 80),
+            _download(seg, "First-time download", "iPhone", "App Store search", "DE", 45),
+        ]
+
+    segment_2 = [
+        DOWNLOADS_STANDARD_HEADER,
+        _download(seg, "First-time download", "iPhone", "App referrer", "US", 60),
+        _download(seg, "Manual update", "iPhone", "Unavailable", "US", 40),
+        _download(seg, "First-time download", "iPhone", "App Store search", "GB", 33),
+    ]
+    return {
+        # (the Standard segment ends with an empty line, as the downloaded one does)
+        "App Downloads Standard_2026-03-01.txt.gz": gz(lf(standard) + "\n"),
+        "App Downloads Detailed_2026-03-01.txt.gz": gz(lf(detailed)),
+        "segments/segment-1.txt.gz": gz(lf(segment_1(500))),
+        "segments/segment-2.txt.gz": gz(lf(segment_2)),
+        "segments/restated/segment-1.txt.gz": gz(lf(segment_1(510))),
+    }
+
+
 def write_all(root: Path = FIXTURES) -> dict[Path, bytes]:
     """Write every fixture of this script under root; returns what was written."""
     written: dict[Path, bytes] = {}
-    for folder, files in (("google_play", google_play()), ("apple_sales", apple_sales())):
+    for folder, files in (
+        ("google_play", google_play()),
+        ("apple_sales", apple_sales()),
+        ("apple_downloads", apple_downloads()),
+    ):
         for name, data in files.items():
             path = root / folder / name
             path.parent.mkdir(parents=True, exist_ok=True)
