@@ -643,6 +643,93 @@ def register_study(sub: Any, common: argparse.ArgumentParser, out: argparse.Argu
     p.set_defaults(func=cmd_study)
 
 
+# ----------------------------------------------------------------------------- check
+CHECK_COLUMNS = ["slice", "country", "platform", "method_label", "value", "baseline", "change",
+                 "multiple", "claimed", "reproduces", "reason"]  # fmt: skip
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """`installpulse check`: a claimed figure against every baseline preset and slice
+    (:func:`semantic.claims.check`); table, or the raw rows as CSV, or everything as JSON."""
+    from semantic import claims
+
+    name = _app(args.db, args.app)
+    _kinds(args.db, [args.metric])
+    out = claims.check(
+        args.db,
+        name,
+        args.metric,
+        args.date,
+        args.claim,
+        words=args.words,
+        countries=args.country,
+        platforms=args.platform,
+        sources=args.source,
+        prefer=args.prefer,
+    )
+    if args.format == "json":
+        _print_json(out.as_json())
+        return 0
+    if args.format == "csv":
+        _emit(out.table, "csv")
+        return 0
+    claim = out.claim
+    shown = out.table.with_columns(
+        claimed=pl.Series(
+            [
+                claim.at_precision(c, m) if c is not None else None
+                for c, m in zip(out.table["change"], out.table["multiple"], strict=True)
+            ],
+            dtype=pl.String,
+        ),
+        slice=pl.Series([formatting.fmt_platforms(s) for s in out.table["slice"]], dtype=pl.String),
+    ).select(CHECK_COLUMNS)
+    meaning = ", or strictly ".join(r.label for r in claim.readings)
+    meaning = "" if meaning == claim.canonical else f" ({meaning})"
+    print(
+        f"Claim {claim.canonical}{meaning}: {out.app} {formatting.fmt_metric(out.metric)} on "
+        f"{formatting.fmt_date(out.day)} against every baseline preset and slice; 'claimed' is "
+        "each result at the claim's precision."
+    )
+    _print_table(_display(shown))
+    print(out.paragraph)
+    for note in out.notes:
+        print(f"Not checked: {note}")
+    return 0
+
+
+def register_check(sub: Any, common: argparse.ArgumentParser, out: argparse.ArgumentParser) -> None:
+    p = sub.add_parser(
+        "check",
+        parents=[common, out],
+        help="check a published figure (+295%%, 3.95x, nearly four times) against every "
+        "baseline and slice",
+        description="Which baseline presets and slices (as claimed, all countries, each "
+        "platform) reproduce a claimed change or multiple at its stated precision, what the "
+        "others give, and whether the words fit the number. Ends with a paragraph to paste.",
+    )
+    p.add_argument(
+        "--app", required=True, metavar="NAME", help="app name or any of its store identifiers"
+    )
+    p.add_argument("--metric", required=True, metavar="NAME")
+    p.add_argument("--date", type=cli._date, required=True, metavar="DATE", help="the day claimed")
+    p.add_argument(
+        "--claim",
+        required=True,
+        metavar="FIGURE",
+        help="the figure: +295%%, -12%%, 'up 295%%', 3.95x, 'nearly four times', 'doubled'",
+    )
+    p.add_argument(
+        "--words", metavar="TEXT", help="the words the article used, e.g. 'nearly three times more'"
+    )
+    _scope_options(p)
+    p.set_defaults(func=cmd_check)
+
+
+if register_check not in cli.EXTRA_COMMANDS:
+    cli.EXTRA_COMMANDS.append(register_check)
+
+
 for _register in (register_series, register_spikes, register_study):
     if _register not in cli.EXTRA_COMMANDS:
         cli.EXTRA_COMMANDS.append(_register)

@@ -116,6 +116,7 @@ def _request(
     method: str,
     prefer: object,
     split_platforms: bool | None = None,
+    sources: object = None,
 ) -> SeriesRequest:
     try:
         return SeriesRequest.build(
@@ -128,6 +129,7 @@ def _request(
             method=method,
             prefer=prefer,
             split_platforms=split_platforms,
+            sources=sources,
         )
     except ValueError as exc:
         raise UsageError(str(exc)[:1].upper() + str(exc)[1:]) from None
@@ -143,10 +145,11 @@ def _slice_rows(
     prefer: object,
     *,
     split_platforms: bool | None = None,
+    sources: object = None,
 ) -> tuple[pl.DataFrame, list[str]]:
     """Every preset's result on ``day`` for one slice (one read), and the sources read."""
     requests = [
-        _request(app, metric, day, countries, platforms, m, prefer, split_platforms)
+        _request(app, metric, day, countries, platforms, m, prefer, split_platforms, sources)
         for m in METHODS
     ]
     first = min(r.first_day_read(answer.TYPICAL_LOOKBACK) for r in requests)
@@ -326,11 +329,13 @@ def check(
     words: str | None = None,
     countries: object = None,
     platforms: object = None,
+    sources: object = None,
     prefer: object = None,
 ) -> Check:
     """Check ``claim`` ("+295%", "3.95x", "nearly four times as many") for ``app``'s
     ``metric`` on ``day`` in the slice ``countries`` x ``platforms`` (empty = all, summed by
     the totals rules); ``words`` are the words the article used, checked against the figure.
+    ``sources`` / ``prefer`` choose sources as in a :class:`SeriesRequest`.
 
     Raises :class:`UsageError` with a sentence for a claim that cannot be read, an unknown
     app or metric, or a day without an observation in the slice as claimed."""
@@ -352,7 +357,9 @@ def check(
         except claims.ClaimError as exc:
             raise UsageError(f"--words: {exc}") from None
 
-    mine, sources = _slice_rows(db, app, metric, day, countries_t, platforms_t, prefer)
+    mine, used = _slice_rows(
+        db, app, metric, day, countries_t, platforms_t, prefer, sources=sources
+    )
     scope = ", ".join(countries_t + platforms_t) or "all countries and platforms"
     if not mine.height or mine.get_column("value").is_null().all():
         raise UsageError(
@@ -367,7 +374,9 @@ def check(
     extra.append(("platform", countries_t, (), True))
     for role, cs, ps, split in extra:
         try:
-            rows, found = _slice_rows(db, app, metric, day, cs, ps, prefer, split_platforms=split)
+            rows, found = _slice_rows(
+                db, app, metric, day, cs, ps, prefer, split_platforms=split, sources=sources
+            )
         except UsageError as exc:
             notes.append(f"{role}: {exc}")
             continue
@@ -380,7 +389,7 @@ def check(
             rows = rows.with_columns(slice=pl.col("platform"))
         else:
             rows = rows.with_columns(slice=pl.lit(role))
-        sources = sorted(set(sources) | set(found))
+        used = sorted(set(used) | set(found))
         frames.append(rows)
     table = _ordered(pl.concat(frames, how="diagonal_relaxed"))
     hits = [
@@ -396,9 +405,9 @@ def check(
     ).select(TABLE_COLUMNS)
     name = table.get_column("app")[0]
     text = paragraph(table, parsed, verdict, day)
-    if sources:
-        text += " " + source_line(sources) + "."
-    return Check(name, metric, day, parsed, verdict, table, text, sources, tuple(notes))
+    if used:
+        text += " " + source_line(used) + "."
+    return Check(name, metric, day, parsed, verdict, table, text, used, tuple(notes))
 
 
 def _ordered(table: pl.DataFrame) -> pl.DataFrame:
