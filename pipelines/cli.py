@@ -437,6 +437,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from pipelines import analysis_cli  # noqa: F401  (registers series/spikes/study)
     except ImportError:
         pass
+    from pipelines.connectors import cli as _connect  # noqa: F401  (registers connect/sync)
+
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

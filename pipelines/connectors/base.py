@@ -148,6 +148,7 @@ class SecretRef:
                     "process; set it where installpulse runs (the shell, the cron line, the "
                     "service that starts the app)."
                 )
+            remember(value.strip())
             return value.strip()
         path = Path(self.where)
         try:
@@ -164,7 +165,28 @@ class SecretRef:
             ) from exc
         if not text.strip():
             raise ConnectorError(f"The key file {path} is empty; download the key again.")
+        remember(text.strip())
         return text.strip()
+
+
+# Secrets (and tokens made from them) this process has read: `redact` blanks them out of any
+# text shown or stored, a second guard behind connectors never putting them in messages.
+_SEEN: set[str] = set()
+
+
+def remember(secret: str) -> None:
+    """Note a secret or a token made from it, so `redact` blanks it (and each long line of
+    a PEM key) wherever it would appear."""
+    pieces = {secret.strip(), *(line.strip() for line in secret.splitlines())}
+    _SEEN.update(p for p in pieces if len(p) >= 12 and not p.startswith("-----"))
+
+
+def redact(text: str) -> str:
+    """`text` with every remembered secret replaced by [secret]."""
+    for secret in sorted(_SEEN, key=len, reverse=True):
+        if secret in text:
+            text = text.replace(secret, "[secret]")
+    return text
 
 
 # -- the registry of kinds -----------------------------------------------------------------

@@ -1,0 +1,1 @@
+select app, last_day from sync_state where connection_id = $connection_id;
