@@ -186,6 +186,46 @@ def fmt_date(d: date | datetime | None) -> str:
     return f"{_WEEKDAYS[d.weekday()]} {d.day} {_MONTHS[d.month - 1]} {d.year}"
 
 
+def fmt_short_date(d: date | datetime | None, *, year: bool = False) -> str:
+    """A day in running text: ``date(2026, 2, 27) -> "27 Feb"`` (``year=True``: "27 Feb 2026")."""
+    if d is None:
+        return NA
+    return f"{d.day} {_MONTHS[d.month - 1]}" + (f" {d.year}" if year else "")
+
+
+def rounding_step(half_width: Number) -> int:
+    """The unit a total is published to when its interval is +-``half_width``: the largest
+    power of ten that fits twice in it (+-6,000 -> 1,000; +-1,500 -> 100; +-600 -> 100),
+    1 for a half-width under 20.
+
+    Why: "61,000 (95% interval 55,000 to 67,000)" says as much as the estimate knows; its
+    unit digits would be noise."""
+    d = _decimal(half_width)
+    if d is None or d < 20:
+        return 1
+    return 10 ** (len(str(int(d / 2))) - 1)
+
+
+def fmt_count_rounded(x: Number, step: int = 1) -> str:
+    """A count rounded to a multiple of ``step`` (half away from zero): ``(61234, 1000) ->
+    "61,000"``, ``(-1250, 100) -> "-1,300"``."""
+    d = _decimal(x)
+    if d is None:
+        return NA
+    r = round_half_away(d / step, 0) * step
+    return _digits(abs(r) if r == 0 else r, 0)
+
+
+def fmt_under_pct(x: Number) -> str:
+    """A bound on a magnitude given as a fraction: the whole percent just above it,
+    ``0.024 -> "under 3%"``, ``0.03 -> "under 4%"``, ``0.0004 -> "under 1%"``."""
+    d = _decimal(x)
+    if d is None:
+        return NA
+    whole = int(abs(d) * 100) + 1
+    return f"under {whole}%"
+
+
 def fmt_month(d: date | datetime | None) -> str:
     """A calendar month: ``date(2026, 3, 1) -> "Mar 2026"``."""
     if d is None:
