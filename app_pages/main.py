@@ -38,6 +38,12 @@ def main() -> None:
             url_path="study",
         ),
         st.Page(
+            PAGES_DIR / "check.py",
+            title="Check a figure",
+            icon=":material/fact_check:",
+            url_path="check",
+        ),
+        st.Page(
             PAGES_DIR / "events.py", title="Events", icon=":material/event:", url_path="events"
         ),
         st.Page(

@@ -452,3 +452,94 @@ def _clean_list(values: object, *, upper: bool = False) -> tuple[str, ...]:
         if text and text not in out:
             out.append(text)
     return tuple(out)
+
+
+# ----------------------------------------------------------------------------- page state
+#: The demo's published figure: the page opens on it when the demo is loaded.
+DEMO_CLAIM = {
+    "app": "ChatGPT",
+    "metric": "uninstalls",
+    "countries": ["US"],
+    "day": date(2026, 2, 28),
+    "claim": "+295%",
+}
+
+
+@dataclass
+class CheckState:
+    """What the "Check a figure" page shows; the query string carries all of it
+    (``app``, ``metric``, ``countries`` and ``platforms`` as repeated keys, ``day``,
+    ``claim``, ``words``), so a copied URL opens the same check."""
+
+    app: str = ""
+    metric: str = ""
+    countries: list[str] = field(default_factory=list)
+    platforms: list[str] = field(default_factory=list)
+    day: date | None = None
+    claim: str = ""
+    words: str = ""
+
+    def to_params(self) -> dict[str, str | list[str]]:
+        """Query parameters; empty values are left out."""
+        out: dict[str, str | list[str]] = {}
+        for name in ("app", "metric"):
+            if getattr(self, name):
+                out[name] = getattr(self, name)
+        for name in ("countries", "platforms"):
+            if getattr(self, name):
+                out[name] = list(getattr(self, name))
+        if self.day is not None:
+            out["day"] = self.day.isoformat()
+        for name in ("claim", "words"):
+            if getattr(self, name).strip():
+                out[name] = getattr(self, name).strip()
+        return out
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, object]) -> CheckState:
+        """Parse query parameters (str or list values); bad dates are dropped."""
+
+        def last(name: str) -> str:
+            values = _clean_list(params.get(name))
+            return values[-1] if values else ""
+
+        day = None
+        try:
+            day = date.fromisoformat(last("day")) if last("day") else None
+        except ValueError:
+            day = None
+        return cls(
+            app=last("app"),
+            metric=last("metric"),
+            countries=list(_clean_list(params.get("countries"), upper=True)),
+            platforms=list(_clean_list(params.get("platforms"))),
+            day=day,
+            claim=last("claim")[:200],
+            words=last("words")[:200],
+        )
+
+    def sanitize(self, options: Mapping[str, Any], *, demo: bool = False) -> CheckState:
+        """Keep what the database offers; an empty state opens on the demo's published
+        figure when ``demo`` (else the first app, the last day and no claim)."""
+        apps, metrics = list(options.get("apps") or []), list(options.get("metrics") or [])
+        start = (
+            self.to_params() == {}
+            and demo
+            and DEMO_CLAIM["app"] in apps
+            and DEMO_CLAIM["metric"] in metrics
+        )
+        base = CheckState(**DEMO_CLAIM) if start else CheckState(**vars(self))  # type: ignore[arg-type]
+        base.app = base.app if base.app in apps else (apps[0] if apps else "")
+        default_metric = next((m for m in ("uninstalls", "downloads") if m in metrics), "")
+        base.metric = (
+            base.metric
+            if base.metric in metrics
+            else default_metric or (metrics[0] if metrics else "")
+        )
+        base.countries = [c for c in base.countries if c in (options.get("countries") or [])]
+        base.platforms = [p for p in base.platforms if p in (options.get("platforms") or [])]
+        first, last = options.get("first_date"), options.get("last_date")
+        if isinstance(first, date) and isinstance(last, date):
+            if base.day is None or not first <= base.day <= last:
+                base.day = last
+        return base
