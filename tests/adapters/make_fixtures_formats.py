@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import json
 from pathlib import Path
 
 from make_fixtures import SALES_HEADER, _sales_row
@@ -192,6 +193,63 @@ def apple_downloads() -> dict[str, bytes]:
     }
 
 
+def sensortower() -> dict[str, bytes]:
+    """A /v1/unified/sales_report_estimates response (revenue in cents, as the per-OS
+    endpoints give it): per-platform fields next to the unified sum."""
+    app = "5ba4585f539ce75b97db6bcb"
+
+    def record(day: str, country: str, a: tuple, i: tuple, p: tuple) -> dict:
+        units = [x[0] for x in (a, i, p)]
+        revenue = [x[1] for x in (a, i, p)]
+        out = {"app_id": app, "country": country, "date": day}
+        for name, (u, r) in zip(("android", "iphone", "ipad"), (a, i, p), strict=True):
+            out[f"{name}_units"] = u
+            out[f"{name}_revenue"] = r
+        if None not in units:
+            out["unified_units"] = sum(units)
+        if None not in revenue:
+            out["unified_revenue"] = sum(revenue)
+        return out
+
+    data = [
+        record("2026-02-28T00:00:00Z", "US", (98000, 5100000), (152300, 9120000), (8100, 410000)),
+        record("2026-03-01T00:00:00Z", "US", (99100, 5230001), (171900, 1234567), (8800, 1)),
+        record("2026-02-28T00:00:00Z", "DE", (12000, 300000), (20100, 700000), (None, None)),
+    ]
+    return {"unified_sales_report_estimates.json": (json.dumps(data, indent=2) + "\n").encode()}
+
+
+def appfigures() -> dict[str, bytes]:
+    """group_by=dates,products,countries for an account in euros: products of both stores in
+    one answer (their store on the product object), the currency stated at the top."""
+    apple = {"id": 40123456, "name": "Example Chat", "store": "apple"}
+    play = {"id": 40999999, "name": "Example Chat Android", "store": "google_play"}
+
+    def leaf(product: dict, downloads: int, revenue: str, uninstalls: int | None) -> dict:
+        out = {"downloads": downloads, "re_downloads": 12, "updates": 300}
+        if uninstalls is not None:
+            out["uninstalls"] = uninstalls
+        return {**out, "net_downloads": downloads, "revenue": revenue, "product": product}
+
+    answer = {
+        "currency": "EUR",
+        "2026-02-28": {
+            "40123456": {
+                "DE": leaf(apple, 201, "12.30", None),
+                "FR": leaf(apple, 90, "4.99", None),
+            },
+            "40999999": {"DE": leaf(play, 150, "7.50", 44)},
+        },
+        "2026-03-01": {
+            "40123456": {"DE": leaf(apple, 220, "0.00", None)},
+            "40999999": {"DE": leaf(play, 161, "1.25", 40)},
+        },
+    }
+    return {
+        "sales_dates_products_countries_EUR.json": (json.dumps(answer, indent=2) + "\n").encode()
+    }
+
+
 def write_all(root: Path = FIXTURES) -> dict[Path, bytes]:
     """Write every fixture of this script under root; returns what was written."""
     written: dict[Path, bytes] = {}
@@ -199,6 +257,8 @@ def write_all(root: Path = FIXTURES) -> dict[Path, bytes]:
         ("google_play", google_play()),
         ("apple_sales", apple_sales()),
         ("apple_downloads", apple_downloads()),
+        ("sensortower", sensortower()),
+        ("appfigures", appfigures()),
     ):
         for name, data in files.items():
             path = root / folder / name

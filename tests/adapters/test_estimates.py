@@ -104,8 +104,10 @@ def test_appfigures_dates_products(db: Path):
     assert one(db, app, "US", "2026-02-28", "uninstalls") == 410
     assert one(db, app, "US", "2026-03-01", "updates") == 2987
     assert one(db, app, "US", "2026-03-01", "net_downloads") == 1611
-    assert one(db, app, "US", "2026-03-01", "revenue_usd") == 0
-    assert count_rows(db) == 12  # returns is not imported
+    # The answer states no currency: its revenue is left out, never taken as US dollars.
+    assert count_rows(db, "revenue_usd") == 0
+    assert any("never assumes US dollars" in n for n in result.notices)
+    assert count_rows(db) == 10  # returns is not imported
     assert {(p, s) for a, p, c, d, m, s in metric_values(db)} == {("ios", "appfigures")}
 
 
@@ -113,7 +115,7 @@ def test_appfigures_other_nesting_order_and_product_objects(db: Path):
     result = contract.ingest_file(AF_COUNTRIES, db)
     assert any("countries > dates > products" in n for n in result.notices)
     chat = "Example Chat"  # from the product object's name
-    assert one(db, chat, "US", "2026-02-28", "revenue_usd") == 1234.56
+    assert count_rows(db, "revenue_usd") == 0  # no currency stated
     assert one(db, chat, "US", "2026-02-28", "net_downloads") == 1519
     assert one(db, chat, "DE", "2026-02-28", "re_downloads") is None
     assert one(db, chat, "DE", "2026-02-28", "downloads") == 201
