@@ -260,6 +260,13 @@ def _check_pre(name: str, pre: Sequence[date], values: Mapping[date, float]) -> 
 
 def _check_post(name: str, post: Sequence[date], values: Mapping[date, float]) -> None:
     missing = [d for d in post if d not in values]
+    last = max((d for d in values if d >= post[0]), default=None)
+    if missing and last is not None and all(d > last for d in missing):
+        raise ImpactRefused(
+            f"The data of {name} ends on {last.isoformat()}: a post-period of {len(post)} days "
+            f"from {post[0].isoformat()} would reach {post[-1].isoformat()}. Use a "
+            f"post-period of at most {(last - post[0]).days + 1} days."
+        )
     if missing:
         raise ImpactRefused(
             f"{name} has no value on {len(missing)} of the {len(post)} post-period days "

@@ -1,4 +1,4 @@
-"""The analytics commands of the `installpulse` CLI: `series`, `spikes` and `study`.
+"""The analytics commands of the `installpulse` CLI: `series`, `spikes`, `study`, `impact`.
 
 Why a module of its own: the CLI core (pipelines/cli.py) stores and lists data; these commands
 read a window from DuckDB (pipelines.reads: only the range shown plus the method's look-back)
@@ -730,6 +730,90 @@ if register_check not in cli.EXTRA_COMMANDS:
     cli.EXTRA_COMMANDS.append(register_check)
 
 
-for _register in (register_series, register_spikes, register_study):
+# ----------------------------------------------------------------------------- impact
+IMPACT_DAY_COLUMNS = [
+    "date", "offset", "actual", "expected", "expected_low", "expected_high", "excess",
+    "cum_excess", "cum_low", "cum_high",
+]  # fmt: skip
+
+
+def cmd_impact(args: argparse.Namespace) -> int:
+    """The excess over what the pre-period predicted (semantic.impact, the page's answer)."""
+    from semantic import impact as semantic_impact
+
+    request = semantic_impact.ImpactRequest.build(
+        args.app,
+        args.metric,
+        args.date,
+        controls=args.control,
+        countries=args.country,
+        platforms=args.platform,
+        sources=args.source,
+        prefer=args.prefer,
+        pre=args.pre,
+        post=args.post,
+        method=args.method,
+    )
+    result = semantic_impact.impact(args.db, request)
+    if args.format == "json":
+        _print_json(
+            {
+                "sentence": result.sentence,
+                "method": result.method_text,
+                "summary": _json_rows(result.summary)[0],
+                "controls": _json_rows(result.controls),
+                "days": _json_rows(result.days),
+            }
+        )
+        return 0
+    if args.format == "csv":
+        _emit(result.days, "csv")
+        return 0
+    post = result.days.filter(pl.col("period") == "post").select(IMPACT_DAY_COLUMNS)
+    whole = {c: 0 for c in IMPACT_DAY_COLUMNS[2:]}
+    print(result.sentence)
+    _print_table(_display(post, decimals=whole))
+    if result.controls.height:
+        _print_table(_display(result.controls, decimals={"actual": 0, "expected": 0, "weight": 2}))
+    print(result.method_text)
+    return 0
+
+
+def register_impact(
+    sub: Any, common: argparse.ArgumentParser, out: argparse.ArgumentParser
+) -> None:
+    p = sub.add_parser(
+        "impact",
+        parents=[common, out],
+        help="what an event did: the excess over what the days before predicted, with an interval",
+        description="The cumulative excess of one app's metric from DATE over POST days, over "
+        "what the PRE days before predicted (level, trend, weekly pattern), optionally adjusted "
+        "by control apps, with a 95%% interval. JSON: {sentence, method, summary, controls, "
+        "days}; CSV: the days (pre and post).",
+    )
+    p.add_argument(
+        "--date", type=cli._date, required=True, metavar="DATE", help="first day of the effect"
+    )
+    p.add_argument("--app", required=True, metavar="NAME", help="the app studied")
+    p.add_argument("--metric", required=True, metavar="M")
+    _scope_options(p)
+    p.add_argument(
+        "--control",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="an app the event did not touch (repeat for several)",
+    )
+    p.add_argument(
+        "--method",
+        choices=("did", "synthetic", "none"),
+        help="how the controls adjust the expectation (default: did with controls, else none)",
+    )
+    p.add_argument("--pre", type=_at_least(1), default=28, help="days before (default 28)")
+    p.add_argument("--post", type=_at_least(1), default=14, help="days from DATE (default 14)")
+    p.set_defaults(func=cmd_impact)
+
+
+for _register in (register_series, register_spikes, register_study, register_impact):
     if _register not in cli.EXTRA_COMMANDS:
         cli.EXTRA_COMMANDS.append(_register)

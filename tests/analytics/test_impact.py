@@ -219,8 +219,12 @@ def test_gaps_in_the_pre_period_beyond_ten_percent_are_refused():
 
 
 def test_a_missing_post_day_is_refused():
-    with pytest.raises(impact.ImpactRefused, match=r"no value on 1 of the 14 post-period days"):
-        impact.impact(pre_post([100.0] * 28, [150.0] * 13), EVENT)
+    post: list[float | None] = [150.0] * 14
+    post[6] = None
+    with pytest.raises(
+        impact.ImpactRefused, match=r"no value on 1 of the 14 post-period days \(2026-03-06\)"
+    ):
+        impact.impact(pre_post([100.0] * 28, post), EVENT)
 
 
 def test_a_control_that_moved_is_refused():
