@@ -143,7 +143,7 @@ def check_figure(
         barmode="overlay",
         bargap=0.35,
         showlegend=True,
-        legend=dict(orientation="h", x=0, y=1.08, yanchor="bottom"),
+        legend=dict(orientation="h", x=0, y=1.02, yanchor="bottom"),
         xaxis=dict(
             title=dict(text="Level the day is compared with"),
             range=[0, top * 1.3],
@@ -156,7 +156,7 @@ def check_figure(
             categoryarray=names,
             linecolor=EVENT_COLOR,
         ),
-        margin=dict(t=130),
+        margin=dict(t=150),
     )
     set_titles(
         fig,
