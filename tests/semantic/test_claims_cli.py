@@ -95,3 +95,17 @@ def test_errors(demo: Path, capsys: pytest.CaptureFixture[str]) -> None:
         cli.main(["check", "--db", str(demo), *ARGS])
     assert exit_info.value.code == 2
     assert "--claim" in capsys.readouterr().err
+
+
+def test_readme_shows_the_real_output(demo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The README's "Check a figure" example is this command's output on the demo: its first
+    eleven lines and the last line (the paragraph, wrapped there at 100 characters)."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    blocks = readme.split("### Check a figure", 1)[1].split("\n```\n")
+    shown = next(b for b in blocks if b.startswith("Claim +295%")).splitlines()
+    code, out, _ = run(demo, capsys, "--claim", "+295%", "--words", "nearly three times more")
+    assert code == 0
+    lines = out.splitlines()
+    assert shown[:11] == lines[:11]
+    bottom = shown.index(lines[-2])  # the table's closing line
+    assert " ".join(shown[bottom + 1 :]) == lines[-1]
