@@ -18,6 +18,8 @@ import streamlit as st
 from pipelines import events, ops, reads, recovery, settings, store
 from pipelines.errors import DatabaseBusy, InstallpulseError
 from semantic import answer, views
+from semantic import impact as semantic_impact
+from semantic.impact import ImpactAnswer, ImpactRequest
 from semantic.request import SeriesRequest
 
 
@@ -55,6 +57,11 @@ def _study(
     db: str, version: str, request: SeriesRequest, day: date, pre: int, post: int
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     return answer.study(db, request, day, pre=pre, post=post)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _impact(db: str, version: str, request: ImpactRequest) -> ImpactAnswer:
+    return semantic_impact.impact(db, request)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -114,6 +121,12 @@ def study(
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(days, summary) of an event study (semantic.answer.study), cached."""
     return _study(str(db_path()), data_version(), request, day, pre, post)
+
+
+def impact(request: ImpactRequest) -> ImpactAnswer:
+    """The excess over what the days before predicted (semantic.impact.impact, the same call
+    as `installpulse impact`), cached per request and data version."""
+    return _impact(str(db_path()), data_version(), request)
 
 
 def movers(read_from: date, fetch_start: date, start: date, end: date, method: str) -> pl.DataFrame:

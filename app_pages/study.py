@@ -6,21 +6,26 @@ from __future__ import annotations
 
 from datetime import date
 
+import polars as pl
 import streamlit as st
 
 from analytics import formatting
+from analytics import impact as analytics_impact
 from app_pages import common
 from charts import export, publish
+from charts.impact import impact_figure
 from charts.study import study_figure
 from pipelines import csvout
 from pipelines.errors import InstallpulseError
 from semantic import answer, views
+from semantic.impact import ImpactRequest
 from semantic.request import SeriesRequest
 
 st.title("Event study")
 st.caption(
     "Did the series move after the event? Each app is compared with the mean of its "
-    "own 14 days before the event; day 0 is the event."
+    "own 14 days before the event; day 0 is the event. Below: what the event did in all, "
+    "the excess over what the days before (and control apps) predicted, with its interval."
 )
 try:
     options = common.options()
@@ -115,6 +120,53 @@ sources = sorted({p for s in aligned.get_column("source").unique().to_list() for
 if views.DEMO_SOURCE in sources:
     common.demo_notice()
 
+# ----- impact: the excess over what the days before predicted (analytics.impact) ----------
+st.markdown("**What the event did** · the excess over what the days before predicted")
+i1, i2, i3, i4 = st.columns([2, 3, 2, 2])
+# The app the event moved most (largest peak change) comes first: the one to study.
+moved = {
+    r["app"]: abs(r["peak_change"] or 0.0) for r in summary.select("app", "peak_change").to_dicts()
+}
+studied = sorted(apps, key=lambda a: -moved.get(a, 0.0))
+imp_app = i1.selectbox("App studied", studied, index=0, key="st_imp_app")
+control_options = [a for a in options["apps"] if a != imp_app]
+controls = i2.multiselect(
+    "Controls (apps the event did not touch)",
+    control_options,
+    default=[],
+    placeholder="None: the app's own days before",
+    key=f"st_imp_controls_{imp_app}",
+)
+method_labels = {"did": "Difference-in-differences", "synthetic": "Synthetic control"}
+method = i3.radio(
+    "Adjust by the controls",
+    list(method_labels),
+    format_func=method_labels.get,
+    key="st_imp_method",
+    disabled=not controls,
+    horizontal=False,
+)
+imp_pre = i4.number_input(
+    "Days before (model)", analytics_impact.MIN_PRE_DAYS, 120, analytics_impact.PRE_DAYS,
+    key="st_imp_pre",
+)  # fmt: skip
+impact_answer = None
+impact_error = None
+try:
+    impact_request = ImpactRequest.build(
+        imp_app,
+        metric,
+        day,
+        controls=controls,
+        countries=countries,
+        pre=int(imp_pre),
+        post=int(post),
+        method=method if controls else "none",
+    )
+    impact_answer = common.impact(impact_request)
+except InstallpulseError as exc:
+    impact_error = exc
+
 reference_label = aligned.get_column("reference_label")[0]
 scope = ", ".join(countries) if countries else "all countries"
 fig = study_figure(
@@ -123,6 +175,10 @@ fig = study_figure(
     event_date=day,
     reference_label=reference_label,
     subtitle=f"Daily {metric} · {scope} · change {reference_label}",
+    counterfactual=(
+        impact_answer.days.filter(pl.col("period") == "post") if impact_answer is not None else None
+    ),
+    counterfactual_label=f"expected, {formatting.fmt_share(analytics_impact.LEVEL)} band",
 )
 fig.update_layout(height=500, margin=dict(t=118))
 stem = publish.safe_filename("event-study", *apps, metric, day)
@@ -196,3 +252,70 @@ if ok:
     )
 else:
     st.info(why)
+
+# ----- what the event did (impact) ---------------------------------------------------------
+st.subheader("What the event did")
+if impact_error is not None or impact_answer is None:
+    common.show_error(impact_error or ValueError("no impact"))
+    st.stop()
+st.markdown(common.md_escape(impact_answer.sentence))
+imp = impact_answer.result
+how = (
+    "treated series alone"
+    if imp.method == "none"
+    else f"{method_labels[imp.method].lower()} with "
+    + ", ".join(imp_c.name for imp_c in imp.controls)
+)
+imp_fig = impact_figure(
+    impact_answer.days,
+    app=imp_app,
+    label=imp.label,
+    event_date=day,
+    subtitle=f"Expected from the {imp.pre_days} days before ({how}) · "
+    f"{formatting.fmt_share(imp.level)} interval",
+)
+imp_fig.update_layout(height=560, margin=dict(t=118))
+imp_stem = publish.safe_filename("impact", imp_app, metric, day)
+st.plotly_chart(imp_fig, theme=None, config=publish.modebar_config(imp_stem), key="st_imp_chart")
+st.caption(impact_answer.method_text)
+if impact_answer.controls.height:
+    st.dataframe(
+        formatting.display_frame(impact_answer.controls),
+        hide_index=True,
+        column_config={
+            "change": st.column_config.TextColumn("change vs own expected"),
+            "low_change": st.column_config.TextColumn("95% from"),
+            "high_change": st.column_config.TextColumn("95% to"),
+        },
+    )
+e1, e2, e3 = st.columns(3)
+e1.download_button(
+    "Download CSV (impact, day by day)",
+    csvout.to_csv_bytes(impact_answer.days),
+    file_name=imp_stem + ".csv",
+    mime="text/csv",
+    on_click="ignore",
+    key="st_imp_csv",
+)
+if ok:
+    imp_pub = publish.publication_layout(
+        imp_fig,
+        source_line=views.source_line(list(impact_answer.sources)),
+        export_date=date.today(),
+    )
+    e2.download_button(
+        "Download PNG",
+        lambda: export.export_image(imp_pub, fmt="png"),
+        file_name=imp_stem + ".png",
+        mime="image/png",
+        on_click="ignore",
+        key="st_imp_png",
+    )
+    e3.download_button(
+        "Download SVG",
+        lambda: export.export_image(imp_pub, fmt="svg"),
+        file_name=imp_stem + ".svg",
+        mime="image/svg+xml",
+        on_click="ignore",
+        key="st_imp_svg",
+    )

@@ -39,12 +39,16 @@ def study_figure(
     subtitle: str | None = None,
     source_line: str | None = None,
     export_date: dt.date | dt.datetime | str | None = None,
+    counterfactual: pl.DataFrame | None = None,
+    counterfactual_label: str = "expected had nothing happened",
 ) -> go.Figure:
     """Aligned day-offset chart: one line per series (colour per app), day 0 marked.
 
     `study` has the key columns, `offset` (int), `date`, `value`, `reference`, `change`
     (fraction) and optionally `multiple`. `event_title`, `title`, `subtitle` and
-    `reference_label` are escaped here.
+    `reference_label` are escaped here. `counterfactual` (the impact's post days of one app:
+    `app`, `offset`, `expected`, `expected_low`, `expected_high`) is drawn as that app's
+    expected series and its band, on the same scale: expected / the app's reference - 1.
     """
     missing = [c for c in ("offset", "change") if c not in study.columns]
     if missing:
@@ -129,6 +133,8 @@ def study_figure(
             )
         )
 
+    if counterfactual is not None and counterfactual.height:
+        _add_counterfactual(fig, study, counterfactual, counterfactual_label, colors)
     fig.add_hline(y=0, line=dict(color=MUTED_COLOR, width=1.2, dash="dash"))
     fig.add_shape(
         type="line",
@@ -173,6 +179,77 @@ def study_figure(
     if source_line is not None or export_date is not None:
         add_footer(fig, source_line, export_date)
     return fig
+
+
+def _add_counterfactual(
+    fig: go.Figure,
+    study: pl.DataFrame,
+    expected: pl.DataFrame,
+    label: str,
+    colors: dict[str, str],
+) -> None:
+    """The treated app's expected series (dashed) and band, as % of its own reference."""
+    app = str(expected.get_column("app")[0])
+    refs = study.filter(pl.col("app") == app).get_column("reference").drop_nulls()
+    if not len(refs) or not refs[0]:
+        return
+    reference = float(refs[0])
+    rows = expected.sort("offset").to_dicts()
+    offsets = [r["offset"] for r in rows]
+
+    def pct(v: float | None) -> float | None:
+        return None if v is None else (v / reference - 1) * 100
+
+    color = colors.get(app, EVENT_COLOR)
+    name = safe_text(f"{app}: {label}", 60)
+    band = [
+        [
+            name,
+            fmt_offset(r["offset"]),
+            fmt_value(round(r["expected"])),
+            f"{fmt_value(round(r['expected_low']))} to {fmt_value(round(r['expected_high']))}",
+        ]
+        for r in rows
+    ]
+    fig.add_trace(
+        go.Scatter(
+            x=offsets,
+            y=[pct(r["expected_low"]) for r in rows],
+            mode="lines",
+            line=dict(width=0),
+            hoverinfo="skip",
+            showlegend=False,
+            name="expected low",
+            meta=dict(role="band"),
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=offsets,
+            y=[pct(r["expected_high"]) for r in rows],
+            mode="lines",
+            line=dict(width=0),
+            fill="tonexty",
+            fillcolor=with_alpha(color, 0.14),
+            showlegend=False,
+            name="expected high",
+            hoverinfo="skip",
+            meta=dict(role="band"),
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=offsets,
+            y=[pct(r["expected"]) for r in rows],
+            mode="lines",
+            line=dict(color=color, width=1.6, dash="dot"),
+            name=name,
+            customdata=band,
+            hovertemplate="<b>%{customdata[0]}</b><br>Day %{customdata[1]}<br>Expected: "
+            "%{customdata[2]}<br>Band: %{customdata[3]}<extra></extra>",
+            meta=dict(role="expected"),
+        )
+    )
 
 
 def _column(part: pl.DataFrame, name: str) -> list:
