@@ -279,8 +279,11 @@ imp_stem = publish.safe_filename("impact", imp_app, metric, day)
 st.plotly_chart(imp_fig, theme=None, config=publish.modebar_config(imp_stem), key="st_imp_chart")
 st.caption(impact_answer.method_text)
 if impact_answer.controls.height:
+    shown = impact_answer.controls.with_columns(pl.col("actual", "expected").round(0))
+    if imp.method != "synthetic":
+        shown = shown.drop("weight")
     st.dataframe(
-        formatting.display_frame(impact_answer.controls),
+        formatting.display_frame(shown),
         hide_index=True,
         column_config={
             "change": st.column_config.TextColumn("change vs own expected"),
