@@ -188,6 +188,11 @@ class Claim:
     notes: tuple[str, ...] = ()
 
     @property
+    def is_qualified(self) -> bool:
+        """ "nearly", "about", "more than"...: a range, not a figure at a precision."""
+        return any(r.qualifier for r in self.readings)
+
+    @property
     def is_ambiguous(self) -> bool:
         return len(self.readings) > 1
 
@@ -195,7 +200,7 @@ class Claim:
     def canonical(self) -> str:
         """The figure as installpulse prints it: "+295%", "3.95x"; the words otherwise."""
         if self.kind == "percent" and self.value is not None:
-            return formatting.fmt_pct(self.value, self.places)
+            return self.readings[0].label  # "+295%", "nearly +300%"
         if self.kind == "multiple" and self.value is not None:
             return formatting.fmt_multiple(self.value, self.places)
         return self.text
@@ -333,10 +338,15 @@ def _percent_claim(raw: str, clean: str, found: re.Match[str]) -> Claim:
     if negative and qualifier in ("nearly", "over", "under"):
         # "nearly -50%" means a fall of nearly 50%: the bound is on the size of the fall.
         qualifier = {"nearly": "nearly", "over": "under", "under": "over"}[qualifier]
-    label = formatting.fmt_pct(target / 100, places)
-    reading = Reading("percent", target, places, qualifier, label)
-    if negative and qualifier == "nearly":
-        reading = _NearlyFall("percent", target, places, qualifier, label)
+    label = _QUALIFIER_TEXT[qualifier] + formatting.fmt_pct(target / 100, places)
+    # "nearly 300%" is stated to the hundred, like "nearly three times more" read strictly:
+    # [250%, 300%). A qualified whole percentage is as precise as its significant digits.
+    precision = places
+    if qualifier and places == 0 and number != 0:
+        digits = str(int(number))
+        precision = -(len(digits) - len(digits.rstrip("0")))
+    kind = _NearlyFall if negative and qualifier == "nearly" else Reading
+    reading = kind("percent", target, precision, qualifier, label)
     return Claim(raw, "percent", target / 100, places, (reading,), tuple(notes))
 
 

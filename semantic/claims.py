@@ -297,6 +297,8 @@ def _words_sentence(claim: claims.Claim, words: claims.WordsCheck | None) -> str
         return claim.notes[0][:1].upper() + claim.notes[0][1:] + "." if claim.notes else ""
     m = claim.multiple
     assert m is not None
+    if claim.is_qualified:  # "nearly 300%": a range, its words are the claim's own
+        return words.verdict if words is not None else ""
     if claim.kind == "percent":
         text = (
             f"'{claim.canonical}' means {formatting.fmt_number(m, claim.places + 2)} times as "

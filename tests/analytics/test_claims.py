@@ -178,6 +178,28 @@ def test_three_times_more_matches_by_reading() -> None:
     assert claim.matches(None, 5.0) == []
 
 
+def test_qualified_percentages_are_as_precise_as_their_digits() -> None:
+    # "nearly 300%" is stated to the hundred: [250%, 300%), like "nearly three times more"
+    # read strictly (3.5x to under 4x).
+    claim = parse_claim("nearly 300%")
+    assert claim.canonical == "nearly +300%" and claim.is_qualified
+    assert claim.matches(2.95, None) and claim.matches(2.5, None)
+    assert not claim.matches(2.49, None) and not claim.matches(3.0, None)
+    # "about 50%" to the ten: [45%, 55%).
+    about = parse_claim("about 50%")
+    assert about.matches(0.45, None) and about.matches(0.549, None)
+    assert not about.matches(0.55, None)
+    # "fell nearly 50%": a fall a little smaller than 50% that rounds to it: (-50%, -45%].
+    fall = parse_claim("fell nearly 50%")
+    assert fall.value == Decimal("-0.5")
+    assert fall.matches(-0.45, None) and fall.matches(-0.49, None)
+    assert not fall.matches(-0.5, None) and not fall.matches(-0.44, None)
+    # "fell more than 50%": below -50%.
+    assert parse_claim("fell more than 50%").matches(-0.51, None)
+    assert not parse_claim("fell more than 50%").matches(-0.5, None)
+    assert parse_claim("more than 300%").matches(3.01, None)
+
+
 def test_one_sided_and_fraction_words() -> None:
     assert parse_claim("more than four times").matches(None, 4.24)
     assert not parse_claim("more than four times").matches(None, 4.0)
