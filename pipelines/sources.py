@@ -56,6 +56,7 @@ _EXPORT_AS_CSV = "Export the report as CSV (Excel: File > Save As > CSV UTF-8)."
 KNOWN_ENCODINGS = "utf-8, utf-16, cp1252, latin-1"
 # The text a reader parses, inside a folder of ours (generated names only, see module doc).
 WORK_NAME = "input.csv"
+PARQUET_MAGIC = b"PAR1"
 
 
 def display_name(name: str) -> str:
@@ -235,13 +236,41 @@ def _check_encoding(name: str, encoding: str) -> None:
         )
 
 
-def _working_link(raw: Path, work: Path) -> Path:
+def _parquet_as_csv(name: str, raw: Path, work: Path) -> Path:
+    """A Parquet file (a warehouse table exported as Parquet) as the CSV text every reader
+    parses: DuckDB's read_parquet reads exactly the file (linked under our own name, path
+    bound and glob-escaped) and writes its rows with a header, one per line, so line N of an
+    error is row N - 1 of the table. Values keep their text (a DATE as YYYY-MM-DD, a DOUBLE
+    such as 16449.0), and the import rules check them as for any CSV."""
+    import duckdb  # (only for Parquet: the CLI's other paths do not need it here)
+
+    source = _working_link(raw, work, "input.parquet")
+    target = work / "decoded.csv"
+    con = duckdb.connect()
+    try:
+        con.execute(
+            "copy (select * from read_parquet($source)) to $target "
+            "(format csv, header true, delimiter ',', quote '\"')",
+            {"source": reader_path(source), "target": str(target)},
+        )
+    except duckdb.Error as exc:
+        raise _fail(
+            name,
+            f"cannot be read as Parquet ({str(exc).splitlines()[0]}).",
+            "Export the table again (Parquet or CSV).",
+        ) from exc
+    finally:
+        con.close()
+    return target
+
+
+def _working_link(raw: Path, work: Path, work_name: str = WORK_NAME) -> Path:
     """The user's file under our own name in our own folder, without copying its bytes.
 
     A hard link where the file system allows one (it keeps the bytes that were hashed even if
     the original is renamed meanwhile), else a symbolic link, else (no links at all) a copy.
     """
-    target = work / WORK_NAME
+    target = work / work_name
     for link in (os.link, os.symlink):
         try:
             link(raw.resolve(), target)
@@ -294,6 +323,23 @@ def prepare(raw: Path, name: str, workdir: Path, options: IngestOptions) -> Sour
             head = fh.read(HEAD_BYTES)
         if not head:
             raise _fail(name, "decompresses to an empty file.", "Export the report again.")
+    if head.startswith(PARQUET_MAGIC):
+        text_path = _parquet_as_csv(name, current, work)
+        with text_path.open("rb") as fh:
+            head_text = fh.read(HEAD_BYTES).decode("utf-8", errors="replace")
+        if not head_text.strip():
+            raise _fail(name, "is a Parquet file without columns.", "Export the table again.")
+        return SourceFile(
+            name=name,
+            raw_path=raw,
+            path=text_path,
+            encoding="parquet",
+            compression=compression,
+            head=head_text,
+            size=text_path.stat().st_size,
+            sha256=digest,
+            notices=["read as Parquet: a line number names row (line - 1) of the table."],
+        )
     for signature, kind in _SIGNATURES:
         if head.startswith(signature):
             raise _fail(

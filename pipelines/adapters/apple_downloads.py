@@ -59,7 +59,7 @@ class AppleDownloads(AppleSegmentReport):
 
     def sniff(self, src: SourceFile) -> bool:
         line = csvtext.first_line(src.head)
-        if "\t" not in line:
+        if "\t" not in line and "," not in line:
             return False
         _, keys = _header(src)
         return "event" not in keys and all(

@@ -96,9 +96,25 @@ _LABELS = {
 }
 
 
+# Warehouse copies of these reports (Fivetran's app_store_installation_and_deletion_*_daily and
+# app_store_download_*_daily tables) name the app `app_id` and are comma-separated.
+ALIASES = {"app_id": "app_apple_identifier"}
+
+
+def _delimiter(src: SourceFile) -> str:
+    """TAB for Apple's own segments; a comma for a warehouse table exported as CSV."""
+    return "\t" if "\t" in csvtext.first_line(src.head) else ","
+
+
 def _header(src: SourceFile) -> tuple[list[str], list[str]]:
-    header = csvtext.parse_header(src, "\t")
-    return header, [csvtext.normalise_header(h) for h in header]
+    """The header and its keys; a loader's bookkeeping columns get keys of their own
+    (`_bookkeeping_<i>`), so they are never a detail or a required column."""
+    header = csvtext.parse_header(src, _delimiter(src))
+    keys = []
+    for i, name in enumerate(header):
+        key = csvtext.normalise_header(name)
+        keys.append(f"_bookkeeping_{i}" if csvtext.is_bookkeeping(name) else ALIASES.get(key, key))
+    return header, keys
 
 
 def _mapping_sql(spec: ReportSpec) -> str:
@@ -117,6 +133,7 @@ class _File:
     header: list[str]
     keys: list[str]
     import_id: int | None = None
+    delimiter: str = "\t"
 
     @property
     def col(self) -> dict[str, str]:
@@ -154,10 +171,16 @@ def _load(
         )
     if problems:
         raise ImportFailed(src.name, problems)
-    rows = csvtext.read_text_table(con, src, "\t", len(header), labels=header)
-    file = _File(k, table, header, keys)
+    delimiter = _delimiter(src)
+    rows = csvtext.read_text_table(con, src, delimiter, len(header), labels=header)
+    file = _File(k, table, header, keys, delimiter=delimiter)
     col = file.col
-    all_cols = ", ".join(col.values())
+    # Full rows, but a loader's bookkeeping columns (when a row was synced, its hash id) do
+    # not make two deliveries of one row different.
+    grouped = [c for key, c in col.items() if not key.startswith("_bookkeeping_")]
+    kept = [f"min({c}) as {c}" for key, c in col.items() if key.startswith("_bookkeeping_")]
+    all_cols = ", ".join(grouped + kept)
+    group_cols = ", ".join(grouped)
     units = "semi join apple_units u using (date_key, app_key)" if only_units else ""
     # Full-row de-duplication; the repeated header of concatenated segments is dropped.
     sql.run_text(
@@ -173,7 +196,7 @@ def _load(
                 from raw
                 where not ({col["date"]} is not distinct from $date_label
                            and {col["counts"]} is not distinct from $counts_label)
-                group by all
+                group by {group_cols}
             )
         ) {units}""",  # noqa: S608
         date_label=header[keys.index("date")],
@@ -262,7 +285,7 @@ def _check(
             )
         )
     if problems:
-        mapping = csvtext.physical_lines(src.path, "\t", {p.line - 2 for p in problems})
+        mapping = csvtext.physical_lines(src.path, file.delimiter, {p.line - 2 for p in problems})
         problems = [
             Problem(p.message, mapping.get(p.line - 2, p.line), p.column, p.value, p.hint)
             for p in problems
@@ -273,7 +296,11 @@ def _check(
 def _overlap_units(con: duckdb.DuckDBPyConnection, a: _File, b: _File) -> set[tuple[str, str]]:
     """The (day, app) units on which files a and b share a detail row, compared on the
     detail columns both have (trimmed, case-insensitive; empty = missing)."""
-    common = [k for k in a.keys if k in b.keys and k not in NOT_DETAIL]
+    common = [
+        k
+        for k in a.keys
+        if k in b.keys and k not in NOT_DETAIL and not k.startswith("_bookkeeping_")
+    ]
     ca, cb = a.col, b.col
     on = " and ".join(
         f"lower(trim(coalesce(x.{ca[k]}, ''))) = lower(trim(coalesce(y.{cb[k]}, '')))"
@@ -517,7 +544,7 @@ class AppleSegmentReport:
             rows=int(staged),
             labels=labels,
             notices=notices,
-            delimiter="\t",
+            delimiter=new.delimiter,
             lines_from_records=True,
         )
 
@@ -574,7 +601,7 @@ class AppleInstallsDeletions(AppleSegmentReport):
 
     def sniff(self, src: SourceFile) -> bool:
         line = csvtext.first_line(src.head)
-        if "\t" not in line:
+        if "\t" not in line and "," not in line:
             return False
         _, keys = _header(src)
         return all(k in keys for k in ("app_apple_identifier", "event", "download_type", "counts"))

@@ -31,6 +31,18 @@ def normalise_header(name: str) -> str:
     return text.strip("_")
 
 
+# Columns a warehouse loader adds to a connector table (Fivetran: `_fivetran_synced`,
+# `_fivetran_id`, `_fivetran_deleted`; its file connectors: `_file`, `_line`, `_modified`).
+# They say when and from where a row was loaded, never what it measures: readers ignore them.
+BOOKKEEPING = frozenset({"_file", "_line", "_modified"})
+
+
+def is_bookkeeping(name: str) -> bool:
+    """A loader's bookkeeping column (by its raw header name: the leading _ matters)."""
+    text = name.replace("\ufeff", "").strip().lower()
+    return text in BOOKKEEPING or text.startswith("_fivetran_")
+
+
 def first_line(head: str) -> str:
     for line in head.splitlines():
         if line.strip():

@@ -4,7 +4,9 @@ Long:  date, app, [platform], [country], metric, value, [source]
 Wide:  date, app, [platform], [country], [source], <one column per metric>
 
 Headers are matched case- and space-insensitively; the delimiter is sniffed among , ; TAB;
-the file is read by DuckDB as text and every value is checked by the import contract.
+the file is read by DuckDB as text and every value is checked by the import contract. Both
+layouts may also arrive as Parquet (sources.prepare turns it into this CSV text); a warehouse
+loader's bookkeeping columns (`_fivetran_synced`, `_file`...) are left out.
 """
 
 from __future__ import annotations
@@ -195,7 +197,13 @@ class GenericWide:
         if any(c not in keys for c in required):
             problems.append(_missing_problem(src, required, keys, header, KEY_COLUMNS))
         known = {r[0] for r in sql.run_text(con, "select metric from metrics")}
-        metric_idx = [i for i, k in enumerate(keys) if k not in KEY_COLUMNS]
+        # A loader's bookkeeping columns (_fivetran_synced...) hold no metric: left out.
+        booked = [h for h in header if csvtext.is_bookkeeping(h)]
+        metric_idx = [
+            i
+            for i, k in enumerate(keys)
+            if k not in KEY_COLUMNS and not csvtext.is_bookkeeping(header[i])
+        ]
         for i in metric_idx:
             if keys[i] not in known:
                 problems.append(
@@ -256,6 +264,13 @@ class GenericWide:
         )
         labels = {k: h for h, k in zip(header, keys, strict=True)}
         labels.update({f"c{i}": header[i] for i in metric_idx})
+        notices = (
+            [f"ignored the loader's bookkeeping column(s) {', '.join(booked)}."] if booked else []
+        )
         return Staged(
-            rows=rows * len(metric_idx), labels=labels, delimiter=delimiter, lines_from_records=True
+            rows=rows * len(metric_idx),
+            labels=labels,
+            notices=notices,
+            delimiter=delimiter,
+            lines_from_records=True,
         )

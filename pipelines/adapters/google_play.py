@@ -22,6 +22,12 @@ column whose every cell from that day on is 0 or blank is "not reported" there: 
 staged as NULL (unknown) with a notice, never as measured zeros. A deprecated column with any
 other value after its day is imported as it is.
 
+Warehouse copies. The same report loaded into a warehouse by a connector (Fivetran's
+`stats_installs_overview` / `stats_installs_country` tables: snake_case headers such as
+`package_name`, `daily_device_installs`, whole numbers written `16449.0`, many months and apps
+in one table) is read the same way, as CSV or Parquet (sources.prepare), its bookkeeping
+columns (`_file`, `_line`, `_modified`, `_fivetran_synced`) ignored.
+
 The file is read by DuckDB as text and staged with one `union all` per metric column, so a big
 month file is never held in Python. Blank cells stay NULL ("not reported for this slice",
 not a measured zero); a blank Country ("could not resolve") is staged as `ZZ`, the ISO 3166
@@ -101,7 +107,8 @@ def _not_reported(
             con,
             f"""
             select min(trim({date_col})), count(distinct trim({date_col})),
-                   count(*) filter (where coalesce(trim({col}), '') not in ('', '0'))
+                   count(*) filter (where nullif(trim({col}), '') is not null
+                                      and try_cast(trim({col}) as double) is distinct from 0)
             from raw where trim({date_col}) >= $cutoff""",  # noqa: S608
             cutoff=cutoff,
         )[0]
@@ -135,7 +142,9 @@ class GooglePlayInstalls:
         dimensions = [
             h
             for h, k in zip(header, keys, strict=True)
-            if k not in METRICS and k not in ("date", "package_name")
+            if k not in METRICS
+            and k not in ("date", "package_name")
+            and not csvtext.is_bookkeeping(h)
         ]
         if dimensions and [csvtext.normalise_header(d) for d in dimensions] != ["country"]:
             match = _FILE_NAME.search(src.name)
@@ -197,7 +206,11 @@ class GooglePlayInstalls:
         }
         labels.update({f"c{i}": header[i] for i, k in enumerate(keys) if k in METRICS})
         labels = {k: v for k, v in labels.items() if v is not None}
-        notices = [
+        booked = [h for h in header if csvtext.is_bookkeeping(h)]
+        notices = (
+            [f"ignored the loader's bookkeeping column(s) {', '.join(booked)}."] if booked else []
+        )
+        notices += [
             f"'{header[keys.index(key)]}' is 0 or blank on every day from {day} on ({days} "
             f"day(s) in this file): Play stopped filling it on {DEPRECATED[key]}, so those days "
             "were imported as not reported (empty), not as zeros."

@@ -14,6 +14,8 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import shutil
+import tempfile
 from pathlib import Path
 
 from make_fixtures import SALES_HEADER, _sales_row
@@ -250,6 +252,119 @@ def appfigures() -> dict[str, bytes]:
     }
 
 
+# Fivetran's connector tables, columns in the order of its dbt packages' seeds
+# (fivetran/dbt_google_play_source stats_installs_overview.csv; fivetran/dbt_apple_store_source
+# app_store_installation_and_deletion_detailed_daily.csv, app_store_download_standard_daily.csv):
+# bookkeeping columns (_file, _line, _modified, _fivetran_synced, _fivetran_id), snake_case
+# names, app_id for the Apple id, whole numbers of some columns written as floats (16449.0).
+PLAY_TABLE_METRICS = (
+    "current_device_installs,daily_device_installs,daily_device_uninstalls,"
+    "daily_device_upgrades,current_user_installs,total_user_installs,daily_user_installs,"
+    "daily_user_uninstalls,_fivetran_synced,active_device_installs,install_events,"
+    "update_events,uninstall_events"
+)
+SYNCED = "2026-03-04 22:05:21.332000+00:00"
+
+
+def warehouse_csv() -> dict[str, str]:
+    overview = [
+        f"_file,_line,_modified,date,package_name,{PLAY_TABLE_METRICS}",
+        # 2016: the old levels, no events yet.
+        "installs_com.example.chat_201605_overview.csv,0,2016-06-03 11:55:41.478000+00:00,"
+        f"2016-05-01,com.example.chat,15613.0,174,98,407,14167.0,27810,149,90,{SYNCED},,,,",
+        # 2019: Play no longer fills device uninstalls/upgrades and total user installs.
+        "installs_com.example.chat_201908_overview.csv,0,2019-09-02 10:09:25.259000+00:00,"
+        f"2019-08-01,com.example.chat,,38,0,0,,0,23,33,{SYNCED},16449.0,45.0,0.0,34.0",
+        "installs_com.example.chat_201908_overview.csv,1,2019-09-02 10:09:25.259000+00:00,"
+        f"2019-08-02,com.example.chat,,25,0,0,,0,15,29,{SYNCED},16469.0,34.0,1.0,32.0",
+        # a second app in the same table
+        "installs_com.example.notes_201908_overview.csv,0,2019-09-02 10:09:25.259000+00:00,"
+        f"2019-08-01,com.example.notes,,7,0,0,,0,6,2,{SYNCED},900.0,8.0,3.0,2.0",
+    ]
+    country = [
+        f"_file,_line,_modified,date,country,package_name,{PLAY_TABLE_METRICS}",
+        "installs_com.example.chat_201908_country.csv,0,2019-09-02 10:09:25.259000+00:00,"
+        f"2019-08-01,US,com.example.chat,,20,0,0,,0,12,15,{SYNCED},8000.0,22.0,0.0,16.0",
+        "installs_com.example.chat_201908_country.csv,1,2019-09-02 10:09:25.259000+00:00,"
+        f"2019-08-01,IN,com.example.chat,,18,0,0,,0,11,18,{SYNCED},8449.0,23.0,0.0,18.0",
+        "installs_com.example.chat_201908_country.csv,2,2019-09-02 10:09:25.259000+00:00,"
+        f"2019-08-01,,com.example.chat,,0,0,0,,0,0,0,{SYNCED},0.0,0.0,0.0,0.0",
+    ]
+    installs = [
+        "_fivetran_id,app_id,date,event,download_type,app_version,device,platform_version,"
+        "source_type,page_type,app_download_date,territory,counts,unique_devices,_fivetran_synced",
+        "rLTCNO6J9D59i7ffRhp+E5EyleQ=,1000000001,2026-03-01,Install,First-time download,1.4.0,"
+        "iPhone,iOS 26.3,App Store search,Product page,2026-03-01,US,1588,1540,"
+        "2026-03-04 17:09:33.790 +00:00",
+        "4NMQBTa2qQSIR9OAJEoekOzqANM=,1000000001,2026-03-01,Install,Redownload,1.4.0,iPad,"
+        "iPadOS 26.3,App Store browse,No page,,US,12,5,2026-03-04 17:09:34.269 +00:00",
+        "TGwYHBcBQrDPz5kyrHqwRquf2Pc=,1000000001,2026-03-01,Delete,,1.4.0,iPhone,iOS 26.3,"
+        "Unavailable,No page,,US,410,400,2026-03-04 17:09:34.301 +00:00",
+        "QnICsNy0tjs++YD8Jd/gKnkVqr8=,1000000001,2026-03-02,Install,Manual update,1.4.0,iPhone,"
+        "iOS 26.3,Unavailable,No page,,DE,6,6,2026-03-05 05:10:17.222 +00:00",
+    ]
+    downloads = [
+        "_fivetran_id,app_id,date,download_type,app_version,device,platform_version,"
+        "source_type,page_type,pre_order,territory,counts,_fivetran_synced",
+        "BkesX890oPBVMhTXQ/hiDdx6qtI=,1000000001,2026-03-01,Auto-update,1.4.0,iPhone,iOS 26.3,"
+        "Web referrer,Product page,,SI,5,2026-03-03 17:08:18.158 +00:00",
+        "0thg2HpfH+pyt51xfqsX2gjBqng=,1000000001,2026-03-01,First-time download,1.4.0,iPhone,"
+        "iOS 26.3,App Store search,Product page,,US,852,2026-03-03 17:08:23.298 +00:00",
+        "lueVOUt20qfGZTy7okfwofpHWEw=,1000000001,2026-03-01,Redownload,1.4.0,iPad,iPadOS 26.3,"
+        "App referrer,Store sheet,,US,120,2026-03-03 17:08:21.313 +00:00",
+    ]
+    return {
+        "stats_installs_overview.csv": lf(overview),
+        "stats_installs_country.csv": lf(country),
+        "app_store_installation_and_deletion_detailed_daily.csv": lf(installs),
+        "app_store_download_standard_daily.csv": lf(downloads),
+    }
+
+
+def warehouse_parquet(folder: Path) -> list[Path]:
+    """Parquet copies written by DuckDB (its own column types: DATE, BIGINT, DOUBLE, VARCHAR):
+    the Play country table, and the generic long and wide layouts. Compared by content in
+    the test (the writer's version is in the bytes)."""
+    import duckdb
+
+    csv = warehouse_csv()
+    out = []
+    con = duckdb.connect()
+    scratch = Path(tempfile.mkdtemp(prefix="installpulse-fixtures-"))
+    try:
+        source = scratch / "stats_installs_country.csv"
+        source.write_text(csv["stats_installs_country.csv"], encoding="utf-8")
+        queries = {
+            "stats_installs_country.parquet": (
+                "select * replace (cast(date as date) as date) from "
+                "read_csv($src, header=true, auto_detect=true)"
+            ),
+            "generic_long.parquet": (
+                "select * from (values (date '2026-03-01', 'com.example.chat', 'android', 'US', "
+                "'installs', 371::bigint), (date '2026-03-01', 'com.example.chat', 'android', "
+                "'US', 'uninstalls', 115::bigint), (date '2026-03-02', 'com.example.chat', "
+                "'android', 'US', 'installs', null::bigint)) t(date, app, platform, country, "
+                "metric, value)"
+            ),
+            "generic_wide.parquet": (
+                "select * from (values (date '2026-03-01', '1000000001', 'ios', 'DE', 61::bigint, "
+                "19::bigint, timestamptz '2026-03-04 17:09:33+00'), (date '2026-03-02', "
+                "'1000000001', 'ios', 'DE', 58::bigint, null::bigint, "
+                "timestamptz '2026-03-05 17:09:33+00')) t(date, app, platform, country, installs, "
+                "uninstalls, _fivetran_synced)"
+            ),
+        }
+        for name, query in queries.items():
+            target = folder / name
+            params = {"src": str(source)} if "$src" in query else {}
+            con.execute(f"copy ({query}) to '{target}' (format parquet)", params)
+            out.append(target)
+    finally:
+        con.close()
+        shutil.rmtree(scratch, ignore_errors=True)
+    return out
+
+
 def write_all(root: Path = FIXTURES) -> dict[Path, bytes]:
     """Write every fixture of this script under root; returns what was written."""
     written: dict[Path, bytes] = {}
@@ -259,6 +374,7 @@ def write_all(root: Path = FIXTURES) -> dict[Path, bytes]:
         ("apple_downloads", apple_downloads()),
         ("sensortower", sensortower()),
         ("appfigures", appfigures()),
+        ("warehouse", {k: v.encode() for k, v in warehouse_csv().items()}),
     ):
         for name, data in files.items():
             path = root / folder / name
@@ -271,3 +387,5 @@ def write_all(root: Path = FIXTURES) -> dict[Path, bytes]:
 if __name__ == "__main__":
     for path, data in write_all().items():
         print(f"{path}: {len(data)} bytes, starts {data[:4].hex(' ')}")
+    for path in warehouse_parquet(FIXTURES / "warehouse"):
+        print(f"{path.relative_to(FIXTURES)}: {path.stat().st_size} bytes (Parquet)")
