@@ -20,9 +20,10 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
+import duckdb
 import polars as pl
 
-from pipelines import csvout, ops, settings
+from pipelines import csvout, ops, settings, store
 from pipelines.errors import DatabaseBusy, ImportFailed, InstallpulseError, UsageError
 
 if TYPE_CHECKING:
@@ -437,6 +438,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from pipelines import analysis_cli  # noqa: F401  (registers series/spikes/study)
     except ImportError:
         pass
+    from pipelines import alerts_cli  # noqa: F401  (registers alerts)
     from pipelines.connectors import cli as _connect  # noqa: F401  (registers connect/sync)
 
     parser = build_parser()
@@ -454,6 +456,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except InstallpulseError as exc:
         print(f"installpulse: {exc}", file=sys.stderr)
+        return 1
+    except (MemoryError, RuntimeError, duckdb.Error) as exc:
+        shortage = store.memory_shortage(exc)  # (an import's is an ImportFailed already)
+        if shortage is None:
+            raise
+        print(f"installpulse: not enough memory: {shortage[0]}. {shortage[1]}", file=sys.stderr)
         return 1
     except BrokenPipeError:
         return 0

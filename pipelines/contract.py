@@ -189,6 +189,37 @@ class DiskFull(ImportFailed):
         return f"{self.file_name}: not imported: {self.problems[0].message}"
 
 
+def _memory_failure(display: str, exc: BaseException) -> ImportFailed | None:
+    """The refusal for an import that ran out of memory (RELIABILITY F12); None when `exc` is
+    not about memory."""
+    shortage = store.memory_shortage(exc)
+    if shortage is None:
+        return None
+    why, hint = shortage
+    return ImportFailed(
+        display,
+        [Problem(f"not enough memory to import it: {why}; nothing was imported.", hint=hint)],
+    )
+
+
+def _record_memory_failure(
+    db: Path | str | None,
+    name: str,
+    sha: str | None,
+    fmt: str | None,
+    options: IngestOptions,
+    error: ImportFailed,
+    import_id: int | None,
+) -> None:
+    """Record the failed history row if memory allows; if not, its 'running' row stays for
+    `installpulse recover` to mark (the data is unchanged either way: nothing was committed)."""
+    store.store_for(db).retire()  # (DuckDB may have given up on the instance: open anew)
+    try:
+        _record_failure(db, name, sha, fmt, options, error, import_id)
+    except (duckdb.Error, MemoryError, RuntimeError, InstallpulseError):
+        pass
+
+
 def _after_failure(
     exc: BaseException,
     db: Path | str | None,
@@ -606,6 +637,15 @@ def _has(staged: Staged) -> dict[str, bool]:
     return {k: staged.labels.get(k) is not None for k in ("app", "platform", "country", "source")}
 
 
+def _after_commit(db: Path | str | None) -> None:
+    """Every import that commits is watched by the alert rules (README "Alerts"): evaluated and
+    delivered once the import has let go of the database, within INSTALLPULSE_ALERT_DEADLINE;
+    never raises (an alert cannot fail an import that committed)."""
+    from pipelines import alerts  # (imports the semantic core: only once an import committed)
+
+    alerts.after_import(db)
+
+
 def ingest_file(
     path: Path | str,
     db: Path | str | None = None,
@@ -684,11 +724,16 @@ def ingest_file(
                     con, adapter, src, options, fmt, import_id, archived_before_commit, also
                 )
                 faults.point("import:after_commit")  # (checkpointed when the lock is let go)
-                return result
+            _after_commit(db)
+            return result
         except ImportFailed as error:
+            short = _memory_failure(display, error)  # (a reader's error caused by no memory)
             _after_failure(error, db, display, sha, fmt, options, import_id, archiving, fresh)
-            _record_failure(db, display, sha, fmt, options, error, import_id)
-            raise
+            if short is None:
+                _record_failure(db, display, sha, fmt, options, error, import_id)
+                raise
+            _record_memory_failure(db, display, sha, fmt, options, short, import_id)
+            raise short from error
         except InstallpulseError as exc:
             # The database is busy or unusable: no history row can be written. A read-only one
             # can take no import at all, so this import's new archive copy (in a writable
@@ -701,10 +746,18 @@ def ingest_file(
 
                 recovery.clean_failed_import(settings.db_path(db), sha, archive_too=fresh)
             raise
-        except (duckdb.Error, csv.Error, UnicodeError, OSError, ValueError) as exc:
+        except (
+            duckdb.Error, csv.Error, UnicodeError, OSError, ValueError, MemoryError, RuntimeError
+        ) as exc:  # fmt: skip
             # A reader failure we did not foresee still ends as a sentence and a failed
             # history row, never a traceback and a 'running' row left behind.
+            short = _memory_failure(display, exc)
+            if isinstance(exc, RuntimeError) and short is None:
+                raise  # (a defect, not an input or a resource problem)
             _after_failure(exc, db, display, sha, fmt, options, import_id, archiving, fresh)
+            if short is not None:
+                _record_memory_failure(db, display, sha, fmt, options, short, import_id)
+                raise short from exc
             if isinstance(exc, FileNotFoundError) and not path.exists():
                 raise
             error = ImportFailed(

@@ -36,7 +36,7 @@ import duckdb
 from pipelines import __version__, faults, settings, sql
 from pipelines.errors import DatabaseBusy, InstallpulseError, ReadOnlyDatabase
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 7
 _WAL_RE = re.compile(r"replaying WAL|Corrupt WAL", re.IGNORECASE)
 _NOT_WRITABLE_RE = re.compile(r"Read-only file system|Permission denied", re.IGNORECASE)
 _LOCK_RE = re.compile(r"(?:Could not set lock|Conflicting lock)", re.IGNORECASE)
@@ -73,6 +73,38 @@ def _config() -> dict[str, str]:
     if threads:
         config["threads"] = threads
     return config
+
+
+def memory_shortage(exc: BaseException | None) -> tuple[str, str] | None:
+    """(why, what to do) when `exc` is, or was caused by, a lack of memory: DuckDB reaching
+    INSTALLPULSE_MEMORY_LIMIT, or the system refusing memory (a ulimit or a container's cap:
+    DuckDB's failed allocation, Python's MemoryError, no memory for a new thread's stack).
+    None otherwise. Adapters wrap reader errors, so causes and contexts are followed."""
+    seen: set[int] = set()
+    found: BaseException | None = None
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, (MemoryError, duckdb.OutOfMemoryException)) or (
+            isinstance(exc, RuntimeError) and "can't start new thread" in str(exc)
+        ):
+            found = exc
+            break
+        exc = exc.__cause__ or exc.__context__
+    if found is None:
+        return None
+    limit = settings.get("INSTALLPULSE_MEMORY_LIMIT")
+    text = str(found).splitlines()[0] if str(found) else ""
+    if isinstance(found, duckdb.OutOfMemoryException) and "used)" in text:
+        return (
+            f"DuckDB reached its memory limit, INSTALLPULSE_MEMORY_LIMIT={limit} ({text})",
+            "Raise INSTALLPULSE_MEMORY_LIMIT if the machine (or container) has memory to spare, "
+            "or import the file in smaller parts.",
+        )
+    return (
+        "the system refused more memory (a ulimit's or a container's memory cap)",
+        f"Raise that cap, or set INSTALLPULSE_MEMORY_LIMIT (now {limit}) well below it so "
+        "DuckDB spills to disk instead, or import the file in smaller parts.",
+    )
 
 
 def recovery_marker(path: Path) -> Path:
@@ -381,7 +413,11 @@ class Store:
             else:
                 keeper.timer = threading.Timer(linger, self._expire, (keeper,))
                 keeper.timer.daemon = True
-                keeper.timer.start()
+                try:
+                    keeper.timer.start()
+                except RuntimeError:  # no memory for the timer's thread (a memory cap)
+                    keeper.timer = None
+                    self._retire(keeper)  # closed now rather than lingering
 
     def _expire(self, keeper: _Keeper) -> None:
         with self._cond:

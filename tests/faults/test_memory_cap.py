@@ -1,0 +1,143 @@
+"""An import with too little memory (RELIABILITY.md F12): it completes, or it is refused with one
+sentence saying which limit was hit and which setting to change ("not enough memory to import
+it: ...; nothing was imported. Raise INSTALLPULSE_MEMORY_LIMIT ...") with the data unchanged and
+a failed history row - never a traceback, never half an import. When the cap kills the process
+outright (glibc aborts a thread it cannot give memory to, as an OOM killer would kill it), the
+kill invariants hold: every table as before or as after, `recover` cleans up, the retry works.
+
+Two caps: DuckDB's own (INSTALLPULSE_MEMORY_LIMIT, deterministic), and the system's - the
+address space of the process capped with RLIMIT_AS (tests/faults/capped.py: at what the loaded
+program uses plus N MB, with DuckDB on 2 threads, so the cap means the same on any machine).
+Which of the three outcomes a system cap gives depends on where the allocation fails; each is
+checked for what it must hold, and the generous cap must complete.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FIXTURES, REPO
+from tests.faults.fault_helpers import (
+    RUN_LIMIT,
+    assert_before_or_after,
+    cli,
+    cli_env,
+    contents,
+    copy_db,
+    leftovers,
+    state,
+    statuses,
+)
+
+
+@pytest.fixture(scope="module")
+def medium_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """About 9 MB of valid rows (210,000 observations of 300 apps)."""
+    path = tmp_path_factory.mktemp("medium") / "medium.csv"
+    base = dt.date(2020, 1, 1)
+    days = [(base + dt.timedelta(days=d)).isoformat() for d in range(700)]
+    with path.open("w", encoding="utf-8") as fh:
+        fh.write("date,app,platform,country,metric,value,source\n")
+        for app in range(300):
+            fh.writelines(f"{day},app{app},ios,US,installs,{(d * 7 + app) % 1000},bench\n"
+                          for d, day in enumerate(days))  # fmt: skip
+    return path
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    db = tmp_path_factory.mktemp("seed") / "db.duckdb"
+    done = cli("ingest", "--db", str(db), str(FIXTURES / "generic" / "long_utf8.csv"))
+    assert done.returncode == 0, done.stderr
+    return db
+
+
+@pytest.fixture(scope="module")
+def imported(seeded: Path, medium_csv: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    db = copy_db(seeded, tmp_path_factory.mktemp("imported") / "db.duckdb")
+    done = cli("ingest", "--db", str(db), str(medium_csv))
+    assert done.returncode == 0, done.stderr
+    return db
+
+
+def _retry_matches(db: Path, medium_csv: Path, imported: Path) -> None:
+    retry = cli("ingest", "--db", str(db), str(medium_csv))
+    assert retry.returncode == 0, retry.stderr
+    assert contents(db) == contents(imported)
+
+
+def test_duckdb_memory_limit_reached_is_a_refusal_with_the_setting(
+    seeded: Path, imported: Path, medium_csv: Path, tmp_path: Path
+) -> None:
+    db = copy_db(seeded, tmp_path / "db.duckdb")
+    before = state(db)
+    done = cli("ingest", "--db", str(db), str(medium_csv), INSTALLPULSE_MEMORY_LIMIT="10MB")
+    assert done.returncode == 1, (done.stdout, done.stderr)
+    assert "Traceback" not in done.stderr
+    assert (
+        "medium.csv: not enough memory to import it: DuckDB reached its memory limit, "
+        "INSTALLPULSE_MEMORY_LIMIT=10MB (Out of Memory Error: " in done.stderr
+    ), done.stderr
+    assert "; nothing was imported. Raise INSTALLPULSE_MEMORY_LIMIT" in done.stderr
+    assert "encoding" not in done.stderr  # (it used to be blamed on the file's encoding)
+    assert state(db) == before
+    assert statuses(db)[-1] == ("medium.csv", "failed")
+    assert leftovers(tmp_path) == []
+    _retry_matches(db, medium_csv, imported)
+
+
+def test_a_read_past_duckdbs_memory_limit_is_a_sentence(seeded: Path) -> None:
+    done = cli("imports", "--db", str(seeded), INSTALLPULSE_MEMORY_LIMIT="1MB")
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert done.stderr.startswith("installpulse: not enough memory: DuckDB reached its memory "
+                                  "limit, INSTALLPULSE_MEMORY_LIMIT=1MB")  # fmt: skip
+
+
+def _capped(extra_mb: int, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tests.faults.capped", str(extra_mb), *args],
+        cwd=REPO,
+        env=cli_env(INSTALLPULSE_THREADS="2"),
+        capture_output=True,
+        text=True,
+        timeout=RUN_LIMIT,
+    )
+
+
+# extra address space (MB) beyond the loaded program -> the outcomes allowed
+CAPS = {250: {"refused", "died"}, 600: {"refused", "died", "completed"}, 4000: {"completed"}}
+
+
+@pytest.mark.parametrize("extra_mb", list(CAPS))
+def test_import_under_an_address_space_cap(
+    extra_mb: int, seeded: Path, imported: Path, medium_csv: Path, tmp_path: Path
+) -> None:
+    db = copy_db(seeded, tmp_path / "db.duckdb")
+    before, after = state(seeded), state(imported)
+    done = _capped(extra_mb, "ingest", "--db", str(db), str(medium_csv))
+    assert "Traceback" not in done.stderr, done.stderr[-3000:]
+    if done.returncode == 0:
+        outcome = "completed"
+        assert "medium.csv: imported as #2" in done.stdout
+        assert state(db) == after
+    elif done.returncode == 1:
+        outcome = "refused"
+        assert "medium.csv: not enough memory to import it: " in done.stderr, done.stderr
+        assert "; nothing was imported." in done.stderr
+        assert "INSTALLPULSE_MEMORY_LIMIT" in done.stderr
+        assert state(db) == before
+        assert leftovers(tmp_path) == []
+    else:
+        outcome = "died"  # (glibc: "cannot allocate memory for thread-local data: ABORT")
+        assert_before_or_after(state(db), before, after)
+    if outcome != "completed":  # (the failed row is written if memory allows; else recover)
+        assert cli("recover", "--db", str(db)).returncode == 0
+        assert leftovers(tmp_path) == []
+        assert "running" not in {s for _, s in statuses(db)}
+    assert outcome in CAPS[extra_mb], (outcome, done.returncode, done.stderr[-2000:])
+    _retry_matches(db, medium_csv, imported)
