@@ -15,6 +15,7 @@ PAGES = [
     "app_pages/events.py",
     "app_pages/data.py",
     "app_pages/database.py",
+    "app_pages/check.py",
 ]
 
 
