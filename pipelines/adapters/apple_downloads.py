@@ -54,7 +54,8 @@ class AppleDownloads(AppleSegmentReport):
         "app, then GET .../reports?filter[name]=App Downloads Standard (or Detailed) -> "
         "instances?filter[granularity]=DAILY -> segments, and download each segment's url "
         "(.txt.gz). Import the segments as they are: segments of one instance add up, a "
-        "restated segment replaces its earlier copy."
+        "restated segment replaces its earlier copy. A warehouse table "
+        "(app_store_download_*_daily) as CSV or Parquet works too."
     )
 
     def sniff(self, src: SourceFile) -> bool:

@@ -596,7 +596,9 @@ class AppleInstallsDeletions(AppleSegmentReport):
         "app, then GET .../reports?filter[name]=App Store Installation and Deletion Standard "
         "(or Detailed) -> instances?filter[granularity]=DAILY -> segments, and download each "
         "segment's url (.txt.gz). Import the segments as they are, together or one by one: "
-        "segments of one instance add up, a restated segment replaces its earlier copy."
+        "segments of one instance add up, a restated segment replaces its earlier copy. A "
+        "warehouse table (app_store_installation_and_deletion_*_daily) as CSV or Parquet "
+        "works too."
     )
 
     def sniff(self, src: SourceFile) -> bool:

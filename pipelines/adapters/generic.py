@@ -104,7 +104,9 @@ def _key_expr(keys: list[str], name: str) -> str:
 
 class GenericLong:
     name = "generic-long"
-    label = "Generic long CSV (date, app, [platform], [country], metric, value, [source])"
+    label = (
+        "Generic long CSV or Parquet (date, app, [platform], [country], metric, value, [source])"
+    )
     how_to_get = (
         "Write it yourself or from a notebook: one row per day, app and metric; "
         "UTF-8 or UTF-16 with BOM; comma, semicolon or TAB."
@@ -172,7 +174,9 @@ class GenericLong:
 
 class GenericWide:
     name = "generic-wide"
-    label = "Generic wide CSV (date, app, [platform], [country], then one column per metric)"
+    label = (
+        "Generic wide CSV or Parquet (date, app, [platform], [country], then one column per metric)"
+    )
     how_to_get = (
         "Write it yourself or from a spreadsheet: one row per day and app, one "
         "column per metric named as in `installpulse metrics`."

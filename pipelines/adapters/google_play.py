@@ -124,7 +124,9 @@ class GooglePlayInstalls:
         "Play Console > Download reports > Statistics > pick the app, month and 'Installs'; "
         "or copy stats/installs/installs_<package>_<YYYYMM>_country.csv (or _overview.csv) "
         "from the gs://pubsite_prod_... bucket. Import the file as downloaded (UTF-16). "
-        "Files of every era are read (before December 2016: Current Device/User Installs)."
+        "Files of every era are read (before December 2016: Current Device/User Installs). "
+        "A warehouse copy (Fivetran's stats_installs_overview / _country table) as CSV or "
+        "Parquet works too."
     )
 
     def sniff(self, src: SourceFile) -> bool:

@@ -130,3 +130,17 @@ def test_a_truncated_parquet_file_is_refused_with_a_sentence(db: Path, tmp_path:
     with pytest.raises(ImportFailed) as info:
         contract.ingest_file(path, db)
     assert "cannot be read as Parquet" in str(info.value)
+
+
+def test_formats_command_lists_the_new_formats(capsys: pytest.CaptureFixture[str]):
+    from pipelines import cli
+
+    assert cli.main(["formats"]) == 0
+    out = capsys.readouterr().out
+    assert "apple-downloads: App Store Connect 'App Downloads' report" in out
+    assert "unified android_/iphone_/ipad_units" in out
+    assert "stats_installs_overview" in out
+    assert "app_store_installation_and_deletion_*_daily" in out
+    assert "app_store_download_*_daily" in out
+    assert "Generic long CSV or Parquet" in out and "Generic wide CSV or Parquet" in out
+    assert "Current Device/User Installs" in out
