@@ -225,6 +225,8 @@ def sync_connection(
     say(f"{connection.name} ({connection.kind}): syncing to {until}.")
     try:
         connector = connection.connector()
+        if hasattr(connector, "say"):
+            connector.say = say  # (optional: notes such as "no estimates yet", rate waits)
         with tempfile.TemporaryDirectory(prefix="installpulse-sync-") as tmp:
             for start, apps in _batches(connection, run.state, since, until, say):
                 for fetched in connector.fetch(apps, start, until, Path(tmp), known=run.known):

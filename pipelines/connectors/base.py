@@ -17,7 +17,13 @@ Shape (as the issue-12 brief gave it, refined in three places, each said here):
   The App Store connector joins the segments of one report instance into one file itself
   (gzip members; the Installation and Deletion adapter skips the repeated header), so an
   instance is one import: one transaction.
-* `Kind` describes a kind's `connect add` options once, for the CLI and the app's form.
+* `Kind` describes a kind's `connect add` options once, for the CLI and the app's form. The
+  CLI imports every kind's module to build its parser: keep their top level light (import
+  `requests`, `jwt` and pipelines.connectors.http inside functions or __init__).
+* A connector may have an attribute `say` (a callable taking one line, None by default): sync
+  sets it, and the connector tells its notes through it ("no estimates for X yet", "waiting
+  2 s as the rate limit asks", "Apple produces the first reports a day or two after ...").
+* The `config` a connector gets also carries `apps` (the connection's list), for `test`.
 
 Secrets: the database holds a `SecretRef` (a key file path or an environment variable name),
 never the secret. A connector resolves it when it needs it and must never put the secret, or a
