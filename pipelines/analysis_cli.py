@@ -755,6 +755,8 @@ def cmd_impact(args: argparse.Namespace) -> int:
         method=args.method,
     )
     result = semantic_impact.impact(args.db, request)
+    if args.image:
+        _impact_image(result, args.image)
     if args.format == "json":
         _print_json(
             {
@@ -777,6 +779,41 @@ def cmd_impact(args: argparse.Namespace) -> int:
         _print_table(_display(result.controls, decimals={"actual": 0, "expected": 0, "weight": 2}))
     print(result.method_text)
     return 0
+
+
+def _impact_image(result: Any, path: str) -> None:
+    """The impact chart as a publication image (PNG or SVG by the file's extension), the
+    Event study page's download, written to ``path``; the path is reported on stderr."""
+    from pathlib import Path
+
+    from charts import export, publish
+    from charts.impact import impact_figure
+    from semantic import views
+
+    target = Path(path)
+    fmt = target.suffix.lower().lstrip(".")
+    if fmt not in ("png", "svg"):
+        raise _fail(f"--image {path}: name a .png or .svg file.")
+    impact = result.result
+    fig = impact_figure(
+        result.days,
+        app=result.request.app,
+        label=impact.label,
+        event_date=impact.event_date,
+        level=impact.level,
+    )
+    pub = publish.publication_layout(
+        fig, source_line=views.source_line(list(result.sources)), export_date=date.today()
+    )
+    try:
+        data = export.export_image(pub, fmt=fmt)
+    except (export.ExportUnavailable, export.ExportFailed) as exc:
+        raise _fail(str(exc)) from None
+    try:
+        target.write_bytes(data)
+    except OSError as exc:
+        raise _fail(f"--image {path}: cannot write the file ({exc.strerror}).") from None
+    print(f"Chart written to {target} ({len(data):,} bytes).", file=sys.stderr)
 
 
 def register_impact(
@@ -811,6 +848,11 @@ def register_impact(
     )
     p.add_argument("--pre", type=_at_least(1), default=28, help="days before (default 28)")
     p.add_argument("--post", type=_at_least(1), default=14, help="days from DATE (default 14)")
+    p.add_argument(
+        "--image",
+        metavar="FILE.png|FILE.svg",
+        help="also write the chart (daily and cumulative excess) as a publication image",
+    )
     p.set_defaults(func=cmd_impact)
 
 

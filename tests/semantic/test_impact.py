@@ -177,3 +177,13 @@ def test_cli_refusals_are_sentences_with_exit_1_and_bad_arguments_exit_2(demo_db
     with pytest.raises(SystemExit) as exit_:
         cli.main(["impact", *STORY, "--method", "magic", "--db", str(demo_db)])
     assert exit_.value.code == 2
+
+
+def test_cli_writes_the_chart_as_a_publication_image(demo_db, capsys, tmp_path, chromium_path):
+    target = tmp_path / "impact [1].png"
+    code, out, err = run(demo_db, capsys, *STORY, "--image", str(target))
+    assert code == 0, err
+    assert target.read_bytes().startswith(b"\x89PNG")
+    assert err.startswith(f"Chart written to {target} (")
+    code, _, err = run(demo_db, capsys, *STORY, "--image", str(tmp_path / "x.gif"))
+    assert code == 1 and "name a .png or .svg file" in err
