@@ -15,6 +15,7 @@ import streamlit as st
 
 from analytics import baselines
 from app_pages import common
+from pipelines import alerts
 from pipelines.errors import InstallpulseError
 from semantic import views
 
@@ -71,6 +72,26 @@ def _open_explorer(frame: pl.DataFrame, selected: object, baseline: str) -> None
             query_params=views.explorer_params_for(row, baseline=baseline),
         )
 
+
+# ----- alerts ----------------------------------------------------------------------------------
+fired = alerts.recent_episodes(common.db_path(), limit=10, statuses=("sent", "pending"))
+if fired.height:
+    st.subheader("Alerts")
+    st.caption(
+        "Spike episodes your alert rules found, newest first: one message per episode to the "
+        "rule's webhook. Pending: not delivered yet; sent again after the next import or by "
+        "`installpulse alerts retry`. `installpulse alerts list` shows the rules."
+    )
+    for row in fired.iter_rows(named=True):
+        text, link = st.columns([5, 1])
+        badge = ":green-badge[sent]" if row["status"] == "sent" else ":orange-badge[pending]"
+        note = " (a later restatement removed this spike)" if row["withdrawn_at"] else ""
+        text.markdown(f"{badge} {common.md_escape(row['sentence'])}{note}")
+        link.page_link(
+            str(Path(__file__).with_name("explore.py")),
+            label="Open in Explore",
+            query_params=alerts.explore_params(row["explore_url"]),
+        )
 
 # ----- top movers ------------------------------------------------------------------------------
 st.subheader("Top movers")

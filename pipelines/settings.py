@@ -218,6 +218,53 @@ SETTINGS: dict[str, Setting] = {
             "5",
             "Redirects a URL import follows (each hop's address is checked again).",
         ),
+        Setting(
+            "INSTALLPULSE_APP_URL",
+            "http://127.0.0.1:8501",
+            "Address of the dashboard as the readers of alert messages reach it: each message "
+            "links to <this>/explore?... (the Explore view of the spike).",
+        ),
+        Setting(
+            "INSTALLPULSE_ALERT_CONNECT_TIMEOUT",
+            "3",
+            "Seconds an alert delivery waits to connect to the webhook's server.",
+        ),
+        Setting(
+            "INSTALLPULSE_ALERT_READ_TIMEOUT",
+            "5",
+            "Seconds an alert delivery waits for the webhook's answer; a slower receiver's "
+            "message stays pending and is sent again later.",
+        ),
+        Setting(
+            "INSTALLPULSE_ALERT_DEADLINE",
+            "10",
+            "Wall-clock seconds one delivery round (all the messages an import or "
+            "`alerts retry` sends, retries included) may take; what is not delivered by then "
+            "stays pending. An import never waits longer than this for its alerts.",
+        ),
+        Setting(
+            "INSTALLPULSE_ALERT_RETRIES",
+            "2",
+            "Extra attempts within a delivery round after a connection failure or a 429/5xx "
+            "answer (Retry-After honoured up to INSTALLPULSE_ALERT_MAX_RETRY_AFTER).",
+        ),
+        Setting(
+            "INSTALLPULSE_ALERT_MAX_RETRY_AFTER",
+            "5",
+            "Longest Retry-After (seconds) a delivery round waits for; a receiver asking for "
+            "longer gets the message at the first round after that time.",
+        ),
+        Setting(
+            "INSTALLPULSE_ALERT_MAX_ATTEMPTS",
+            "20",
+            "Attempts after which a message that was never accepted is marked failed.",
+        ),
+        Setting(
+            "INSTALLPULSE_ALERT_MAX_AGE_DAYS",
+            "7",
+            "Only episodes ending within this many days of the series' newest day are sent "
+            "(a backfill of history does not send one message per old spike).",
+        ),
     ]
 }
 
