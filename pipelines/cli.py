@@ -439,7 +439,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ImportError:
         pass
     from pipelines import alerts_cli  # noqa: F401  (registers alerts)
-    from pipelines import alerts_cli  # noqa: F401  (registers alerts)
     from pipelines.connectors import cli as _connect  # noqa: F401  (registers connect/sync)
 
     parser = build_parser()

@@ -646,15 +646,6 @@ def _after_commit(db: Path | str | None) -> None:
     alerts.after_import(db)
 
 
-def _after_commit(db: Path | str | None) -> None:
-    """Every import that commits is watched by the alert rules (README "Alerts"): evaluated and
-    delivered once the import has let go of the database, within INSTALLPULSE_ALERT_DEADLINE;
-    never raises (an alert cannot fail an import that committed)."""
-    from pipelines import alerts  # (imports the semantic core: only once an import committed)
-
-    alerts.after_import(db)
-
-
 def ingest_file(
     path: Path | str,
     db: Path | str | None = None,
