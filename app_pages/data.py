@@ -17,6 +17,7 @@ import polars as pl
 import streamlit as st
 
 from app_pages import common, upload
+from app_pages import connections as connections_tab
 from charts.text import safe_text
 from charts.theme import TEMPLATE_NAME
 from pipelines import contract, manual, ops
@@ -67,8 +68,8 @@ except InstallpulseError as exc:
 if common.is_demo():
     common.demo_notice()
 
-tab_files, tab_history, tab_manual, tab_apps, tab_coverage = st.tabs(
-    ["Import files", "Import history", "Type numbers in", "App names", "Coverage"]
+tab_files, tab_history, tab_manual, tab_apps, tab_coverage, tab_connections = st.tabs(
+    ["Import files", "Import history", "Type numbers in", "App names", "Coverage", "Connections"]
 )
 
 # ----- upload ----------------------------------------------------------------------------------
@@ -336,3 +337,7 @@ with tab_coverage:
                 f"{len(rows_order):,} app · metric · country combinations, "
                 f"{cov_start} to {cov_end}. A pale cell is a month with gaps."
             )
+
+# ----- connections (App Store Connect, Google Play, Sensor Tower, Appfigures) ------------------
+with tab_connections:
+    connections_tab.render()

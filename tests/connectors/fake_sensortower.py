@@ -11,6 +11,7 @@ countries and days (no paging); nothing matching is an empty 200 (`[]`). Faults 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from collections.abc import Iterator
@@ -124,8 +125,9 @@ class _Server(ThreadingHTTPServer):
     fake: FakeSensorTower
 
 
-@pytest.fixture
-def fake_sensortower(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeSensorTower]:
+@contextlib.contextmanager
+def serve(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeSensorTower]:
+    """A running fake on 127.0.0.1, the base-address setting and the token variable set."""
     fake = FakeSensorTower()
     server = _Server(("127.0.0.1", 0), Handler)
     server.fake = fake
@@ -141,3 +143,9 @@ def fake_sensortower(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeSensorTowe
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture
+def fake_sensortower(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeSensorTower]:
+    with serve(monkeypatch) as fake:
+        yield fake
