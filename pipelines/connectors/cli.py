@@ -60,7 +60,7 @@ def cmd_connect(args: argparse.Namespace) -> int:
                     "kind": c.kind,
                     "apps": ",".join(c.apps),
                     "secret": c.secret.describe(),
-                    "last_sync": str(c.last_sync or ""),
+                    "last_sync": str(c.last_sync or "")[:16],
                     "result": c.last_result or "never synced",
                     "message": (c.last_message or "").splitlines()[0][:120]
                     if c.last_message

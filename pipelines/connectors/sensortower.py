@@ -195,7 +195,10 @@ class SensorTower:
         safe = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in app)[:80]
         name = f"sensortower_{self.os}_{safe}_{start}_{end}.json"
         path = workdir / name
-        path.write_text(dump_exact(rows) + "\n", encoding="utf-8")
+        # One record a line, so a problem the adapter finds names its line.
+        path.write_text(
+            "[\n" + ",\n".join(dump_exact(r) for r in rows) + "\n]\n", encoding="utf-8"
+        )
         days = [str(_key(r, DAY_KEYS))[:10] for r in rows]
         last: date | None = None
         for text in days:
