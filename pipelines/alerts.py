@@ -34,20 +34,22 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import polars as pl
-import requests
-import urllib3
 
-from analytics import alerting, baselines, formatting, spikes
-from pipelines import fetch, settings, sql, store
+from analytics import baselines, formatting
+from pipelines import settings, sql, store
 from pipelines.errors import InstallpulseError, UsageError, clip
-from semantic import answer, presets, totals
-from semantic.answer import KEYS
-from semantic.request import SeriesRequest
-from semantic.views import ExploreState, source_line
+from semantic import presets
+
+if TYPE_CHECKING:
+    from semantic.views import ExploreState
+
+# Every import runs the hook (after_import): without an enabled rule it is one small query, so
+# the semantic core, requests and the fetch guards are imported by the functions that use
+# them, not here (requests alone is 0.1-0.3 s of a CLI ingest).
 
 _log = logging.getLogger(__name__)
 
@@ -179,6 +181,10 @@ def add_rule(
     """Validate and store a rule; returns it. Exactly one of ``score`` (a robust score
     threshold) and ``change`` (a percentage such as "100%") is given. Apps and the metric must
     be known to the database (a typo would otherwise never fire)."""
+    from analytics import alerting
+    from semantic import totals
+    from semantic.request import SeriesRequest
+
     if (score is None) == (change is None):
         raise UsageError("Give exactly one of --score N or --change P% for a rule.")
     implied = None
@@ -408,6 +414,11 @@ def rule_days(
     ``score`` and ``median``): exactly the request and numbers the Explore page shows for that
     view. Only the view's own days are scored; the look-back read before ``start`` is the
     scores' and baselines' history, as on the page."""
+    from analytics import spikes
+    from semantic import answer
+    from semantic.answer import KEYS
+    from semantic.views import ExploreState, source_line
+
     state = ExploreState(
         apps=list(rule.apps),
         metrics=[rule.metric],
@@ -437,6 +448,9 @@ def rule_days(
 def _evaluate_rule(
     db: Path | str | None, rule: Rule, first: date, last: date, found_by: int, done: Evaluation
 ) -> None:
+    from analytics import alerting
+    from semantic.answer import KEYS
+
     newest = _newest(db, rule)
     if not newest:
         return
@@ -530,6 +544,8 @@ def _insert_episode(
     found_by: int,
     now: datetime,
 ) -> int | None:
+    from semantic.views import ExploreState
+
     link = ExploreState(
         apps=[ep["app"]],
         metrics=[rule.metric],
@@ -696,18 +712,19 @@ class Outcome:
     http_status: int | None = None
 
 
-class _Deadline(fetch._Clock):
-    """fetch's download clock with INSTALLPULSE_ALERT_DEADLINE's remaining seconds instead of
-    INSTALLPULSE_FETCH_DEADLINE: shuts down the webhook's socket when the round is over."""
+def _deadline(url: str, seconds: float) -> Any:
+    """fetch's download clock (its watchdog shuts the webhook's socket down when time is up)
+    with the delivery round's remaining seconds instead of INSTALLPULSE_FETCH_DEADLINE."""
+    from pipelines import fetch
 
-    def __init__(self, url: str, seconds: float) -> None:
-        super().__init__(url)
-        self._timer.cancel()
-        self.limit = max(seconds, 0.0)
-        self.end = time.monotonic() + self.limit
-        self._timer = threading.Timer(self.limit, self._expire)
-        self._timer.daemon = True
-        self._timer.start()
+    clock = fetch._Clock(url)
+    clock._timer.cancel()
+    clock.limit = max(seconds, 0.0)
+    clock.end = time.monotonic() + clock.limit
+    clock._timer = threading.Timer(clock.limit, clock._expire)
+    clock._timer.daemon = True
+    clock._timer.start()
+    return clock
 
 
 class _NotSent(Exception):
@@ -719,6 +736,11 @@ class _NotSent(Exception):
 def _post_once(url: str, body: bytes, end: float) -> tuple[int, str, str | None]:
     """POST ``body`` once through fetch's guards; (status, start of the answer, Retry-After).
     Raises _NotSent with a sentence naming only the host."""
+    import requests
+    import urllib3
+
+    from pipelines import fetch
+
     host = webhook_host(url)
     try:
         _, addresses, _ = fetch.resolve_checked(url)
@@ -733,7 +755,7 @@ def _post_once(url: str, body: bytes, end: float) -> tuple[int, str, str | None]
         raise _NotSent(f"no time left in this delivery round to reach {host}")
     connect = min(settings.get_float("INSTALLPULSE_ALERT_CONNECT_TIMEOUT"), left)
     read = min(settings.get_float("INSTALLPULSE_ALERT_READ_TIMEOUT"), left)
-    with _Deadline(url, left) as clock:
+    with _deadline(url, left) as clock:
         for index, address in enumerate(addresses):
             session = requests.Session()
             session.trust_env = False
@@ -782,6 +804,8 @@ def post(url: str, body: Mapping[str, Any], end: float) -> Outcome:
     retries after a connection failure or a 429/5xx, waiting as Retry-After asks when that fits
     the round and INSTALLPULSE_ALERT_MAX_RETRY_AFTER; a timeout is not retried in the same
     round (the receiver may still be handling the message)."""
+    from pipelines import fetch
+
     data = json.dumps(body, ensure_ascii=False).encode("utf-8")
     host = webhook_host(url)
     retries = settings.get_int("INSTALLPULSE_ALERT_RETRIES")

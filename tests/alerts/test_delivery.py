@@ -400,3 +400,12 @@ def test_the_database_is_migrated_with_the_alert_tables(quiet_db: Path):
 
 def test_history_rows_are_the_documented_cycle():
     assert history_rows()[:5] == [(0, 98), (1, 100), (2, 102), (3, 100), (4, 98)]
+
+
+def test_without_rules_an_import_writes_nothing_for_alerts(quiet_db: Path):
+    contract.ingest_file(write_csv(quiet_db / "spike.csv", [(40, 400)]))
+    with store.connect(None) as con:
+        counts = con.execute(
+            "select (select count(*) from alert_checked), (select count(*) from alert_episodes)"
+        ).fetchall()
+    assert counts == [(0, 0)]
