@@ -183,6 +183,7 @@ def test_cli_writes_the_chart_as_a_publication_image(demo_db, capsys, tmp_path, 
     target = tmp_path / "impact [1].png"
     code, out, err = run(demo_db, capsys, *STORY, "--image", str(target))
     assert code == 0, err
+    assert out.startswith("From 28 Feb to 13 Mar 2026")
     assert target.read_bytes().startswith(b"\x89PNG")
     assert err.startswith(f"Chart written to {target} (")
     code, _, err = run(demo_db, capsys, *STORY, "--image", str(tmp_path / "x.gif"))
