@@ -41,7 +41,7 @@ import polars as pl
 
 from analytics import baselines, formatting
 from pipelines import settings, sql, store
-from pipelines.errors import InstallpulseError, UsageError, clip
+from pipelines.errors import UsageError, clip
 from semantic import presets
 
 if TYPE_CHECKING:
@@ -458,7 +458,10 @@ def _evaluate_rule(
     start = first - timedelta(days=CONTEXT_DAYS)
     try:
         state, days = rule_days(db, rule, start, end)
-    except InstallpulseError as exc:
+    except UsageError as exc:
+        # The rule cannot be answered (an app renamed away, a level that would be summed): said
+        # in the log, and the import counts as evaluated. A busy database is not caught here:
+        # the imports then stay unevaluated for the next hook or `alerts retry`.
         _log.warning("Alert rule #%s could not be evaluated: %s", rule.rule_id, exc)
         return
     current = pl.DataFrame()
