@@ -412,8 +412,8 @@ def rule_days(
 ) -> tuple[ExploreState, pl.DataFrame]:
     """(the Explore view, one row per series and day of it with the answer's numbers plus
     ``score`` and ``median``): exactly the request and numbers the Explore page shows for that
-    view. Only the view's own days are scored; the look-back read before ``start`` is the
-    scores' and baselines' history, as on the page."""
+    view. Every day read is scored, as the page scores its spike markers, so the days read
+    before ``start`` (the look-back) are the scores' and baselines' history there too."""
     from analytics import spikes
     from semantic import answer
     from semantic.answer import KEYS
