@@ -141,14 +141,13 @@ def _add_form(kinds: dict[str, base.Kind]) -> None:
         except InstallpulseError as exc:
             common.show_error(exc)
         else:
-            st.success(
-                common.md_escape(
-                    f"Added '{connection.name}'. Test it, then sync it below; the secret is "
-                    f"read from the {connection.secret.describe()} each time."
-                )
+            # Shown after the rerun that lists the new connection above the form.
+            st.session_state["c_added"] = (
+                f"Added '{connection.name}'. Test it, then sync it above; the secret is "
+                f"read from the {connection.secret.describe()} each time.",
+                warnings,
             )
-            for warning in warnings:
-                st.warning(common.md_escape(warning))
+            st.rerun()
 
 
 def render() -> None:
@@ -158,6 +157,11 @@ def render() -> None:
         "imported like an uploaded one (all-or-nothing, archived, undoable). For a schedule, "
         "run `installpulse sync --all` from cron (README: Connectors)."
     )
+    added = st.session_state.pop("c_added", None)
+    if added is not None:
+        st.success(common.md_escape(added[0]))
+        for warning in added[1]:
+            st.warning(common.md_escape(warning))
     kinds = base.kinds()
     try:
         stored = connections.all_connections(common.db_path())
