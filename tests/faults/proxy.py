@@ -52,10 +52,17 @@ def _pipe(src: socket.socket, dst: socket.socket) -> None:
 class Proxy:
     """`with Proxy(app_port, drop_xsrf=..., body_limit=...) as url:` the app through a proxy."""
 
-    def __init__(self, app_port: int, drop_xsrf: bool = False, body_limit: int | None = None):
+    def __init__(
+        self,
+        app_port: int,
+        drop_xsrf: bool = False,
+        body_limit: int | None = None,
+        websocket: bool = True,
+    ) -> None:
         self.app_port = app_port
         self.drop_xsrf = drop_xsrf
         self.body_limit = body_limit
+        self.websocket = websocket  # False: Upgrade headers dropped (nginx without them)
         self.server = socket.create_server(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self.server.getsockname()[1]}"
         self.refused: list[int] = []  # status codes the proxy answered itself
@@ -101,7 +108,7 @@ class Proxy:
                     b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body)
                 )
                 return
-            upgrade = "upgrade" in names.get("connection", "").lower()
+            upgrade = self.websocket and "upgrade" in names.get("connection", "").lower()
             out = [request_line]
             for name, value in headers:
                 key = name.strip().lower()
@@ -110,7 +117,7 @@ class Proxy:
                     if not kept:
                         continue
                     value = ";".join(kept)
-                if key in ("connection", "keep-alive") and not upgrade:
+                if key in ("connection", "keep-alive", "upgrade") and not upgrade:
                     continue
                 out.append(f"{name}:{value}")
             if not upgrade:

@@ -74,6 +74,14 @@ def test_deploy_check_names_a_10_mb_body_limit(app_port: int) -> None:
     assert proxy.refused == [413]  # the proxy refused it, not the app
 
 
+def test_deploy_check_names_a_websocket_that_is_not_forwarded(app_port: int) -> None:
+    with Proxy(app_port, websocket=False) as url:
+        report = deploy_check.check(url)
+    assert len(report.problems) == 1, report.problems
+    assert report.problems[0].startswith("the WebSocket handshake on /_stcore/stream got ")
+    assert "not forward WebSocket upgrades, so no page can run (nginx: " in report.problems[0]
+
+
 def test_deploy_check_command_exits_1_and_prints_the_problem(app_port: int) -> None:
     with Proxy(app_port, drop_xsrf=True, body_limit=10 * MB) as url:
         done = subprocess.run(
