@@ -10,9 +10,9 @@ product and country from the Appfigures API v2, with a personal access token.
   product and calendar month (a year of countries by day stays a few MB per answer). Each
   answer is saved unchanged as `appfigures_sales_<product>_<first>_<last>.json`, the file the
   adapter imports (the same bytes saved by hand import to the same tables).
-* Incremental: from `since` (the last day held: it is asked again, as Appfigures may still
-  update it) to `until`; without `since`, from the connection's `start` or a year before
-  `until`. An answer with no days is not a file.
+* Incremental: from `since` (sync passes the day after the last day held, or --since) to
+  `until`; without `since`, from the connection's `start` or a year before `until`. An answer
+  with no days is not a file.
 * Quota: 1,000 requests a day per account. Every answer states `X-Request-Limit` and
   `X-Request-Usage`; when they say the quota is spent, no further request is made, and Appfigures'
   own answer past it, HTTP 420, means the same: "quota used up until 00:00 UTC". 429 waits for

@@ -176,7 +176,7 @@ def fake_appfigures_fixture(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeApp
     through pipelines/fetch.py's address checks, and the token is in an environment variable
     (APPFIGURES_TOKEN) as a connection's secret reference would name it."""
     server = FakeAppfigures()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     monkeypatch.setenv("INSTALLPULSE_FETCH_ALLOW_HOSTS", "127.0.0.1")
     monkeypatch.setenv("INSTALLPULSE_FETCH_READ_TIMEOUT", "5")

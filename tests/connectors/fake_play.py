@@ -390,8 +390,9 @@ class FakePlay(ThreadingHTTPServer):
         return None
 
 
-@pytest.fixture(name="play_keys")
+@pytest.fixture(name="play_keys", scope="session")
 def play_keys_fixture() -> tuple[str, object]:
+    """One key pair for the session (a 2048-bit RSA key takes a noticeable moment to make)."""
     return make_key_pair()
 
 
@@ -402,7 +403,7 @@ def fake_play_fixture(
     """A started FakePlay; the connector's base addresses point at it and 127.0.0.1 is let
     through pipelines/fetch.py's address checks."""
     server = FakePlay(play_keys[1])
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     monkeypatch.setenv("INSTALLPULSE_FETCH_ALLOW_HOSTS", "127.0.0.1")
     monkeypatch.setenv("INSTALLPULSE_FETCH_READ_TIMEOUT", "5")
