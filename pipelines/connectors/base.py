@@ -17,9 +17,9 @@ Shape (as the issue-12 brief gave it, refined in three places, each said here):
   The App Store connector joins the segments of one report instance into one file itself
   (gzip members; the Installation and Deletion adapter skips the repeated header), so an
   instance is one import: one transaction.
-* `Kind` describes a kind's `connect add` options once, for the CLI and the app's form. The
-  CLI imports every kind's module to build its parser: keep their top level light (import
-  `requests`, `jwt` and pipelines.connectors.http inside functions or __init__).
+* `Kind` describes a kind's `connect add` options once, for the CLI and the app's form. Its
+  name must also be in KIND_NAMES: the CLI's parser knows the names without importing the
+  kinds' modules (`connect add KIND` builds that kind's options when it runs).
 * A connector may have an attribute `say` (a callable taking one line, None by default): sync
   sets it, and the connector tells its notes through it ("no estimates for X yet", "waiting
   2 s as the rate limit asks", "Apple produces the first reports a day or two after ...").
@@ -279,6 +279,10 @@ KINDS: dict[str, Kind] = {
         ),
     ),
 }
+
+
+# Every kind's name, known without importing its module (the CLI's `connect add KIND`).
+KIND_NAMES = ("asc", "play", "sensortower", "appfigures")
 
 
 def register(kind: Kind) -> None:

@@ -19,6 +19,7 @@ from typing import Any
 
 from pipelines import cli
 from pipelines.connectors import base
+from pipelines.errors import UsageError
 
 
 def _date(text: str) -> date:
@@ -33,6 +34,11 @@ def cmd_connect(args: argparse.Namespace) -> int:
 
     command = args.connect_command or "list"
     if command == "add":
+        common = argparse.ArgumentParser(add_help=False)
+        common.add_argument("--db", default=argparse.SUPPRESS, metavar="PATH")
+        own = kind_parser(args.kind, common).parse_args(args.rest)
+        for key, value in vars(own).items():
+            setattr(args, key, value)
         spec = base.kinds()[args.kind]
         options: dict[str, Any] = {}
         for option in spec.options:
@@ -109,36 +115,57 @@ def cmd_sync(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def kind_parser(
+    kind: str, common: argparse.ArgumentParser | None = None
+) -> argparse.ArgumentParser:
+    """`connect add KIND`'s own options, built when that command runs: the kinds' modules
+    (and requests, PyJWT) are then imported only by the command that needs them."""
+    spec = base.kinds().get(kind)
+    if spec is None:
+        raise UsageError(f"connections of kind '{kind}' are not available in this installpulse.")
+    k = cli.Parser(
+        prog=f"installpulse connect add {kind}",
+        description=spec.label,
+        parents=[common] if common is not None else [],
+    )
+    k.add_argument("name", metavar="NAME", help="a name for this connection")
+    k.add_argument("--app", action="append", metavar="ID", help=f"{spec.apps_help} (repeat or a,b)")
+    if "file" in spec.secret_sources:
+        k.add_argument("--key-file", metavar="PATH", help=f"path of {spec.secret}")
+    if "env" in spec.secret_sources:
+        k.add_argument(
+            "--secret-env",
+            metavar="NAME",
+            help=f"name of the environment variable holding {spec.secret}",
+        )
+    k.set_defaults(key_file=None, secret_env=None)
+    for option in spec.options:
+        help_text = option.help + (f" (default {option.default})" if option.default else "")
+        k.add_argument(
+            f"--{option.key.replace('_', '-')}",
+            dest=f"opt_{option.key}",
+            metavar="DATE" if option.kind == "date" else "VALUE",
+            help=help_text,
+        )
+    return k
+
+
 def register(sub: Any, common: argparse.ArgumentParser, out: argparse.ArgumentParser) -> None:
     p = sub.add_parser(
         "connect", parents=[common], help="connections to App Store Connect, Sensor Tower, ..."
     )
     c_sub = p.add_subparsers(dest="connect_command")
-    add = c_sub.add_parser("add", parents=[common], help="store a connection (no secret stored)")
-    kinds_sub = add.add_subparsers(dest="kind", required=True, metavar="KIND")
-    for spec in base.kinds().values():
-        k = kinds_sub.add_parser(spec.kind, parents=[common], help=spec.label)
-        k.add_argument("name", metavar="NAME", help="a name for this connection")
-        k.add_argument(
-            "--app", action="append", metavar="ID", help=f"{spec.apps_help} (repeat or a,b)"
-        )
-        if "file" in spec.secret_sources:
-            k.add_argument("--key-file", metavar="PATH", help=f"path of {spec.secret}")
-        if "env" in spec.secret_sources:
-            k.add_argument(
-                "--secret-env",
-                metavar="NAME",
-                help=f"name of the environment variable holding {spec.secret}",
-            )
-        k.set_defaults(key_file=None, secret_env=None)
-        for option in spec.options:
-            help_text = option.help + (f" (default {option.default})" if option.default else "")
-            k.add_argument(
-                f"--{option.key.replace('_', '-')}",
-                dest=f"opt_{option.key}",
-                metavar="DATE" if option.kind == "date" else "VALUE",
-                help=help_text,
-            )
+    add = c_sub.add_parser(
+        "add",
+        parents=[common],
+        help="store a connection (no secret stored)",
+        description="installpulse connect add KIND NAME --app ID ... (installpulse connect add "
+        "KIND --help lists the kind's options)",
+    )
+    add.add_argument(
+        "kind", choices=base.KIND_NAMES, metavar="KIND", help=" | ".join(base.KIND_NAMES)
+    )
+    add.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     lst = c_sub.add_parser("list", parents=[common, out], help="list connections")
     lst.set_defaults(format="table")
     t = c_sub.add_parser("test", parents=[common], help="sign in and say what is visible")
