@@ -245,7 +245,9 @@ def test_the_cli_adds_syncs_lists_tests_and_removes(fake_sensortower, db, tmp_pa
     assert unknown.returncode == 1 and "No connection named 'nope'" in unknown.stderr
     removed = cli(*base, "connect", "remove", "st")
     assert removed.returncode == 0 and "The data it imported stays" in removed.stdout
-    for output in (added, done, again, listed, tested, removed):
+    exported = cli(*base, "imports", "--format", "json")
+    assert exported.returncode == 0 and "sensortower_ios_" in exported.stdout
+    for output in (added, done, again, listed, tested, removed, exported):
         assert TOKEN not in output.stdout + output.stderr
     store.release_all()
     blobs = [db.read_bytes()] + [p.read_bytes() for p in (db.parent / "archive").rglob("*")
