@@ -392,8 +392,11 @@ def test_app_downloads_report_is_fetched_and_imported_as_far_as_the_adapter_allo
         f"{DAYS[0]}\t{NAME}\t{APP}\tRedownload\t2.0\tiPhone\tiOS 26.1\tApp Store search"
         f"\tProduct page\t\tUS\t3\n"
     )
-    data = gzip.compress((header + rows).encode(), mtime=0)
-    fake_asc.add_instance(rep, DAYS[0], [data])
+    # two segments, each with its header (joined by the connector into one file)
+    parts = [gzip.compress((header + row + "\n").encode(), mtime=0)
+             for row in rows.strip().split("\n")]  # fmt: skip
+    data = b"".join(parts)
+    fake_asc.add_instance(rep, DAYS[0], parts)
     connection = add_connection(db, key_file, reports="installs,downloads")
     outcome, lines = run(connection, db)
     hand = tmp_path / "hand.duckdb"
