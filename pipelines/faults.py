@@ -27,7 +27,7 @@ POINTS = (
     "undo:after_commit",  # the undo committed, before the checkpoint
     "demo:after_observations",  # the demo's rows written, its apps and events not yet
     "demo:after_commit",  # the demo committed, before the checkpoint
-    "checkpoint:before",  # a write lock let go: its FORCE CHECKPOINT about to run (commits in the WAL only)
+    "checkpoint:before",  # a write lock let go, its FORCE CHECKPOINT next (commits in the WAL)
 )
 
 
