@@ -27,6 +27,7 @@ from tests.connectors.fake_appfigures import (  # noqa: F401 (the fixture regist
     fake_appfigures_fixture,
 )
 from tests.connectors.test_play import by_hand, data_state
+from tests.faults.fault_helpers import cli
 
 IOS, ANDROID = "40123456", "50234567"
 UNTIL = date(2026, 3, 2)
@@ -267,3 +268,29 @@ def test_no_token_in_the_database_the_archive_the_messages_or_the_output(
     blobs += [p.read_bytes() for p in settings.archive_dir(db).rglob("*") if p.is_file()]
     assert all(TOKEN.encode() not in blob for blob in blobs)
     assert "env:APPFIGURES_TOKEN" in text  # the reference is what is stored
+
+
+def test_connect_add_test_and_sync_on_the_command_line(account: FakeAppfigures, db: Path) -> None:
+    env = {
+        "INSTALLPULSE_FETCH_ALLOW_HOSTS": "127.0.0.1",
+        "INSTALLPULSE_APPFIGURES_API": account.base,
+        "APPFIGURES_TOKEN": TOKEN,
+    }
+    store.release_all()
+    added = cli("connect", "add", "appfigures", "af", "--secret-env", "APPFIGURES_TOKEN",
+                "--app", f"{IOS},com.example.chat", "--start", DAYS[0], "--db", str(db),
+                **env)  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    tested = cli("connect", "test", "af", "--db", str(db), **env)
+    assert tested.returncode == 0, tested.stderr
+    assert "Token accepted; 2 product(s) in the account" in tested.stdout, tested.stdout
+    synced = cli("sync", "af", "--db", str(db), "--since", DAYS[0], **env)
+    assert synced.returncode == 0, synced.stdout + synced.stderr
+    # A progress line per file: until yesterday, so March is asked to its end; the later
+    # months have no days and make no file.
+    for product in (IOS, ANDROID):
+        for start, end in (("2026-02-27", "2026-02-28"), ("2026-03-01", "2026-03-31")):
+            name = f"appfigures_sales_{product}_{start}_{end}.json"
+            assert f"{name}: imported as #" in synced.stdout, synced.stdout
+    assert "4 file(s) imported" in synced.stdout
+    assert TOKEN not in synced.stdout + synced.stderr + tested.stdout + added.stdout
