@@ -11,6 +11,7 @@ do; the token reaches neither the database, the archive, a message nor the print
 
 from __future__ import annotations
 
+import logging
 import urllib.request
 from datetime import date
 from pathlib import Path
@@ -246,8 +247,9 @@ def test_a_server_error_keeps_whole_files(
 
 
 def test_no_token_in_the_database_the_archive_the_messages_or_the_output(
-    account: FakeAppfigures, db: Path
+    account: FakeAppfigures, db: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.DEBUG)  # every library's log lines (urllib3 logs each request)
     add(db)
     said: list[str] = []
     assert run(db, said).result == "ok"
@@ -256,7 +258,8 @@ def test_no_token_in_the_database_the_archive_the_messages_or_the_output(
     account.fail(500)
     failed = run(db, said, until=date(2026, 3, 3))
     assert failed.result == "failed"
-    text = "\n".join(said) + failed.message
+    text = "\n".join(said) + failed.message + caplog.text
+    assert "GET /v2/reports/sales" in caplog.text  # the log was captured
     with store.connect(db) as con:
         tables = [r[0] for r in con.execute("select table_name from duckdb_tables()").fetchall()]
         for table in tables:

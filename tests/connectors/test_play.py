@@ -14,6 +14,7 @@ fault suite compares them).
 
 from __future__ import annotations
 
+import logging
 import signal
 import time
 from datetime import date
@@ -418,8 +419,14 @@ def test_an_md5_mismatch_is_not_imported_and_the_next_sync_completes(
 
 
 def test_no_secret_in_the_database_the_archive_the_messages_or_the_output(
-    bucket: FakePlay, key_file: Path, db: Path, tmp_path: Path, play_keys: tuple[str, object]
+    bucket: FakePlay,
+    key_file: Path,
+    db: Path,
+    tmp_path: Path,
+    play_keys: tuple[str, object],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.DEBUG)  # every library's log lines (urllib3 logs each request)
     add(db, key_file)
     said: list[str] = []
     assert run(db, said).result == "ok"
@@ -431,7 +438,8 @@ def test_no_secret_in_the_database_the_archive_the_messages_or_the_output(
     # The access tokens, the signed assertions, and every line of the private key's PEM body.
     secrets = list(bucket.issued) + list(bucket.assertions)
     secrets += [line for line in play_keys[0].splitlines() if "PRIVATE KEY" not in line]
-    text = "\n".join(said) + failed.message
+    text = "\n".join(said) + failed.message + caplog.text
+    assert "GET /storage/v1/b/" in caplog.text  # the log was captured
     with store.connect(db) as con:
         tables = [r[0] for r in con.execute("select table_name from duckdb_tables()").fetchall()]
         for table in tables:
