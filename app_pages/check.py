@@ -15,9 +15,8 @@ import streamlit as st
 
 from analytics import formatting
 from app_pages import common
-from charts import export, publish
+from charts import publish
 from charts.check import check_figure
-from pipelines import csvout
 from pipelines.errors import InstallpulseError
 from semantic import claims, views
 from semantic.claims import CheckState
@@ -210,35 +209,12 @@ st.dataframe(
 for note in found.notes:
     st.caption("Not checked: " + common.md_escape(note))
 
-d1, d2, d3 = st.columns(3)
-d1.download_button(
+common.chart_downloads(
     "Download CSV (every baseline and slice)",
-    csvout.to_csv_bytes(found.table),
-    file_name=stem + ".csv",
-    mime="text/csv",
-    on_click="ignore",
-    key="ck_csv",
-)
-ok, why = export.browser_available()
-if ok:
-    pub = publish.publication_layout(
+    found.table,
+    publish.publication_layout(
         fig, source_line=views.source_line(found.sources), export_date=date.today()
-    )
-    d2.download_button(
-        "Download PNG",
-        lambda: export.export_image(pub, fmt="png"),
-        file_name=stem + ".png",
-        mime="image/png",
-        on_click="ignore",
-        key="ck_png",
-    )
-    d3.download_button(
-        "Download SVG",
-        lambda: export.export_image(pub, fmt="svg"),
-        file_name=stem + ".svg",
-        mime="image/svg+xml",
-        on_click="ignore",
-        key="ck_svg",
-    )
-else:
-    st.info(why)
+    ),
+    stem,
+    "ck",
+)

@@ -8,14 +8,17 @@ never re-reads a table that did not change and never shows stale data after an i
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import streamlit as st
 
-from pipelines import events, ops, reads, recovery, settings, store
+from charts import export
+from pipelines import csvout, events, ops, reads, recovery, settings, store
 from pipelines.errors import DatabaseBusy, InstallpulseError
 from semantic import answer, views
 from semantic import impact as semantic_impact
@@ -241,3 +244,43 @@ def md_escape(text: object) -> str:
 def query_dict() -> dict[str, list[str]]:
     """The page's query string as lists (repeated keys), e.g. {"apps": ["ChatGPT", "Claude"]}."""
     return {key: st.query_params.get_all(key) for key in st.query_params.keys()}
+
+
+def chart_downloads(
+    csv_label: str,
+    frame: pl.DataFrame,
+    publication: Any,
+    stem: str,
+    key: str,
+    *,
+    say_why: bool = True,
+    **image_options: Any,
+) -> None:
+    """The three buttons under a chart: the CSV of the numbers behind it (formula-safe, through
+    pipelines.csvout) and the publication image as PNG and SVG (made on click by kaleido with
+    the system Chromium; where there is no browser, a sentence says why instead). One place
+    for every page, so their downloads behave and are named alike (keys ``<key>_csv/png/svg``).
+    """
+    c1, c2, c3 = st.columns(3)
+    c1.download_button(
+        csv_label,
+        csvout.to_csv_bytes(frame),
+        file_name=stem + ".csv",
+        mime="text/csv",
+        on_click="ignore",
+        key=f"{key}_csv",
+    )
+    ok, why = export.browser_available()
+    if not ok:
+        if say_why:
+            st.info(why)
+        return
+    for column, fmt, mime in ((c2, "png", "image/png"), (c3, "svg", "image/svg+xml")):
+        column.download_button(
+            f"Download {fmt.upper()}",
+            functools.partial(export.export_image, publication, fmt=fmt, **image_options),
+            file_name=f"{stem}.{fmt}",
+            mime=mime,
+            on_click="ignore",
+            key=f"{key}_{fmt}",
+        )

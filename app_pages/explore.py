@@ -15,9 +15,9 @@ import streamlit as st
 
 from analytics import formatting
 from app_pages import common
-from charts import export, publish
+from charts import publish
 from charts.explore import explore_figure
-from pipelines import csvout, events
+from pipelines import events
 from pipelines.errors import InstallpulseError
 from semantic import views
 from semantic.request import FIRST_PARTY
@@ -377,46 +377,16 @@ exported.layout.shapes = [sh for sh in exported.layout.shapes if sh.name != "sel
 pub = publish.publication_layout(
     exported, source_line=source_text, export_date=today, width=int(width), height=int(height)
 )
-ok, why = export.browser_available()
-
-
-def _image(fmt: str):
-    def make() -> bytes:
-        return export.export_image(
-            pub, fmt=fmt, width=int(width), height=int(height), scale=float(scale)
-        )
-
-    return make
-
-
-b1, b2, b3 = st.columns(3)
-b1.download_button(
+common.chart_downloads(
     "Download CSV (numbers behind the chart)",
-    csvout.to_csv_bytes(numbers),
-    file_name=file_stem + ".csv",
-    mime="text/csv",
-    on_click="ignore",
-    key="x_dl_csv",
+    numbers,
+    pub,
+    file_stem,
+    "x_dl",
+    width=int(width),
+    height=int(height),
+    scale=float(scale),
 )
-if ok:
-    b2.download_button(
-        "Download PNG",
-        _image("png"),
-        file_name=file_stem + ".png",
-        mime="image/png",
-        on_click="ignore",
-        key="x_dl_png",
-    )
-    b3.download_button(
-        "Download SVG",
-        _image("svg"),
-        file_name=file_stem + ".svg",
-        mime="image/svg+xml",
-        on_click="ignore",
-        key="x_dl_svg",
-    )
-else:
-    st.info(why)
 st.caption(
     f"Images carry the title, the subtitle (metric, countries, baseline), event labels, "
     f"“{source_text}” and the export date."

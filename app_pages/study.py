@@ -12,10 +12,9 @@ import streamlit as st
 from analytics import formatting
 from analytics import impact as analytics_impact
 from app_pages import common
-from charts import export, publish
+from charts import publish
 from charts.impact import impact_figure
 from charts.study import study_figure
-from pipelines import csvout
 from pipelines.errors import InstallpulseError
 from semantic import answer, views
 from semantic.impact import ImpactRequest
@@ -220,38 +219,15 @@ st.dataframe(
     },
 )
 
-d1, d2, d3 = st.columns(3)
-d1.download_button(
+common.chart_downloads(
     "Download CSV (numbers behind the chart)",
-    csvout.to_csv_bytes(aligned),
-    file_name=stem + ".csv",
-    mime="text/csv",
-    on_click="ignore",
-    key="st_csv",
-)
-ok, why = export.browser_available()
-if ok:
-    pub = publish.publication_layout(
+    aligned,
+    publish.publication_layout(
         fig, source_line=views.source_line(sources), export_date=date.today()
-    )
-    d2.download_button(
-        "Download PNG",
-        lambda: export.export_image(pub, fmt="png"),
-        file_name=stem + ".png",
-        mime="image/png",
-        on_click="ignore",
-        key="st_png",
-    )
-    d3.download_button(
-        "Download SVG",
-        lambda: export.export_image(pub, fmt="svg"),
-        file_name=stem + ".svg",
-        mime="image/svg+xml",
-        on_click="ignore",
-        key="st_svg",
-    )
-else:
-    st.info(why)
+    ),
+    stem,
+    "st",
+)
 
 # ----- what the event did (impact) ---------------------------------------------------------
 st.subheader("What the event did")
@@ -291,34 +267,15 @@ if impact_answer.controls.height:
             "high_change": st.column_config.TextColumn("95% to"),
         },
     )
-e1, e2, e3 = st.columns(3)
-e1.download_button(
+common.chart_downloads(
     "Download CSV (impact, day by day)",
-    csvout.to_csv_bytes(impact_answer.days),
-    file_name=imp_stem + ".csv",
-    mime="text/csv",
-    on_click="ignore",
-    key="st_imp_csv",
-)
-if ok:
-    imp_pub = publish.publication_layout(
+    impact_answer.days,
+    publish.publication_layout(
         imp_fig,
         source_line=views.source_line(list(impact_answer.sources)),
         export_date=date.today(),
-    )
-    e2.download_button(
-        "Download PNG",
-        lambda: export.export_image(imp_pub, fmt="png"),
-        file_name=imp_stem + ".png",
-        mime="image/png",
-        on_click="ignore",
-        key="st_imp_png",
-    )
-    e3.download_button(
-        "Download SVG",
-        lambda: export.export_image(imp_pub, fmt="svg"),
-        file_name=imp_stem + ".svg",
-        mime="image/svg+xml",
-        on_click="ignore",
-        key="st_imp_svg",
-    )
+    ),
+    imp_stem,
+    "st_imp",
+    say_why=False,  # said once under the study chart above
+)
