@@ -39,10 +39,16 @@ select
     end as name
 from new_identifier_keys n;
 
+-- New apps are numbered in name order: the same file gives the same ids whatever the number
+-- of threads (a replay or a retry under a memory cap stores the same tables).
 insert into apps (app_id, name)
 select nextval('app_id_seq'), name
-from (select distinct name from new_identifiers) n
-anti join apps a on a.name = n.name;
+from (
+    select n.name
+    from (select distinct name from new_identifiers) n
+    anti join apps a on a.name = n.name
+    order by n.name
+);
 
 insert into identifiers (identifier, app_id)
 select n.identifier, a.app_id
