@@ -55,7 +55,8 @@ def test_add_a_connection_and_sync_it_in_the_browser(browser, connected_app):
         settle(page)
         page.get_by_text("Never synced.").wait_for()
         page.get_by_role("button", name="Sync now").click()
-        page.get_by_text("Synced: 1 file(s) imported, 0 unchanged.").filter(visible=True).first.wait_for()
+        synced = page.get_by_text("Synced: 1 file(s) imported, 0 unchanged.")
+        synced.filter(visible=True).first.wait_for()
         settle(page)
         body = page.locator("body").text_content() or ""  # (the status box may be closed)
         assert f"sensortower_ios_{APP}_{first}_" in body and "imported as #1" in body
