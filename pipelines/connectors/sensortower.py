@@ -196,9 +196,7 @@ class SensorTower:
         name = f"sensortower_{self.os}_{safe}_{start}_{end}.json"
         path = workdir / name
         # One record a line, so a problem the adapter finds names its line.
-        path.write_text(
-            "[\n" + ",\n".join(dump_exact(r) for r in rows) + "\n]\n", encoding="utf-8"
-        )
+        path.write_text("[\n" + ",\n".join(dump_exact(r) for r in rows) + "\n]\n", encoding="utf-8")
         days = [str(_key(r, DAY_KEYS))[:10] for r in rows]
         last: date | None = None
         for text in days:
