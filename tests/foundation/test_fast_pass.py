@@ -338,7 +338,14 @@ def test_file_order_decides_whether_the_write_sorts_and_the_table_ends_clustered
     # edges); in day order every one of its 9 row groups would hold all 2,000 series
     spans = _row_group_spans(db)
     assert len(spans) == 9
-    assert all(span <= 4 * (122880 / 500 + 1) for span in spans), spans
+    tight = 4 * (122880 / 500 + 1)
+    if order == "series":
+        # DuckDB 1.5 (issue 13) writes an unsorted append's last partial row group into the
+        # first one's free space: that one group holds the head and the tail of the file, the
+        # rest stay one run of series each (in day order every group would hold all 2,000)
+        assert spans[0] == 2000 and all(span <= tight for span in spans[1:]), spans
+    else:
+        assert all(span <= tight for span in spans), spans
     with store.connect(db) as con:
         total = sql.run_text(con, "select count(*), sum(value) from observations")[0]
     assert total == (n, float(sum((s * 7 + d) % 997 for s in range(2000) for d in range(500))))
