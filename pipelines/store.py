@@ -560,11 +560,13 @@ def current_version(con: duckdb.DuckDBPyConnection) -> int:
 def apply_migrations(
     con: duckdb.DuckDBPyConnection, start: int, stop: int = SCHEMA_VERSION
 ) -> None:
-    """Apply schema files v{start+1}..v{stop} in one explicit transaction."""
-    con.execute("begin")
-    con.fetchall()
-    try:
-        for version in range(start + 1, stop + 1):
+    """Apply schema files v{start+1}..v{stop}, each in its own explicit transaction with its
+    schema_version row: duckdb 1.5 refuses to commit a transaction that alters a table again
+    after an ALTER that filled its rows (v002's column default, then v008's columns)."""
+    for version in range(start + 1, stop + 1):
+        con.execute("begin")
+        con.fetchall()
+        try:
             sql.run_script(con, f"schema/v{version:03d}")
             sql.run_text(
                 con,
@@ -572,12 +574,15 @@ def apply_migrations(
                 v=version,
                 iv=__version__,
             )
-        con.execute("commit")
-        con.fetchall()
-    except Exception:
-        con.execute("rollback")
-        con.fetchall()
-        raise
+            con.execute("commit")
+            con.fetchall()
+        except Exception:
+            try:
+                con.execute("rollback")
+                con.fetchall()
+            except duckdb.TransactionException:
+                pass  # (a failed commit has already ended the transaction)
+            raise
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection, db: Path) -> duckdb.DuckDBPyConnection:
@@ -601,7 +606,8 @@ def ensure_schema(con: duckdb.DuckDBPyConnection, db: Path) -> duckdb.DuckDBPyCo
         con.close()
         raise InstallpulseError(
             f"Migrating {db} from schema {version} to {SCHEMA_VERSION} failed ({exc}); the file "
-            f"is unchanged and a backup is at {backup}."
+            f"holds the versions before the one that failed, each whole, and a backup of it as it "
+            f"was is at {backup}."
         ) from exc
     # The migrated file alone is at the new version (a copy of it needs no second migration).
     con.execute("force checkpoint")
