@@ -40,7 +40,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import polars as pl
 
 from analytics import baselines, formatting
-from pipelines import settings, sql, store
+from pipelines import auth, settings, sql, store
 from pipelines.errors import UsageError, clip
 from semantic import presets
 
@@ -177,10 +177,13 @@ def add_rule(
     direction: str | None = None,
     baseline: str | None = None,
     created_by: str | None = None,
+    actor: auth.Actor | None = None,
 ) -> Rule:
     """Validate and store a rule; returns it. Exactly one of ``score`` (a robust score
     threshold) and ``change`` (a percentage such as "100%") is given. Apps and the metric must
-    be known to the database (a typo would otherwise never fire)."""
+    be known to the database (a typo would otherwise never fire). ``actor`` (default: the local
+    admin) must be an admin; the rule records it unless ``created_by`` names someone."""
+    auth.require(actor, "alerts")
     from analytics import alerting
     from semantic import totals
     from semantic.request import SeriesRequest
@@ -243,7 +246,7 @@ def add_rule(
                 direction=direction,
                 baseline=method.name,
                 webhook_url=webhook,
-                created_by=created_by or _user(),
+                created_by=created_by or (actor.id if actor else _user()),
             )[0][0]
         )
     return next(r for r in list_rules(db) if r.rule_id == rule_id)
@@ -303,8 +306,10 @@ def rules_frame(rules: Sequence[Rule]) -> pl.DataFrame:
     )
 
 
-def remove_rule(db: Path | str | None, rule_id: int) -> None:
-    """Remove a rule (kept for its episodes' history; its undelivered messages are dropped)."""
+def remove_rule(db: Path | str | None, rule_id: int, actor: auth.Actor | None = None) -> None:
+    """Remove a rule (kept for its episodes' history; its undelivered messages are dropped);
+    admins only (``actor``, default: the local admin)."""
+    auth.require(actor, "alerts")
     with store.write_lock, store.connect(db) as con:
         found = sql.run(con, "alert_rule_remove", rule_id=rule_id, now=_now())
         if not found:

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import duckdb
 import polars as pl
 
-from pipelines import csvout, ops, settings, store
+from pipelines import auth, csvout, ops, settings, store
 from pipelines.errors import DatabaseBusy, ImportFailed, InstallpulseError, UsageError
 
 if TYPE_CHECKING:
@@ -68,7 +68,7 @@ def _ingest_url(url: str, db: str | None, options: IngestOptions) -> contract.Im
 
     with tempfile.TemporaryDirectory(prefix="installpulse-fetch-") as tmp:
         path, name = fetch.download(url, tmp)
-        return contract.ingest_file(path, db, options, name=name)
+        return contract.ingest_file(path, db, options, name=name, actor=auth.local_actor())
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
@@ -93,15 +93,19 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                 with open(item, "rb") as fh:
                     first = fh.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
                 if first in (b"{", b"["):
-                    status, import_id, count = event_formats.import_appfigures(item, args.db)
+                    status, import_id, count = event_formats.import_appfigures(
+                        item, args.db, actor=auth.local_actor()
+                    )
                 else:
-                    status, import_id, count = events.import_csv(item, args.db)
+                    status, import_id, count = events.import_csv(
+                        item, args.db, actor=auth.local_actor()
+                    )
                 print(f"{Path(item).name}: {status} (#{import_id}), {count} events.")
                 continue
             if fetch.is_url(item):
                 result = _ingest_url(item, args.db, options)
             else:
-                result = contract.ingest_file(item, args.db, options)
+                result = contract.ingest_file(item, args.db, options, actor=auth.local_actor())
         except ImportFailed as exc:
             print(exc.render(), file=sys.stderr)
             failed += 1
@@ -126,13 +130,13 @@ def cmd_imports(args: argparse.Namespace) -> int:
 
 
 def cmd_undo(args: argparse.Namespace) -> int:
-    print(ops.undo(args.import_id, args.db))
+    print(ops.undo(args.import_id, args.db, actor=auth.local_actor()))
     return 0
 
 
 def cmd_apps(args: argparse.Namespace) -> int:
     if args.apps_command == "alias":
-        print(ops.alias(args.store_id, args.name, args.db))
+        print(ops.alias(args.store_id, args.name, args.db, actor=auth.local_actor()))
     elif args.apps_command == "rename":
         print(ops.rename_app(args.old, args.new, args.db))
     else:
@@ -178,10 +182,11 @@ def cmd_events(args: argparse.Namespace) -> int:
                 args.approximate,
             ),
             args.db,
+            actor=auth.local_actor(),
         )
         print(f"Added event #{event_id}.")
     elif command == "delete":
-        events.delete(args.event_id, args.db)
+        events.delete(args.event_id, args.db, actor=auth.local_actor())
         print(f"Deleted event #{args.event_id}.")
     elif command == "export":
         sys.stdout.buffer.write(events.export_csv(args.db))
@@ -194,7 +199,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if args.if_empty and not demo.is_empty(args.db):
         print("The database already holds data; demo not loaded.")
         return 0
-    for line in demo.load(args.db):
+    for line in demo.load(args.db, actor=auth.local_actor()):
         print(line)
     return 0
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines import adapters, countries, faults, settings, sources, sql, store
+from pipelines import adapters, auth, countries, faults, settings, sources, sql, store
 from pipelines.adapters import csvtext
 from pipelines.adapters.base import IngestOptions, SourceFile, Staged
 from pipelines.errors import ImportFailed, InstallpulseError, Problem, ReadOnlyDatabase
@@ -69,8 +69,10 @@ def _record_failure(
     options: IngestOptions,
     error: ImportFailed,
     import_id: int | None = None,
+    who: str | None = None,
 ) -> int:
-    """The only write a failed import makes: one 'failed' history row with the message."""
+    """The only write a failed import makes: one 'failed' history row with the message (and
+    who tried, `who`)."""
     with store.write_lock, store.connect(db) as con:
         if import_id is None:
             row = sql.run(
@@ -82,6 +84,7 @@ def _record_failure(
                 status="failed",
                 options=_options_json(options),
                 encoding=None,
+                actor=who,
             )
             import_id = int(row[0][0])
         sql.run(con, "history_fail", import_id=import_id, message=error.render()[:20000])
@@ -210,12 +213,13 @@ def _record_memory_failure(
     options: IngestOptions,
     error: ImportFailed,
     import_id: int | None,
+    who: str | None = None,
 ) -> None:
     """Record the failed history row if memory allows; if not, its 'running' row stays for
     `installpulse recover` to mark (the data is unchanged either way: nothing was committed)."""
     store.store_for(db).retire()  # (DuckDB may have given up on the instance: open anew)
     try:
-        _record_failure(db, name, sha, fmt, options, error, import_id)
+        _record_failure(db, name, sha, fmt, options, error, import_id, who)
     except (duckdb.Error, MemoryError, RuntimeError, InstallpulseError):
         pass
 
@@ -230,6 +234,7 @@ def _after_failure(
     import_id: int | None,
     archiving: Future[Path] | None,
     fresh: bool,
+    who: str | None = None,
 ) -> None:
     """First step of every failed import: wait for the archive copy to end and remove what a
     failed copy left (*.part). If the failure was a full disk, also remove this import's archive
@@ -256,7 +261,7 @@ def _after_failure(
     )
     store.store_for(db).retire()  # (DuckDB may have given up on the instance: open anew)
     try:
-        _record_failure(db, display, sha, fmt, options, error, import_id)
+        _record_failure(db, display, sha, fmt, options, error, import_id, who)
     except (duckdb.Error, InstallpulseError):
         pass  # still no room: `installpulse recover` marks the 'running' row later
     raise error from exc
@@ -652,11 +657,15 @@ def ingest_file(
     options: IngestOptions | None = None,
     name: str | None = None,
     also: AfterWrite | None = None,
+    actor: auth.Actor | None = None,
 ) -> ImportResult:
     """Import one file under the contract. Raises ImportFailed (located) or DatabaseBusy.
 
     `also(con, import_id)` writes more in the same transaction (the demo's apps and events:
-    the demo is all there or not at all); it is not run when the file was already imported."""
+    the demo is all there or not at all); it is not run when the file was already imported.
+    `actor` (default: the local admin) must be allowed to import (NotAllowed otherwise, before
+    anything is read) and is recorded in the history as who imported."""
+    who = auth.require(actor, "import").id
     options = options or IngestOptions()
     path = Path(path)
     display = sources.display_name(name or path.name)
@@ -699,6 +708,7 @@ def ingest_file(
                         status="running",
                         options=_options_json(options),
                         encoding=src.encoding,
+                        actor=who,
                     )[0][0]
                 )
                 archived = sources.archive_path(src, folder).resolve()  # --db may be relative
@@ -728,11 +738,11 @@ def ingest_file(
             return result
         except ImportFailed as error:
             short = _memory_failure(display, error)  # (a reader's error caused by no memory)
-            _after_failure(error, db, display, sha, fmt, options, import_id, archiving, fresh)
+            _after_failure(error, db, display, sha, fmt, options, import_id, archiving, fresh, who)
             if short is None:
-                _record_failure(db, display, sha, fmt, options, error, import_id)
+                _record_failure(db, display, sha, fmt, options, error, import_id, who)
                 raise
-            _record_memory_failure(db, display, sha, fmt, options, short, import_id)
+            _record_memory_failure(db, display, sha, fmt, options, short, import_id, who)
             raise short from error
         except InstallpulseError as exc:
             # The database is busy or unusable: no history row can be written. A read-only one
@@ -754,9 +764,9 @@ def ingest_file(
             short = _memory_failure(display, exc)
             if isinstance(exc, RuntimeError) and short is None:
                 raise  # (a defect, not an input or a resource problem)
-            _after_failure(exc, db, display, sha, fmt, options, import_id, archiving, fresh)
+            _after_failure(exc, db, display, sha, fmt, options, import_id, archiving, fresh, who)
             if short is not None:
-                _record_memory_failure(db, display, sha, fmt, options, short, import_id)
+                _record_memory_failure(db, display, sha, fmt, options, short, import_id, who)
                 raise short from exc
             if isinstance(exc, FileNotFoundError) and not path.exists():
                 raise
@@ -770,5 +780,5 @@ def ingest_file(
                     )
                 ],
             )
-            _record_failure(db, display, sha, fmt, options, error, import_id)
+            _record_failure(db, display, sha, fmt, options, error, import_id, who)
             raise error from exc

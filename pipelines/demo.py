@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines import contract, events, faults, ops, sql, store
+from pipelines import auth, contract, events, faults, ops, sql, store
 from pipelines.adapters.base import IngestOptions
 from pipelines.settings import resource_dir
 
@@ -56,9 +56,11 @@ def is_empty(db: Path | str | None = None) -> bool:
         return any(store_id not in mapped for store_id, _ in _aliases())
 
 
-def load(db: Path | str | None = None) -> list[str]:
+def load(db: Path | str | None = None, actor: auth.Actor | None = None) -> list[str]:
     """Import the demo observations, aliases and events in one transaction; returns one
-    summary line each."""
+    summary line each. `actor` (default: the local admin) must be allowed to import and is
+    recorded as who imported."""
+    who = auth.require(actor, "import")
     aliases = _aliases()
     events_path = DEMO_DIR / "events.csv"
     payload = events_path.read_bytes()
@@ -70,14 +72,16 @@ def load(db: Path | str | None = None) -> list[str]:
         for store_id, name in aliases:
             ops.alias_in(con, store_id, name)
         # (a fast pass that fell back to the exact one runs this again after its rollback)
-        stored[:] = [events.store_import(con, parsed, events_path.name, payload, "events-csv")]
+        stored[:] = [
+            events.store_import(con, parsed, events_path.name, payload, "events-csv", who.id)
+        ]
         return 0  # no stored rows moved aside
 
     lines = []
     with store.write_lock:  # (its checkpoint comes after the fault point below)
         result = contract.ingest_file(
             DEMO_DIR / "observations.csv", db, IngestOptions(format="generic-long"),
-            also=apps_and_events,
+            also=apps_and_events, actor=who,
         )  # fmt: skip
         faults.point("demo:after_commit")
         if result.status == "already imported":
@@ -86,7 +90,9 @@ def load(db: Path | str | None = None) -> list[str]:
                 for store_id, name in aliases:
                     ops.alias_in(con, store_id, name)
                 stored[:] = [
-                    events.store_import(con, parsed, events_path.name, payload, "events-csv")
+                    events.store_import(
+                        con, parsed, events_path.name, payload, "events-csv", who.id
+                    )
                 ]
     lines.append(result.summary())
     if aliases:

@@ -18,6 +18,7 @@ from typing import Any
 from pipelines import sources, sql, store
 from pipelines.adapters import jsontext
 from pipelines.adapters.base import IngestOptions
+from pipelines.auth import Actor
 from pipelines.errors import ImportFailed, Problem, UsageError
 
 # The annotation CSV's own checks, so both import paths accept exactly the same events.
@@ -115,10 +116,14 @@ def parse_appfigures(path: Path, name: str, db: Path | str | None = None) -> lis
 
 
 def import_appfigures(
-    path: Path | str, db: Path | str | None = None, name: str | None = None
+    path: Path | str,
+    db: Path | str | None = None,
+    name: str | None = None,
+    actor: Actor | None = None,
 ) -> tuple[str, int, int]:
-    """Parse and store as one undoable import: (status, import id, count)."""
+    """Parse and store as one undoable import: (status, import id, count); `actor` as in
+    events.import_events."""
     path = Path(path)
     display = sources.display_name(name or path.name)
     parsed = parse_appfigures(path, display, db)
-    return import_events(parsed, display, path.read_bytes(), FORMAT, db)
+    return import_events(parsed, display, path.read_bytes(), FORMAT, db, actor)

@@ -21,7 +21,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from pipelines import csvout, settings, sources, sql, store
+from pipelines import auth, csvout, settings, sources, sql, store
 from pipelines.adapters import csvtext
 from pipelines.errors import ImportFailed, Problem, UsageError
 from pipelines.ops import normalise_name, transaction
@@ -83,7 +83,7 @@ def _set_apps(con, event_id: int, apps: list[str]) -> None:
         )
 
 
-def _insert(con, event: Event, import_id: int | None) -> int:
+def _insert(con, event: Event, import_id: int | None, who: str) -> int:
     row = sql.run(
         con,
         "events_insert",
@@ -94,19 +94,27 @@ def _insert(con, event: Event, import_id: int | None) -> int:
         tags=event.tags,
         is_approximate=event.is_approximate,
         import_id=import_id,
+        actor=who,
     )
     event_id = int(row[0][0])
     _set_apps(con, event_id, event.apps)
     return event_id
 
 
-def add(event: Event, db: Path | str | None = None) -> int:
+def add(event: Event, db: Path | str | None = None, actor: auth.Actor | None = None) -> int:
+    """Store a new event; `actor` (default: the local admin) must be allowed to annotate and
+    is recorded as its author."""
+    who = auth.require(actor, "annotate").id
     event = _check(event)
     with transaction(db) as con:
-        return _insert(con, event, None)
+        return _insert(con, event, None, who)
 
 
-def update(event_id: int, event: Event, db: Path | str | None = None) -> None:
+def update(
+    event_id: int, event: Event, db: Path | str | None = None, actor: auth.Actor | None = None
+) -> None:
+    """Rewrite an event; `actor` is recorded as its last editor."""
+    who = auth.require(actor, "annotate").id
     event = _check(event)
     with transaction(db) as con:
         done = sql.run(
@@ -119,13 +127,16 @@ def update(event_id: int, event: Event, db: Path | str | None = None) -> None:
             description=event.description,
             tags=event.tags,
             is_approximate=event.is_approximate,
+            actor=who,
         )
         if not done:
             raise UsageError(f"There is no event #{event_id}.")
         _set_apps(con, event_id, event.apps)
 
 
-def delete(event_id: int, db: Path | str | None = None) -> None:
+def delete(event_id: int, db: Path | str | None = None, actor: auth.Actor | None = None) -> None:
+    """Delete an event, if `actor` may annotate (a deleted event keeps no row to record who)."""
+    auth.require(actor, "annotate")
     with transaction(db) as con:
         sql.run_text(con, "delete from event_apps where event_id = $id", id=event_id)
         done = sql.run_text(con, "delete from events where event_id = $id returning 1", id=event_id)
@@ -255,18 +266,30 @@ def _parse_rows(reader: Any, name: str) -> list[Event]:
 
 
 def import_events(
-    events: list[Event], name: str, payload: bytes, fmt: str, db: Path | str | None = None
+    events: list[Event],
+    name: str,
+    payload: bytes,
+    fmt: str,
+    db: Path | str | None = None,
+    actor: auth.Actor | None = None,
 ) -> tuple[str, int, int]:
-    """Store parsed events as one import: (status, import id, count)."""
+    """Store parsed events as one import: (status, import id, count). `actor` must be allowed
+    to import; it is recorded as who imported and as the events' author."""
+    who = auth.require(actor, "import").id
     with transaction(db) as con:
-        return store_import(con, events, name, payload, fmt)
+        return store_import(con, events, name, payload, fmt, who)
 
 
 def store_import(
-    con: duckdb.DuckDBPyConnection, events: list[Event], name: str, payload: bytes, fmt: str
+    con: duckdb.DuckDBPyConnection,
+    events: list[Event],
+    name: str,
+    payload: bytes,
+    fmt: str,
+    who: str,
 ) -> tuple[str, int, int]:
     """`import_events` inside the caller's transaction (the demo loads its events with its
-    rows, in one transaction)."""
+    rows, in one transaction); `who` is the actor id, already allowed by the caller."""
     digest = hashlib.sha256(payload).hexdigest()
     previous = sql.run(con, "history_by_hash", sha256=digest)
     if previous:
@@ -281,10 +304,11 @@ def store_import(
             status="running",
             options=json.dumps({}),
             encoding="utf-8",
+            actor=who,
         )[0][0]
     )
     for event in events:
-        _insert(con, event, import_id)
+        _insert(con, event, import_id, who)
     dates = [e.start_date for e in events]
     sql.run(
         con,
@@ -301,7 +325,10 @@ def store_import(
 
 
 def import_csv(
-    path: Path | str, db: Path | str | None = None, name: str | None = None
+    path: Path | str,
+    db: Path | str | None = None,
+    name: str | None = None,
+    actor: auth.Actor | None = None,
 ) -> tuple[str, int, int]:
     path = Path(path)
     display = sources.display_name(name or path.name)
@@ -312,7 +339,7 @@ def import_csv(
         raise ImportFailed(
             display, [Problem("is not UTF-8 text.", hint="Save the CSV as UTF-8.")]
         ) from exc
-    return import_events(parse_csv(text, display), display, payload, "events-csv", db)
+    return import_events(parse_csv(text, display), display, payload, "events-csv", db, actor)
 
 
 def export_csv(db: Path | str | None = None, line_end: str = csvout.LF) -> bytes:

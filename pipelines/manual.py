@@ -17,6 +17,7 @@ from typing import Any
 import polars as pl
 
 from pipelines.adapters.base import IngestOptions
+from pipelines.auth import Actor
 from pipelines.contract import ImportResult, ingest_file
 from pipelines.errors import ImportFailed, Problem
 
@@ -45,8 +46,10 @@ def ingest_rows(
     db: Path | str | None = None,
     source: str = "manual",
     name: str = "manual entry",
+    actor: Actor | None = None,
 ) -> ImportResult:
-    """Import typed-in rows (dicts or a frame with the long columns; empty source -> `source`)."""
+    """Import typed-in rows (dicts or a frame with the long columns; empty source -> `source`)
+    as `actor` (default: the local admin; recorded as who imported)."""
     records = rows.to_dicts() if isinstance(rows, pl.DataFrame) else list(rows)
     cleaned = []
     for row in records:
@@ -64,4 +67,4 @@ def ingest_rows(
     with tempfile.TemporaryDirectory(prefix="installpulse-manual-") as tmp:
         path = Path(tmp) / "manual.csv"
         path.write_bytes(payload)
-        return ingest_file(path, db, IngestOptions(format="generic-long"), name=name)
+        return ingest_file(path, db, IngestOptions(format="generic-long"), name=name, actor=actor)

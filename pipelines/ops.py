@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from pipelines import faults, settings, sql, store
+from pipelines import auth, faults, settings, sql, store
 from pipelines.errors import UsageError
 
 
@@ -39,12 +39,15 @@ def imports(db: Path | str | None = None, limit: int = 1000) -> pl.DataFrame:
         return sql.frame(con, "history_list", limit=limit)
 
 
-def undo(import_id: int, db: Path | str | None = None) -> str:
-    """Undo one import: its rows go and the rows it replaced come back."""
+def undo(import_id: int, db: Path | str | None = None, actor: auth.Actor | None = None) -> str:
+    """Undo one import: its rows go and the rows it replaced come back. `actor` (default: the
+    local admin) must be allowed to undo and is recorded as who undid it."""
+    who = auth.require(actor, "undo").id
     # (the outer hold of the write lock puts its checkpoint after the fault point)
     with store.write_lock:
         with transaction(db) as con:
             name, removed, events = _undo_rows(con, import_id)
+            sql.run(con, "history_undone_by", import_id=import_id, actor=who)
         faults.point("undo:after_commit")
     what = f"{removed:,} rows"
     if events:
@@ -97,13 +100,17 @@ def normalise_name(name: str) -> str:
     return text
 
 
-def alias(store_id: str, name: str, db: Path | str | None = None) -> str:
+def alias(
+    store_id: str, name: str, db: Path | str | None = None, actor: auth.Actor | None = None
+) -> str:
     """Map a store identifier to the app called `name` (created if new).
 
     Series are keyed by identifier, so nothing is copied; refused where the app already has a
     series with the same platform, country, metric and source under another identifier (the
-    daily_metrics view would otherwise hold two rows for one day).
+    daily_metrics view would otherwise hold two rows for one day). `actor` (default: the
+    local admin) must be allowed to name apps.
     """
+    auth.require(actor, "name_apps")
     with transaction(db) as con:
         return alias_in(con, store_id, name)
 

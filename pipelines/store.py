@@ -179,6 +179,23 @@ def open_read_only(path: Path, refusal: ReadOnlyDatabase) -> duckdb.DuckDBPyConn
         raise refusal from exc
 
 
+def newer_duckdb_file(path: Path) -> InstallpulseError:
+    """installpulse ran on duckdb 2.0 until issue 13 moved it to the 1.5 LTS line (for the
+    DuckLake extension wheels), and 1.5 cannot read a file 2.0 wrote. Its data is not lost:
+    DuckDB 2.0 exports it and 1.5 imports the export, schema and all (tested on the demo)."""
+    quoted = str(path).replace("'", "''")
+    return InstallpulseError(
+        f"{path} was written by DuckDB 2.x (installpulse before it moved to DuckDB's 1.5 "
+        "long-term-support line), which this DuckDB "
+        f"{duckdb.__version__} cannot read. Nothing was changed. To carry it over, in another "
+        "Python environment run `pip install duckdb==2.0.1` and `python -c \"import duckdb; "
+        f"duckdb.connect('{quoted}').execute(\\\"export database 'ip-export' "
+        "(format parquet)\\\")\"`; then here `python -c \"import duckdb; "
+        "duckdb.connect('new.duckdb').execute(\\\"import database 'ip-export'\\\")\"` and use "
+        "--db new.duckdb (README: Versions)."
+    )
+
+
 def open_connection(path: Path, wait: float | None = None) -> duckdb.DuckDBPyConnection:
     """Open the file read-write, waiting while another process holds it."""
     path = Path(path)
@@ -211,6 +228,8 @@ def open_connection(path: Path, wait: float | None = None) -> duckdb.DuckDBPyCon
                     "wait for it to finish; otherwise move the file away (installpulse then "
                     "creates a new database) or choose another file with --db."
                 ) from exc
+            if "created with an newer version of DuckDB" in text:
+                raise newer_duckdb_file(path) from exc
             if not _LOCK_RE.search(text):
                 if _NOT_WRITABLE_RE.search(text):
                     raise not_writable(path, text) from exc

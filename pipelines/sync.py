@@ -27,7 +27,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines import faults, sql, store
+from pipelines import auth, faults, sql, store
 from pipelines.connectors import base, connections
 from pipelines.connectors.base import ConnectorError, Fetched
 from pipelines.connectors.connections import Connection
@@ -118,10 +118,13 @@ def _sha256(path: Path) -> str:
 class _Run:
     """The state of one connection's sync while files arrive."""
 
-    def __init__(self, connection: Connection, db: Path | str | None, say: Say) -> None:
+    def __init__(
+        self, connection: Connection, db: Path | str | None, say: Say, actor: auth.Actor
+    ) -> None:
         self.connection = connection
         self.db = db
         self.say = say
+        self.actor = actor
         self.outcome = Outcome(connection.name, "ok")
         with store.connect(db) as con:
             cid = connection.connection_id
@@ -179,7 +182,9 @@ class _Run:
             faults.point("sync:file_in_transaction")
             return 0
 
-        result = contract.ingest_file(f.path, self.db, IngestOptions(), name=f.name, also=also)
+        result = contract.ingest_file(
+            f.path, self.db, IngestOptions(), name=f.name, also=also, actor=self.actor
+        )
         if result.status == "already imported":
             with transaction(self.db) as con:
                 self._record_file(con, f, fp, result.import_id)
@@ -216,12 +221,16 @@ def sync_connection(
     since: date | None = None,
     say: Say = print,
     until: date | None = None,
+    actor: auth.Actor | None = None,
 ) -> Outcome:
     """Fetch and import what is new for one connection; never raises ConnectorError or
-    ImportFailed (they end the run as 'failed' with the sentence)."""
+    ImportFailed (they end the run as 'failed' with the sentence). `actor` (default: the
+    local admin) must be allowed to sync (NotAllowed before anything is fetched); every file
+    it imports records them as who imported."""
+    who = auth.require(actor, "sync")
     until = until or last_full_day()
     run_id = _start_run(connection, db)
-    run = _Run(connection, db, say)
+    run = _Run(connection, db, say, who)
     say(f"{connection.name} ({connection.kind}): syncing to {until}.")
     try:
         connector = connection.connector()
@@ -266,8 +275,10 @@ def sync(
     since: date | None = None,
     db: Path | str | None = None,
     say: Say = print,
+    actor: auth.Actor | None = None,
 ) -> list[Outcome]:
-    """Sync the named connections (or all of them); one Outcome each."""
+    """Sync the named connections (or all of them) as `actor`; one Outcome each."""
+    auth.require(actor, "sync")
     stored = connections.all_connections(db)
     if everything or not names:
         chosen = stored
@@ -284,4 +295,4 @@ def sync(
                 "`installpulse connect list`."
             )
         chosen = [by_name[n] for n in dict.fromkeys(names)]
-    return [sync_connection(c, db, since, say) for c in chosen]
+    return [sync_connection(c, db, since, say, actor=actor) for c in chosen]

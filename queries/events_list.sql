@@ -7,7 +7,8 @@ with scoped as (
     group by e.event_id
 )
 select e.event_id, e.start_date, e.end_date, e.title, e.description, e.tags,
-       coalesce(s.apps, []) as apps, e.is_approximate, e.import_id, e.updated_at
+       coalesce(s.apps, []) as apps, e.is_approximate, e.import_id, e.created_by, e.created_at,
+       e.updated_by, e.updated_at
 from events e
 join scoped s using (event_id)
 where e.end_date >= $start and e.start_date <= $end

@@ -1,5 +1,6 @@
 update events
 set start_date = $start_date, end_date = $end_date, title = $title, description = $description,
-    tags = $tags::varchar[], is_approximate = $is_approximate, updated_at = current_timestamp
+    tags = $tags::varchar[], is_approximate = $is_approximate, updated_at = current_timestamp,
+    updated_by = $actor
 where event_id = $event_id
 returning event_id;

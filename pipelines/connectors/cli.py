@@ -17,7 +17,7 @@ import sys
 from datetime import date
 from typing import Any
 
-from pipelines import cli
+from pipelines import auth, cli
 from pipelines.connectors import base
 from pipelines.errors import UsageError
 
@@ -47,7 +47,9 @@ def cmd_connect(args: argparse.Namespace) -> int:
                 options[option.key] = value
         secret = connections.secret_ref(args.key_file, args.secret_env, args.kind)
         apps = [a for item in args.app or [] for a in item.split(",")]
-        connection, warnings = connections.add(args.name, args.kind, options, secret, apps, args.db)
+        connection, warnings = connections.add(
+            args.name, args.kind, options, secret, apps, args.db, actor=auth.local_actor()
+        )
         print(
             f"Added connection '{connection.name}' ({spec.label}) for "
             f"{len(connection.apps)} app(s); its secret is read from the "
@@ -95,7 +97,7 @@ def cmd_connect(args: argparse.Namespace) -> int:
             return 1
         return 0
     if command == "remove":
-        print(connections.remove(args.name, args.db))
+        print(connections.remove(args.name, args.db, actor=auth.local_actor()))
         return 0
     raise AssertionError(command)
 
@@ -107,7 +109,12 @@ def cmd_sync(args: argparse.Namespace) -> int:
         print("installpulse: give connection names or --all, not both.", file=sys.stderr)
         return 2
     outcomes = sync.sync(
-        args.names, args.all, args.since, args.db, say=lambda line: print(line, flush=True)
+        args.names,
+        args.all,
+        args.since,
+        args.db,
+        say=lambda line: print(line, flush=True),
+        actor=auth.local_actor(),
     )
     failed = [o for o in outcomes if o.result != "ok"]
     for outcome in failed:

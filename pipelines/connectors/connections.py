@@ -15,7 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from pipelines import sql, store
+from pipelines import auth, sql, store
 from pipelines.connectors import base
 from pipelines.connectors.base import ConnectorError, SecretRef
 from pipelines.errors import UsageError
@@ -111,8 +111,11 @@ def add(
     secret: SecretRef,
     apps: list[str],
     db: Path | str | None = None,
+    actor: auth.Actor | None = None,
 ) -> tuple[Connection, list[str]]:
-    """Store a new connection; (it, warnings). Nothing is fetched (see `connect test`)."""
+    """Store a new connection; (it, warnings). Nothing is fetched (see `connect test`).
+    `actor` (default: the local admin) must be an admin; recorded as who created it."""
+    who = auth.require(actor, "connections").id
     kinds = base.kinds()
     if kind not in kinds:
         raise UsageError(f"'{kind}' is not a connection kind ({', '.join(sorted(kinds))}).")
@@ -149,6 +152,7 @@ def add(
             config=json.dumps(config, sort_keys=True),
             secret_ref=secret.stored(),
             apps=apps,
+            actor=who,
         )
     return get(name, db), secret.warnings()
 
@@ -197,9 +201,10 @@ def get(name: str, db: Path | str | None = None) -> Connection:
     return found[0]
 
 
-def remove(name: str, db: Path | str | None = None) -> str:
+def remove(name: str, db: Path | str | None = None, actor: auth.Actor | None = None) -> str:
     """Forget a connection, its state and its runs. What it imported stays (undo that with
-    `installpulse undo`)."""
+    `installpulse undo`). Admins only (`actor`, default: the local admin)."""
+    auth.require(actor, "connections")
     connection = get(name, db)
     with transaction(db) as con:
         for statement in sql.split_statements(sql.load("connect_remove")):
