@@ -71,8 +71,8 @@ def _set_apps(con, event_id: int, apps: list[str]) -> None:
     for name in apps:
         sql.run_text(
             con,
-            "insert into apps (app_id, name) select nextval('app_id_seq'), $name "
-            "where not exists (select 1 from apps where name = $name)",
+            "insert into apps (app_id, name) select coalesce(max(app_id), 0) + 1, $name from apps "
+            "having not exists (select 1 from apps where name = $name)",
             name=name,
         )
         sql.run_text(
@@ -139,7 +139,8 @@ def delete(event_id: int, db: Path | str | None = None, actor: auth.Actor | None
     auth.require(actor, "annotate")
     with transaction(db) as con:
         sql.run_text(con, "delete from event_apps where event_id = $id", id=event_id)
-        done = sql.run_text(con, "delete from events where event_id = $id returning 1", id=event_id)
+        done = sql.run_text(con, "select 1 from events where event_id = $id", id=event_id)
+        sql.run_text(con, "delete from events where event_id = $id", id=event_id)
         if not done:
             raise UsageError(f"There is no event #{event_id}.")
 

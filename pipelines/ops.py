@@ -122,8 +122,8 @@ def alias_in(con: duckdb.DuckDBPyConnection, store_id: str, name: str) -> str:
     name = normalise_name(name)
     sql.run_text(
         con,
-        "insert into apps (app_id, name) select nextval('app_id_seq'), $name "
-        "where not exists (select 1 from apps where name = $name)",
+        "insert into apps (app_id, name) select coalesce(max(app_id), 0) + 1, $name from apps "
+        "having not exists (select 1 from apps where name = $name)",
         name=name,
     )
     app_id = sql.run_text(con, "select app_id from apps where name = $name", name=name)[0][0]
@@ -137,8 +137,10 @@ def alias_in(con: duckdb.DuckDBPyConnection, store_id: str, name: str) -> str:
         )
     sql.run_text(
         con,
-        "insert into identifiers (identifier, app_id) values ($identifier, $app_id) "
-        "on conflict (identifier) do update set app_id = excluded.app_id",
+        # (MERGE, not ON CONFLICT: a DuckLake table has no key)
+        "merge into identifiers i using (select $identifier as identifier) n "
+        "on i.identifier = n.identifier when matched then update set app_id = $app_id "
+        "when not matched then insert (identifier, app_id) values ($identifier, $app_id)",
         identifier=store_id,
         app_id=app_id,
     )
@@ -158,9 +160,8 @@ def rename_app(old: str, new: str, db: Path | str | None = None) -> str:
     with transaction(db) as con:
         if sql.run_text(con, "select 1 from apps where name = $n", n=new):
             raise UsageError(f"There is already an app called {new}; use `apps alias` to merge.")
-        updated = sql.run_text(
-            con, "update apps set name = $new where name = $old returning 1", new=new, old=old
-        )
+        updated = sql.run_text(con, "select 1 from apps where name = $old", old=old)
+        sql.run_text(con, "update apps set name = $new where name = $old", new=new, old=old)
         if not updated:
             raise UsageError(f"There is no app called {old}.")
     return f"Renamed {old} to {new}."

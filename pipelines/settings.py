@@ -85,6 +85,21 @@ SETTINGS: dict[str, Setting] = {
             "Support/installpulse on macOS, %LOCALAPPDATA%\\installpulse on Windows).",
         ),
         Setting(
+            "INSTALLPULSE_STORE",
+            "file",
+            "Where the data lives: `file` (the DuckDB file of INSTALLPULSE_DB or --db) or a "
+            "DuckLake whose catalog is a PostgreSQL database, `ducklake:postgres:dbname=NAME "
+            "host=HOST port=PORT user=USER` (README 'Scaling out'). --db accepts either form "
+            "too and overrides it.",
+        ),
+        Setting(
+            "INSTALLPULSE_LAKE_DATA",
+            "",
+            "Folder (shared by every machine) for a new lake's Parquet files; needed when a lake "
+            "is created, then read from its catalog. A lake's archive of imported files is "
+            "INSTALLPULSE_ARCHIVE, else 'archive' in this folder.",
+        ),
+        Setting(
             "INSTALLPULSE_ARCHIVE",
             "",
             "Folder for the content-addressed copies of imported files "
@@ -288,7 +303,12 @@ def db_path(explicit: str | os.PathLike[str] | None = None) -> Path:
     A path with ``?`` is refused: DuckDB (2.0) reads what follows a ``?`` as URL options and
     puts the write-ahead log at ``<before ?>.wal?<after>``, so the first commit fails with "no
     such file" (every other character, globs and quotes included, is taken literally)."""
-    path = Path(explicit) if explicit else Path(get("INSTALLPULSE_DB"))
+    if explicit:
+        path = Path(explicit)
+    elif get("INSTALLPULSE_STORE").startswith("ducklake:"):
+        path = Path(get("INSTALLPULSE_STORE"))  # a lake's address (README "Scaling out")
+    else:
+        path = Path(get("INSTALLPULSE_DB"))
     if "?" in str(path):
         raise UsageError(
             f"The database path {str(path)!r} contains '?', which DuckDB cannot open (it reads "
@@ -300,7 +320,17 @@ def db_path(explicit: str | os.PathLike[str] | None = None) -> Path:
 def archive_dir(db: Path) -> Path:
     """Where raw imported files are kept, content-addressed, so imports can be replayed."""
     configured = get("INSTALLPULSE_ARCHIVE")
-    return Path(configured) if configured else db.parent / "archive"
+    if configured:
+        return Path(configured)
+    if str(db).startswith("ducklake:"):  # a lake: its shared data folder
+        data = get("INSTALLPULSE_LAKE_DATA")
+        if not data:
+            raise UsageError(
+                f"The lake {db} keeps imported files in INSTALLPULSE_ARCHIVE or in "
+                "INSTALLPULSE_LAKE_DATA/archive: set one of them (a folder every importer shares)."
+            )
+        return Path(data) / "archive"
+    return db.parent / "archive"
 
 
 def markdown_table() -> str:

@@ -20,6 +20,7 @@ from pipelines.settings import resource_dir
 QUERIES_DIR = resource_dir("queries")
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _NAME = re.compile(r"^[a-z0-9_]+(/[a-z0-9_]+)?$")
+_SELECT = re.compile(r"^\s*(select|with|from)\b", re.IGNORECASE)
 
 
 @lru_cache(maxsize=256)
@@ -44,10 +45,24 @@ def run(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> list[tuple[
 
 
 def run_text(con: duckdb.DuckDBPyConnection, text: str, **params: Any) -> list[tuple[Any, ...]]:
-    """Execute SQL text that comes from this repository (never from a user) with bound values."""
-    bound = _bind(text, params)
-    con.execute(text, bound) if bound else con.execute(text)
-    return con.fetchall()
+    """Execute SQL text that comes from this repository (never from a user) with bound values.
+
+    A text of several statements runs them in order, each with the parameters it names, and
+    returns the rows of its last `select` (else of its last statement): that is how a query
+    reads back what it wrote without RETURNING, which DuckLake tables refuse (README "Scaling
+    out")."""
+    statements = split_statements(text) if ";" in text.rstrip().rstrip(";") else [text]
+    rows: list[tuple[Any, ...]] = []
+    selected = False
+    for statement in statements:
+        bound = _bind(statement, params)
+        con.execute(statement, bound) if bound else con.execute(statement)
+        result = con.fetchall()
+        if _SELECT.match(statement):
+            rows, selected = result, True
+        elif not selected:
+            rows = result
+    return rows
 
 
 def frame(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> pl.DataFrame:

@@ -527,8 +527,13 @@ _stores_lock = threading.Lock()
 
 def store_for(path: Path | str | None = None) -> Store:
     """The one Store of this database file in this process (keyed by its resolved path; kept
-    for the life of the process, so two threads never hold two connections to one file)."""
+    for the life of the process, so two threads never hold two connections to one file). A
+    lake's address (`ducklake:postgres:...`, README "Scaling out") gets a lake's store."""
     db = settings.db_path(path)
+    if str(db).startswith("ducklake:"):
+        from pipelines import lake  # (lake imports this module)
+
+        return lake.store_for(db)  # type: ignore[return-value]  # (the same interface)
     key = db.resolve()
     with _stores_lock:
         found = _stores.get(key)
@@ -544,6 +549,10 @@ def release_all() -> None:
         stores = list(_stores.values())
     for each in stores:
         each.retire()
+    import sys  # (lakes too, if this process opened any)
+
+    if "pipelines.lake" in sys.modules:
+        sys.modules["pipelines.lake"].release_all()
 
 
 def release_idle(path: Path | str | None = None) -> None:

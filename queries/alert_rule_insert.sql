@@ -4,9 +4,10 @@ insert into alert_rules (
     rule_id, apps, metric, countries, platforms, kind, threshold, direction, baseline,
     webhook_url, is_enabled, after_import_id, created_by
 )
-values (
-    nextval('alert_rule_id_seq'), $apps::varchar[], $metric, $countries::varchar[],
-    $platforms::varchar[], $kind, $threshold, $direction, $baseline, $webhook_url, true,
-    (select coalesce(max(import_id), 0) from imports), $created_by
-)
-returning rule_id;
+select
+    (select coalesce(max(rule_id), 0) + 1 from alert_rules), $apps::varchar[], $metric,
+    $countries::varchar[], $platforms::varchar[], $kind, $threshold, $direction, $baseline,
+    $webhook_url, true, (select coalesce(max(import_id), 0) from imports), $created_by;
+-- Ids are max + 1 (portable: DuckLake has no sequences nor RETURNING): every writer holds the
+-- write lock (a PostgreSQL advisory lock on a lake), so no two writers number at once.
+select max(rule_id) from alert_rules;

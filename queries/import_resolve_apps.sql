@@ -40,15 +40,12 @@ select
 from new_identifier_keys n;
 
 -- New apps are numbered in name order: the same file gives the same ids whatever the number
--- of threads (a replay or a retry under a memory cap stores the same tables).
+-- of threads (a replay or a retry under a memory cap stores the same tables). Ids are max + 1
+-- on (portable: DuckLake has no sequences); the import holds the write lock.
 insert into apps (app_id, name)
-select nextval('app_id_seq'), name
-from (
-    select n.name
-    from (select distinct name from new_identifiers) n
-    anti join apps a on a.name = n.name
-    order by n.name
-);
+select (select coalesce(max(app_id), 0) from apps) + row_number() over (order by n.name), n.name
+from (select distinct name from new_identifiers) n
+anti join apps a on a.name = n.name;
 
 insert into identifiers (identifier, app_id)
 select n.identifier, a.app_id
@@ -58,12 +55,11 @@ join apps a on a.name = n.name;
 -- New series are numbered in key order: a file grouped by app (as exports are) then arrives
 -- in series order, and the fast pass can write it without sorting (import_fast_order.sql).
 insert into series (series_id, identifier, platform, country, metric, source)
-select nextval('series_id_seq'), app, platform, country, metric, source
-from (
-    select k.app, k.platform, k.country, k.metric, k.source
-    from (select distinct app, platform, country, metric, source from typed) k
-    anti join series s
-        on s.identifier = k.app and s.platform = k.platform and s.country = k.country
-        and s.metric = k.metric and s.source = k.source
-    order by k.app, k.platform, k.country, k.metric, k.source
-);
+select
+    (select coalesce(max(series_id), 0) from series)
+        + row_number() over (order by k.app, k.platform, k.country, k.metric, k.source),
+    k.app, k.platform, k.country, k.metric, k.source
+from (select distinct app, platform, country, metric, source from typed) k
+anti join series s
+    on s.identifier = k.app and s.platform = k.platform and s.country = k.country
+    and s.metric = k.metric and s.source = k.source;
