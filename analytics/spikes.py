@@ -713,8 +713,10 @@ def _weekday_windows(
 
 
 def _check_score_args(window: int, weekday_aware: bool | str) -> None:
-    if weekday_aware not in ("auto", True, False):
-        raise ValueError(f"weekday_aware must be 'auto', True or False, got {weekday_aware!r}")
+    if weekday_aware not in ("auto", "trailing", True, False):
+        raise ValueError(
+            f"weekday_aware must be 'auto', 'trailing', True or False, got {weekday_aware!r}"
+        )
     if window < 2 or (weekday_aware is True and window // 7 < 2):
         raise ValueError(
             f"window={window} is too short: use at least 2 days, and at least 14 days for "
@@ -735,7 +737,9 @@ def score(
     Returns the keys, ``date``, ``value``, ``score``, ``direction`` ('up'/'down', NULL when the
     score is NULL or 0), ``median``, ``mad``, ``score_obs`` (history days observed),
     ``score_reason`` and ``is_weekday_aware``. ``weekday_aware`` is ``"auto"`` (test per
-    series, see module docstring), True or False. With ``since``, only the rows on or after
+    series, see module docstring), ``"trailing"`` (the same test per day, on the 34 days
+    before it: the score of a day then depends on those days alone - what is stored, see
+    TRAILING_SPAN), True or False. With ``since``, only the rows on or after
     that date are scored and returned; earlier rows are history (and still feed the
     seasonality test): a scan of the last 7 days then does the list work for 7 days per series,
     not for the whole look-back it read.
@@ -743,6 +747,8 @@ def score(
     _check_score_args(window, weekday_aware)
     weeks = window // 7
     keys_list = resolve_keys(frame, keys)
+    if weekday_aware == "trailing":
+        return _score_trailing(frame, keys_list, window, since)
     if since is not None:
         recent = _score_recent(frame, keys_list, window, weekday_aware, since)
         if recent is not None:
@@ -766,6 +772,117 @@ def score(
     parts = [plain]
     if weeks >= 2:  # otherwise no series is weekday-aware (checked above)
         parts.append(_weekday(cal.filter(pl.col("is_weekday_aware")), work_keys, weeks, since))
+    out = (
+        pl.concat(parts, how="diagonal")
+        .filter(pl.col("__in").fill_null(False))
+        .with_columns(
+            direction=pl.when(pl.col("score") > 0)
+            .then(pl.lit("up"))
+            .when(pl.col("score") < 0)
+            .then(pl.lit("down"))
+        )
+        .join(ids, on="__sid", how="left")
+        .select(
+            *named_keys,
+            "date",
+            "value",
+            "score",
+            "direction",
+            "median",
+            "mad",
+            "score_obs",
+            "score_reason",
+            "is_weekday_aware",
+        )
+    )
+    return finish(out, named_keys)
+
+
+# ----------------------------------------------------------------------------- trailing test
+# `score(..., weekday_aware="trailing")`: the seasonality test is taken per day, on the
+# TRAILING_SPAN days before it, instead of once per series on the whole frame. With "auto" a
+# day's score depends on which frame it was scored in (the Overview's 7-day and 30-day scans
+# and Explore's 90-day view could score the same day differently); with "trailing" the score
+# of day d is a function of the series' values on d - TRAILING_SPAN .. d alone, computed with
+# the same arithmetic in whatever frame d comes. That is what lets scores be stored when data
+# arrives (pipelines/precompute.py) and recomputed only for the days a change reaches: a
+# value changed on day x moves the scores of x .. x + TRAILING_SPAN and no other.
+TRAILING_SPAN = SEASONAL_MIN_RATIOS + 6
+
+
+def _within(group: pl.Expr, expr: pl.Expr, k: int) -> pl.Expr:
+    """``expr`` ``k`` rows earlier (later for k < 0) when that row is the same series, else
+    NULL: on a completed calendar sorted by series then day, ``k`` rows are ``k`` days."""
+    return pl.when(group.shift(k) == group).then(expr.shift(k))
+
+
+def trailing_seasonality(cal: pl.DataFrame, key: str) -> pl.Series:
+    """Per row of a completed calendar (:func:`complete_calendar`, sorted by ``key`` then
+    date): is the series weekly-seasonal on the TRAILING_SPAN (34) days before that day?
+
+    The test of :func:`weekly_seasonality` (eta squared of the weekday on the ratio to the
+    centred 7-day mean, at least SEASONAL_MIN_RATIOS ratios, eta squared >= SEASONAL_ETA2) on
+    the days d-34 .. d-1: the ratios of days d-31 .. d-4, each over its 7 days, all inside
+    that span. 28 ratios fit, so all must exist (34 observed days, every centred mean > 0).
+    Each ratio and sum is taken in a fixed order from the day's own span, so the decision
+    for a day never depends on the frame it is computed in.
+    """
+    g = pl.col(key)
+    v = pl.col("value")
+    centre = pl.sum_horizontal([_within(g, v, k) for k in (3, 2, 1, 0, -1, -2, -3)]) / 7
+    ratios = cal.select(g, __r=pl.when(centre > 0).then(v / centre))
+    n = SEASONAL_MIN_RATIOS
+    r = [pl.col(f"__r{j}") for j in range(n)]
+    wide = ratios.select(*(_within(g, pl.col("__r"), 4 + j).alias(f"__r{j}") for j in range(n)))
+    # Lag 4 + j is weekday (d - 4 - j): lags j, j + 7, j + 14, ... share a weekday.
+    groups = {w: [r[j] for j in range(w, n, 7)] for w in range(7)}
+    wide = wide.with_columns(
+        __mean=pl.sum_horizontal(r, ignore_nulls=False) / n,
+        **{
+            f"__m{w}": pl.sum_horizontal(cs, ignore_nulls=False) / len(cs)
+            for w, cs in groups.items()
+        },
+    ).with_columns(
+        __ss_total=pl.sum_horizontal([(c - pl.col("__mean")) ** 2 for c in r], ignore_nulls=False),
+        __ss_within=pl.sum_horizontal(
+            [(r[j] - pl.col(f"__m{j % 7}")) ** 2 for j in range(n)], ignore_nulls=False
+        ),
+    )
+    eta2 = 1 - pl.col("__ss_within") / pl.col("__ss_total")
+    aware = (pl.col("__ss_total") > 0) & (eta2 >= SEASONAL_ETA2)
+    return wide.select(aware.fill_null(False)).to_series().alias("is_weekday_aware")
+
+
+def _score_trailing(
+    frame: pl.DataFrame, keys: list[str], window: int, since: date | None
+) -> pl.DataFrame:
+    """:func:`score` with the per-day seasonality test (``weekday_aware="trailing"``).
+
+    The same windows (:func:`_lag_matrix`) and kernels (:func:`_plain_windows`,
+    :func:`_weekday_windows`) as the general path; only which rows take the weekday kernel
+    is decided per day by :func:`trailing_seasonality`. Days from ``since`` on are scored
+    (earlier rows are history); a day with fewer than TRAILING_SPAN days of history in the
+    frame is scored from what the frame holds, so callers that want a stored day's exact
+    score pass its TRAILING_SPAN days of history.
+    """
+    weeks = window // 7
+    df, named_keys = prepare(frame, keys)
+    ids = df.select(named_keys).unique().with_row_index("__sid")
+    df = df.join(ids, on=named_keys, how="left", nulls_equal=True).drop(named_keys)
+    work_keys = ["__sid"]
+    cal = complete_calendar(df.with_columns(__in=pl.lit(True)), work_keys)
+    if weeks >= 2:
+        cal = cal.with_columns(trailing_seasonality(cal, "__sid"))
+    else:
+        cal = cal.with_columns(is_weekday_aware=pl.lit(False))
+    kept = _scored_days(cal, since)
+    aware = kept.get_column("is_weekday_aware")
+    windows = _lag_matrix(cal, work_keys, range(1, window + 1), since)
+    parts = [_plain_windows(kept, windows, ~aware, window)]
+    if aware.any():
+        lags = [r + 7 * i for r in range(1, 8) for i in range(weeks)]
+        weekly = _lag_matrix(cal, work_keys, lags, since).filter(aware)
+        parts.append(_weekday_windows(kept.filter(aware), weekly, weeks, None))
     out = (
         pl.concat(parts, how="diagonal")
         .filter(pl.col("__in").fill_null(False))

@@ -495,12 +495,16 @@ def undo_rows(con: duckdb.DuckDBPyConnection, import_id: int) -> None:
     adapter = next((a for a in adapters.ADAPTERS if a.name == fmt), None)
     before = getattr(adapter, "before_undo", None)
     after = getattr(adapter, "after_undo", None)
+    from pipelines import precompute
+
+    changed = precompute.touched(con, import_id)  # (read before its rows go)
     if before is not None:
         before(con, import_id)
     for statement in sql.split_statements(sql.load("import_undo")):
         sql.run_text(con, statement, import_id=import_id)
     if after is not None:
         after(con, import_id)
+    precompute.refresh(con, changed)  # (the stored scores of those days, in the same transaction)
 
 
 def _rollback(con: duckdb.DuckDBPyConnection) -> None:
@@ -593,7 +597,7 @@ def _stage_and_write(
     """Try the fast pass (two streaming reads); on any problem redo it exactly so the error
     names the right lines. Nothing of the fast attempt survives its rollback. `also` runs in
     the import's transaction after the adapter's own `after_write`."""
-    after_write = _chain(getattr(adapter, "after_write", None), also)
+    after_write = _chain(_chain(getattr(adapter, "after_write", None), also), _precompute)
     try:
         with csvtext.lazy_raw():
             staged = adapter.stage(con, src, options)
@@ -630,6 +634,14 @@ def _stage_and_write(
         )
     finally:
         exact.close()
+
+
+def _precompute(con: duckdb.DuckDBPyConnection, import_id: int) -> int:
+    """Last step of every import's transaction: the stored spike scores and Overview rankings
+    of what it changed (pipelines/precompute.py), committed with its rows."""
+    from pipelines import precompute  # (imports the analytics: only once rows are written)
+
+    return precompute.after_write(con, import_id)
 
 
 def _chain(first: AfterWrite | None, second: AfterWrite | None) -> AfterWrite | None:

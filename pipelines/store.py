@@ -36,7 +36,7 @@ import duckdb
 from pipelines import __version__, faults, settings, sql
 from pipelines.errors import DatabaseBusy, InstallpulseError, ReadOnlyDatabase
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 _WAL_RE = re.compile(r"replaying WAL|Corrupt WAL", re.IGNORECASE)
 _NOT_WRITABLE_RE = re.compile(r"Read-only file system|Permission denied", re.IGNORECASE)
 _LOCK_RE = re.compile(r"(?:Could not set lock|Conflicting lock)", re.IGNORECASE)

@@ -1,0 +1,387 @@
+"""Work done once, not per view: spike scores and the Overview's rankings, stored when data
+arrives (schema v009; README "Performance").
+
+Why here and inside the write: every import (files, URLs, manual entry, the demo, sync,
+`recover --replay`) and every undo changes observations in one transaction
+(:mod:`pipelines.contract`); the scores are recomputed in that same transaction
+(:func:`after_write`, :func:`undo`), so they commit with the rows they were computed from -
+no reader ever sees new rows with old scores, and a crash leaves neither. Only what changed
+is recomputed: the days an import wrote or replaced (read back from ``import_id`` and
+``replaced_by``, as the alerts find them) and the ``spikes.TRAILING_SPAN`` (34) days after
+each, the days whose score depends on them (``spikes.score(..., weekday_aware="trailing")``:
+the 28-day window and the 34-day seasonality test end the day before). The numbers come from
+that one function: a stored score is what :func:`analytics.spikes.score` gives on the
+series, bit for bit (tests/precompute/).
+
+Scores are kept for the last ``STORED_DAYS`` days of data (the Overview's 90-day episode
+list with its 30 days of look-back, and Explore's 90-day default view): scoring a 3-year
+backfill of 40,000 series in full would cost minutes and gigabytes per import for days no
+page lists; Explore scores older days on the fly as before (:mod:`semantic.answer`).
+
+The Overview's rankings (top movers per range and change method, latest episodes) depend on
+the newest day of the whole database, so they are rebuilt from the stored scores after every
+change: a few SQL reads and baselines for 20 series per range.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from analytics import spikes
+from pipelines import adapters, sql, store
+
+#: Days of scores stored, counted back from the newest day of data.
+STORED_DAYS = 120
+#: Days after a changed day whose score depends on it (the seasonality test's span).
+DEPENDS_DAYS = spikes.TRAILING_SPAN
+#: Score window and spike threshold (the same as semantic.presets; imported lazily there).
+WINDOW = 28
+THRESHOLD = 3.5
+#: The Overview's choices: its ranges ("Over the last") and change methods, in page order.
+OVERVIEW_DAYS = (7, 14, 30)
+OVERVIEW_METHODS = ("mean:28", "previous-day", "median:28", "weekday:4")
+MOVERS_LIMIT = 20
+EPISODE_DAYS = 90
+EPISODE_LIMIT = 200
+SPARKLINE_DAYS = 42
+#: Rows of values (history included) scored at once: bounds the memory of a rebuild.
+BATCH_ROWS = 400_000
+
+
+@dataclass(frozen=True)
+class State:
+    """What is stored: whether scores are filled, from which day, for which newest day."""
+
+    is_filled: bool
+    horizon_start: date | None
+    last_date: date | None
+    episode_since: date | None
+    computed_at: datetime | None
+
+
+def state(con: duckdb.DuckDBPyConnection) -> State:
+    row = sql.run(con, "precompute_state")
+    if not row:
+        return State(False, None, None, None, None)
+    return State(*row[0])
+
+
+def read_state(db: Path | str | None) -> State:
+    """The stored state of a database (pages: stored rankings or the on-the-fly path)."""
+    with store.connect(db) as con:
+        return state(con)
+
+
+def _widen(con: duckdb.DuckDBPyConnection, import_id: int) -> bool:
+    """Whether an import's format rewrites other imports' rows of the same app and day (App
+    Store segments settle in place): then every series of those identifiers counts."""
+    found = sql.run_text(
+        con, "select format from imports where import_id = $import_id", import_id=import_id
+    )
+    fmt = found[0][0] if found else None
+    adapter = next((a for a in adapters.ADAPTERS if a.name == fmt), None)
+    return any(hasattr(adapter, h) for h in ("after_write", "before_undo", "after_undo"))
+
+
+def touched(con: duckdb.DuckDBPyConnection, import_id: int) -> pl.DataFrame:
+    """(series_id, first_date, last_date) of what an import wrote or replaced."""
+    return sql.frame(con, "precompute_touched", import_id=import_id, widen=_widen(con, import_id))
+
+
+def after_write(con: duckdb.DuckDBPyConnection, import_id: int) -> int:
+    """The contract's after-write step (inside the import's transaction, after the adapter's
+    own): recompute what the import touched. Returns 0: it moves no stored rows aside."""
+    refresh(con, touched(con, import_id))
+    return 0
+
+
+def refresh(con: duckdb.DuckDBPyConnection, ranges: pl.DataFrame) -> int:
+    """Recompute the stored scores of the changed ranges (and of the days they reach), trim
+    or extend the stored horizon, rebuild the rankings. Returns the score rows written.
+
+    Not filled yet (a file migrated from schema 8): everything is computed instead."""
+    current = state(con)
+    if not current.is_filled:
+        return rebuild(con)
+    last = sql.run(con, "precompute_last_date")[0][0]
+    if last is None:
+        sql.run_text(con, "delete from spike_scores")
+        _rankings(con, None)
+        sql.run(
+            con, "precompute_state_update", horizon_start=None, last_date=None, episode_since=None
+        )
+        return 0
+    horizon = last - timedelta(days=STORED_DAYS - 1)
+    wanted = ranges.select(
+        "series_id",
+        pl.max_horizontal("first_date", pl.lit(horizon)).alias("first_date"),
+        (pl.col("last_date") + pl.duration(days=DEPENDS_DAYS)).alias("last_date"),
+    )
+    old = current.horizon_start
+    if old is not None and horizon < old:
+        # The newest day moved back (an undo of the latest import): the days between the new
+        # and the old horizon were never stored.
+        back = sql.frame(
+            con, "precompute_all_series", first_date=horizon, last_date=old - timedelta(days=1)
+        )
+        wanted = pl.concat([wanted, back], how="vertical_relaxed")
+    if old is None or horizon > old:
+        sql.run(con, "precompute_trim", horizon_start=horizon)
+    written = _compute(con, wanted)
+    _rankings(con, last)
+    return written
+
+
+def rebuild(con: duckdb.DuckDBPyConnection) -> int:
+    """Every stored score and ranking from scratch (`installpulse precompute --all`, the first
+    change after a migration). Returns the score rows written."""
+    sql.run_text(con, "delete from spike_scores")
+    last = sql.run(con, "precompute_last_date")[0][0]
+    written = 0
+    if last is not None:
+        horizon = last - timedelta(days=STORED_DAYS - 1)
+        written = _compute(
+            con, sql.frame(con, "precompute_all_series", first_date=horizon, last_date=last)
+        )
+    _rankings(con, last)
+    return written
+
+
+def rebuild_all(db: Path | str | None) -> int:
+    """`installpulse precompute --all`: :func:`rebuild` in its own transaction."""
+    with store.write_lock, store.connect(db) as con:
+        con.execute("begin")
+        con.fetchall()
+        try:
+            written = rebuild(con)
+            con.execute("commit")
+            con.fetchall()
+        except BaseException:
+            con.execute("rollback")
+            con.fetchall()
+            raise
+    return written
+
+
+def _merged(ranges: pl.DataFrame) -> pl.DataFrame:
+    """One range per series (the span of its ranges), non-empty ones only."""
+    return (
+        ranges.group_by("series_id")
+        .agg(pl.col("first_date").min(), pl.col("last_date").max())
+        .filter(pl.col("first_date") <= pl.col("last_date"))
+        .with_columns(pl.col("series_id").cast(pl.Int32))
+        .sort("series_id")
+    )
+
+
+def _batches(ranges: pl.DataFrame) -> list[pl.DataFrame]:
+    """Ranges in parts of whole series of about BATCH_ROWS days (history included)."""
+    days = (pl.col("last_date") - pl.col("first_date")).dt.total_days() + 1 + DEPENDS_DAYS
+    tagged = ranges.with_columns(__b=(days.cum_sum() - days) // BATCH_ROWS)
+    return [p.drop("__b") for p in tagged.partition_by("__b", maintain_order=True)]
+
+
+def _compute(con: duckdb.DuckDBPyConnection, ranges: pl.DataFrame) -> int:
+    """Delete and recompute the stored scores of ``ranges`` (series_id, first_date,
+    last_date): each range's days from the values read with their DEPENDS_DAYS of history."""
+    merged = _merged(ranges)
+    written = 0
+    for part in _batches(merged) if merged.height else []:
+        con.register("precompute_ranges_frame", part.to_arrow())
+        try:
+            con.execute(
+                "create or replace temp table precompute_ranges as "
+                "select * from precompute_ranges_frame"
+            )
+            con.fetchall()
+        finally:
+            con.unregister("precompute_ranges_frame")
+        sql.run(con, "precompute_delete")
+        values = sql.frame(con, "precompute_values", history=DEPENDS_DAYS)
+        if values.height:
+            rows = scores(values, part)
+            if rows.height:
+                con.register("precompute_rows", rows.to_arrow())
+                try:
+                    sql.run(con, "precompute_insert")
+                finally:
+                    con.unregister("precompute_rows")
+                written += rows.height
+        con.execute("drop table precompute_ranges")
+        con.fetchall()
+    return written
+
+
+def scores(values: pl.DataFrame, ranges: pl.DataFrame) -> pl.DataFrame:
+    """The stored columns of each range's days: :func:`analytics.spikes.score` with the
+    per-day seasonality test, the one computation behind every stored score. ``values``
+    (series_id, date, value) holds each range's days and their DEPENDS_DAYS of history."""
+    since = ranges.get_column("first_date").min()
+    scored = spikes.score(
+        values.select("series_id", "date", "value"),
+        window=WINDOW,
+        keys=["series_id"],
+        weekday_aware="trailing",
+        since=since,  # type: ignore[arg-type]
+    )
+    kept = scored.join(ranges, on="series_id", how="inner").filter(
+        pl.col("date").is_between(pl.col("first_date"), pl.col("last_date"))
+    )
+    return kept.select(
+        pl.col("series_id").cast(pl.Int32),
+        "date",
+        "value",
+        "score",
+        "median",
+        "mad",
+        pl.col("score_obs").cast(pl.Int32),
+        "is_weekday_aware",
+    )
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
+    if not frame.height:
+        return
+    con.register("precompute_frame", frame.to_arrow())
+    try:
+        # `table` is one of this module's two table names, never user text.
+        con.execute(f"insert into {table} by name select * from precompute_frame")  # noqa: S608
+        con.fetchall()
+    finally:
+        con.unregister("precompute_frame")
+
+
+def _values(con: duckdb.DuckDBPyConnection, ids: list[int], start: date, end: date) -> pl.DataFrame:
+    return sql.frame(con, "precompute_series_values", series_ids=ids, start=start, end=end)
+
+
+def movers(
+    con: duckdb.DuckDBPyConnection, last: date, days: int, methods: tuple[str, ...]
+) -> pl.DataFrame:
+    """Top movers of the last ``days`` days of data from the stored scores, for each method:
+    the stored peaks ranked (precompute_peaks.sql) and ``spikes.top_movers`` given them as its
+    scores, which computes each peak day's change against the method from the values."""
+    from analytics import baselines
+
+    start = last - timedelta(days=days - 1)
+    peaks = sql.frame(con, "precompute_peaks", start=start, end=last, limit=MOVERS_LIMIT)
+    if not peaks.height:
+        return pl.DataFrame()
+    ids = peaks.get_column("series_id").to_list()
+    lookback = max(max(baselines.lookback_days(m) for m in methods), WINDOW) + 1
+    read_from = min(start - timedelta(days=lookback), last - timedelta(days=SPARKLINE_DAYS - 1))
+    values = _values(con, ids, read_from, last)
+    peaks = peaks.with_columns(
+        direction=pl.when(pl.col("score") > 0)
+        .then(pl.lit("up"))
+        .when(pl.col("score") < 0)
+        .then(pl.lit("down"))
+    )
+    lines = (
+        values.filter(pl.col("date") >= last - timedelta(days=SPARKLINE_DAYS - 1))
+        .group_by("series_id", maintain_order=True)
+        .agg(trend=pl.col("value"))
+    )
+    out = []
+    for method in methods:
+        ranked = spikes.top_movers(
+            values,
+            start,
+            last,
+            method=method,
+            limit=MOVERS_LIMIT,
+            keys=["series_id"],
+            window=WINDOW,
+            scored=peaks,
+        )
+        out.append(
+            ranked.join(lines, on="series_id", how="left").select(
+                pl.lit(days, pl.Int32).alias("days"),
+                pl.lit(method).alias("method"),
+                "rank",
+                pl.col("series_id").cast(pl.Int32),
+                "date",
+                "value",
+                "score",
+                "baseline",
+                "change",
+                "multiple",
+                "method_label",
+                "reason",
+                "trend",
+            )
+        )
+    return pl.concat(out, how="vertical_relaxed")
+
+
+def episodes(con: duckdb.DuckDBPyConnection, last: date) -> tuple[pl.DataFrame, date]:
+    """(the latest spike episodes from the stored scores, the first day they cover): runs of
+    stored days with |score| >= THRESHOLD in the last EPISODE_DAYS days, latest first, each
+    with its values from 28 days before to 7 after (as the page's sparkline)."""
+    since = last - timedelta(days=EPISODE_DAYS - 1)
+    flagged = sql.frame(con, "precompute_flagged", since=since, threshold=THRESHOLD)
+    if not flagged.height:
+        return pl.DataFrame(), since
+    found = spikes.episodes(flagged, threshold=THRESHOLD, keys=["series_id"])
+    found = found.sort(
+        ["end_date", pl.col("peak_score").abs(), "series_id"], descending=[True, True, False]
+    ).head(EPISODE_LIMIT)
+    ids = found.get_column("series_id").unique().to_list()
+    values = _values(con, ids, since - timedelta(days=28), last)
+    around = (
+        found.select("series_id", "start_date", "end_date")
+        .join(values, on="series_id", how="left")
+        .filter(
+            pl.col("date").is_between(
+                pl.col("start_date") - pl.duration(days=28),
+                pl.col("end_date") + pl.duration(days=7),
+            )
+        )
+        .sort("date")
+        .group_by(["series_id", "start_date"], maintain_order=True)
+        .agg(trend=pl.col("value"))
+    )
+    out = found.join(around, on=["series_id", "start_date"], how="left").select(
+        pl.col("series_id").cast(pl.Int32),
+        "direction",
+        "start_date",
+        "end_date",
+        "n_days",
+        "peak_date",
+        "peak_value",
+        "peak_score",
+        "trend",
+    )
+    return out, since
+
+
+def _rankings(con: duckdb.DuckDBPyConnection, last: date | None) -> None:
+    """Rebuild the stored rankings for the newest day ``last`` and record the state."""
+    sql.run_script(con, "precompute_rankings_clear")
+    since = None
+    if last is not None:
+        for days in OVERVIEW_DAYS:
+            _insert(con, "overview_movers", movers(con, last, days, OVERVIEW_METHODS))
+        found, since = episodes(con, last)
+        _insert(con, "overview_episodes", found)
+    horizon = None if last is None else last - timedelta(days=STORED_DAYS - 1)
+    sql.run(
+        con, "precompute_state_update", horizon_start=horizon, last_date=last, episode_since=since
+    )
+
+
+def stored_movers(db: Path | str | None, days: int, method: str) -> pl.DataFrame:
+    """The Overview's stored top movers, named (overview_movers_stored.sql)."""
+    with store.connect(db) as con:
+        return sql.frame(con, "overview_movers_stored", days=days, method=method)
+
+
+def stored_episodes(db: Path | str | None, min_score: float, limit: int) -> pl.DataFrame:
+    """The Overview's stored spike episodes whose peak reaches ``min_score``, named."""
+    with store.connect(db) as con:
+        return sql.frame(con, "overview_episodes_stored", min_score=min_score, limit=limit)
