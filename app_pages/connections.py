@@ -4,7 +4,8 @@ test it, sync it now with a line per file, see its last sync in words, remove it
 Thin over pipelines.connectors (storage, registry) and pipelines.sync (the same sync as
 `installpulse sync`). The form asks where the secret is - a key file path on this machine or an
 environment variable's name - never for the secret itself, and nothing typed here is shown
-back except through md_escape / st.text.
+back except through md_escape / st.text. Testing and syncing need an editor; adding and removing
+connections an admin (pipelines/auth.py; the write functions check again).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 
 import streamlit as st
 
-from app_pages import common
+from app_pages import access, common
 from pipelines import sync
 from pipelines.connectors import base, connections
 from pipelines.errors import InstallpulseError
@@ -52,15 +53,21 @@ def _show_connection(connection: connections.Connection, kinds: dict[str, base.K
             st.text(base.redact(connection.last_message))
         b1, b2, b3 = st.columns(3)
         key = f"c_{connection.connection_id}"
-        if b1.button("Test", key=f"{key}_test"):
+        may_sync = access.allowed("sync")
+        if not may_sync:
+            access.refused_note("sync")
+        if may_sync and b1.button("Test", key=f"{key}_test"):
             try:
                 st.success(common.md_escape(base.redact(connection.connector().test())))
             except InstallpulseError as exc:
                 st.error(common.md_escape(base.redact(str(exc))))
-        if b2.button("Sync now", key=f"{key}_sync", type="primary"):
+        if may_sync and b2.button("Sync now", key=f"{key}_sync", type="primary"):
             with st.status(f"Syncing {connection.name}…", expanded=True) as progress:
                 outcome = sync.sync_connection(
-                    connection, common.db_path(), say=lambda line: progress.text(line)
+                    connection,
+                    common.db_path(),
+                    say=lambda line: progress.text(line),
+                    actor=access.actor(),
                 )
                 progress.update(
                     label=f"{connection.name}: {'synced' if outcome.result == 'ok' else 'failed'}",
@@ -71,11 +78,17 @@ def _show_connection(connection: connections.Connection, kinds: dict[str, base.K
             else:
                 st.error(common.md_escape(outcome.message.splitlines()[0]))
                 st.code(outcome.message, language=None, wrap_lines=True)
-        confirm = b3.checkbox("Remove", key=f"{key}_rm_ok", help="Tick, then confirm below.")
+        confirm = access.allowed("connections") and b3.checkbox(
+            "Remove", key=f"{key}_rm_ok", help="Tick, then confirm below."
+        )
         if confirm and st.button(
             f"Remove '{connection.name}' (its imported data stays)", key=f"{key}_rm"
         ):
-            st.success(common.md_escape(connections.remove(connection.name, common.db_path())))
+            st.success(
+                common.md_escape(
+                    connections.remove(connection.name, common.db_path(), actor=access.actor())
+                )
+            )
             st.rerun()
         with st.expander("Recent syncs"):
             runs = connections.runs(connection, common.db_path())
@@ -137,6 +150,7 @@ def _add_form(kinds: dict[str, base.Kind]) -> None:
                 ref,
                 apps.split(","),
                 common.db_path(),
+                actor=access.actor(),
             )
         except InstallpulseError as exc:
             common.show_error(exc)
@@ -172,4 +186,7 @@ def render() -> None:
         st.info("No connections yet.")
     for connection in stored:
         _show_connection(connection, kinds)
-    _add_form(kinds)
+    if access.allowed("connections"):
+        _add_form(kinds)
+    else:
+        access.refused_note("connections")

@@ -2,7 +2,9 @@
 check which days each series covers.
 
 Every way in goes through the same import contract (all-or-nothing, located errors,
-idempotent, undoable). Uploaded names are shown, never used as paths (app_pages/upload.py).
+idempotent, undoable). The history says who imported and who undid; the controls that write
+show only to the roles that may use them (pipelines/auth.py), and the writes check again.
+Uploaded names are shown, never used as paths (app_pages/upload.py).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from app_pages import common, upload
+from app_pages import access, common, upload
 from app_pages import connections as connections_tab
 from charts.text import safe_text
 from charts.theme import TEMPLATE_NAME
@@ -74,105 +76,114 @@ tab_files, tab_history, tab_manual, tab_apps, tab_coverage, tab_connections = st
 
 # ----- upload ----------------------------------------------------------------------------------
 with tab_files:
-    st.write(
-        "Drop one or more exports here; each file's format is recognised from its content. "
-        "Gzip files are fine. Nothing is written until you press Import."
-    )
-    with st.expander("Formats installpulse reads, and how to get each file"):
-        for adapter in ADAPTERS:
-            st.markdown(
-                f"**{common.md_escape(adapter.label)}** (`{adapter.name}`)  \n"
-                + common.md_escape(adapter.how_to_get)
-            )
-    for ok, text in st.session_state.pop("d_outcomes", []):
-        if ok:
-            st.success(common.md_escape(text))
-        else:
-            st.error(common.md_escape(text.splitlines()[0]))
-            if "\n" in text:
-                st.code(text, language=None, wrap_lines=True)
-    files = st.file_uploader(
-        "Files to import",
-        accept_multiple_files=True,
-        type=["csv", "tsv", "txt", "gz", "json"],
-        # A new key after each import empties the uploader (the files are in the history).
-        key=f"d_files_{st.session_state.get('d_round', 0)}",
-    )
-    with st.expander("Say what a file does not say (optional)"):
-        o1, o2, o3, o4 = st.columns(4)
-        o1.text_input("App", key="d_app", help="For files without an app column.")
-        o2.text_input("Platform", key="d_platform", placeholder="android / ios")
-        o3.text_input("Country", key="d_country", placeholder="US, or WW for worldwide")
-        o4.text_input("Source", key="d_source", placeholder="e.g. sensortower")
-    options = _options()
-    previews = []
-    for file in files or []:
-        data = file.getvalue()
-        preview = upload.inspect(file.name, data, options)
-        previews.append((file, preview))
-        with st.container(border=True):
-            st.text(f"{preview.name} · {preview.size:,} bytes")
-            if preview.ok:
-                st.caption(
-                    f"Detected: {common.md_escape(preview.format_label)} · encoding "
-                    f"{preview.encoding}"
-                    + (f" · {preview.compression}" if preview.compression else "")
+    if not access.allowed("import"):
+        access.refused_note("import")
+    else:
+        st.write(
+            "Drop one or more exports here; each file's format is recognised from its content. "
+            "Gzip files are fine. Nothing is written until you press Import."
+        )
+        with st.expander("Formats installpulse reads, and how to get each file"):
+            for adapter in ADAPTERS:
+                st.markdown(
+                    f"**{common.md_escape(adapter.label)}** (`{adapter.name}`)  \n"
+                    + common.md_escape(adapter.how_to_get)
                 )
-                for notice in preview.notices:
-                    st.caption(common.md_escape(notice))
-                st.code("\n".join(preview.lines), language=None)
+        for ok, text in st.session_state.pop("d_outcomes", []):
+            if ok:
+                st.success(common.md_escape(text))
             else:
-                st.error("This file cannot be imported:")
-                st.code(preview.error or "", language=None, wrap_lines=True)
-    ready = [(f, p) for f, p in previews if p.ok]
-    if previews:
-        label = f"Import {len(ready)} file{'s' if len(ready) != 1 else ''}"
-        if st.button(label, type="primary", disabled=not ready, key="d_import"):
-            outcomes: list[tuple[bool, object]] = []
-            with st.status(f"Importing {len(ready)} file(s)…", expanded=True) as status:
-                for file, preview in ready:
-                    st.write(f"{common.md_escape(preview.name)}…")
+                st.error(common.md_escape(text.splitlines()[0]))
+                if "\n" in text:
+                    st.code(text, language=None, wrap_lines=True)
+        files = st.file_uploader(
+            "Files to import",
+            accept_multiple_files=True,
+            type=["csv", "tsv", "txt", "gz", "json"],
+            # A new key after each import empties the uploader (the files are in the history).
+            key=f"d_files_{st.session_state.get('d_round', 0)}",
+        )
+        with st.expander("Say what a file does not say (optional)"):
+            o1, o2, o3, o4 = st.columns(4)
+            o1.text_input("App", key="d_app", help="For files without an app column.")
+            o2.text_input("Platform", key="d_platform", placeholder="android / ios")
+            o3.text_input("Country", key="d_country", placeholder="US, or WW for worldwide")
+            o4.text_input("Source", key="d_source", placeholder="e.g. sensortower")
+        options = _options()
+        previews = []
+        for file in files or []:
+            data = file.getvalue()
+            preview = upload.inspect(file.name, data, options)
+            previews.append((file, preview))
+            with st.container(border=True):
+                st.text(f"{preview.name} · {preview.size:,} bytes")
+                if preview.ok:
+                    st.caption(
+                        f"Detected: {common.md_escape(preview.format_label)} · encoding "
+                        f"{preview.encoding}"
+                        + (f" · {preview.compression}" if preview.compression else "")
+                    )
+                    for notice in preview.notices:
+                        st.caption(common.md_escape(notice))
+                    st.code("\n".join(preview.lines), language=None)
+                else:
+                    st.error("This file cannot be imported:")
+                    st.code(preview.error or "", language=None, wrap_lines=True)
+        ready = [(f, p) for f, p in previews if p.ok]
+        if previews:
+            label = f"Import {len(ready)} file{'s' if len(ready) != 1 else ''}"
+            if st.button(label, type="primary", disabled=not ready, key="d_import"):
+                outcomes: list[tuple[bool, object]] = []
+                with st.status(f"Importing {len(ready)} file(s)…", expanded=True) as status:
+                    for file, preview in ready:
+                        st.write(f"{common.md_escape(preview.name)}…")
+                        try:
+                            result = upload.ingest(
+                                file.name,
+                                file.getvalue(),
+                                common.db_path(),
+                                options,
+                                actor=access.actor(),
+                            )
+                        except InstallpulseError as exc:
+                            outcomes.append((False, exc))
+                        else:
+                            outcomes.append((True, result))
+                    failed = sum(1 for ok, _ in outcomes if not ok)
+                    status.update(
+                        label=f"Imported {len(ready) - failed} of {len(ready)} file(s)",
+                        state="error" if failed else "complete",
+                        expanded=False,
+                    )
+                # Rerun so the sidebar, history and pickers show the new data; the results are
+                # shown above the emptied uploader.
+                st.session_state["d_outcomes"] = [
+                    _outcome_text(ok, outcome) for ok, outcome in outcomes
+                ]
+                st.session_state["d_round"] = st.session_state.get("d_round", 0) + 1
+                st.rerun()
+
+        if HAS_FETCH:
+            st.subheader("Import from a URL")
+            url = st.text_input("URL of a CSV export", key="d_url")
+            if st.button("Download and import", key="d_fetch", disabled=not url):
+                from pipelines import fetch  # written by another engineer; optional
+
+                with (
+                    st.status("Downloading…", expanded=True) as status,
+                    tempfile.TemporaryDirectory(prefix="installpulse-url-") as tmp,
+                ):
                     try:
-                        result = upload.ingest(
-                            file.name, file.getvalue(), common.db_path(), options
+                        path, name = fetch.download(url, Path(tmp))
+                        result = contract.ingest_file(
+                            path, common.db_path(), options, name=name, actor=access.actor()
                         )
                     except InstallpulseError as exc:
-                        outcomes.append((False, exc))
+                        status.update(label="Not imported", state="error")
+                        _show_failure(exc)
                     else:
-                        outcomes.append((True, result))
-                failed = sum(1 for ok, _ in outcomes if not ok)
-                status.update(
-                    label=f"Imported {len(ready) - failed} of {len(ready)} file(s)",
-                    state="error" if failed else "complete",
-                    expanded=False,
-                )
-            # Rerun so the sidebar, history and pickers show the new data; the results are
-            # shown above the emptied uploader.
-            st.session_state["d_outcomes"] = [
-                _outcome_text(ok, outcome) for ok, outcome in outcomes
-            ]
-            st.session_state["d_round"] = st.session_state.get("d_round", 0) + 1
-            st.rerun()
-
-    if HAS_FETCH:
-        st.subheader("Import from a URL")
-        url = st.text_input("URL of a CSV export", key="d_url")
-        if st.button("Download and import", key="d_fetch", disabled=not url):
-            from pipelines import fetch  # written by another engineer; optional
-
-            with (
-                st.status("Downloading…", expanded=True) as status,
-                tempfile.TemporaryDirectory(prefix="installpulse-url-") as tmp,
-            ):
-                try:
-                    path, name = fetch.download(url, Path(tmp))
-                    result = contract.ingest_file(path, common.db_path(), options, name=name)
-                except InstallpulseError as exc:
-                    status.update(label="Not imported", state="error")
-                    _show_failure(exc)
-                else:
-                    status.update(label="Imported", state="complete")
-                    st.success(common.md_escape(result.summary()))
+                        status.update(label="Imported", state="complete")
+                        st.success(common.md_escape(result.summary()))
 
 # ----- history and undo ------------------------------------------------------------------------
 with tab_history:
@@ -192,11 +203,18 @@ with tab_history:
                 "first_date": st.column_config.DateColumn("first day"),
                 "last_date": st.column_config.DateColumn("last day"),
                 "message": st.column_config.TextColumn("message", width="large"),
+                "imported_by": st.column_config.TextColumn(
+                    "by", help="Who imported (empty: before authorship was recorded)."
+                ),
+                "undone_by": st.column_config.TextColumn("undone by"),
+                "undone_at": st.column_config.DatetimeColumn("undone", format="YYYY-MM-DD HH:mm"),
             },
             key="d_history",
         )
         done = history.filter(pl.col("status") == "ok")
-        if done.height:
+        if done.height and not access.allowed("undo"):
+            access.refused_note("undo")
+        elif done.height:
             rows = {r["import_id"]: r for r in done.to_dicts()}
             u1, u2 = st.columns([3, 1])
             chosen = u1.selectbox(
@@ -208,7 +226,9 @@ with tab_history:
             )
             if u2.button("Undo", key="d_undo"):
                 try:
-                    st.success(common.md_escape(ops.undo(chosen, common.db_path())))
+                    st.success(
+                        common.md_escape(ops.undo(chosen, common.db_path(), actor=access.actor()))
+                    )
                 except InstallpulseError as exc:
                     common.show_error(exc)
 
@@ -218,28 +238,34 @@ with tab_manual:
         "Type numbers from a press release or a screenshot. They are imported like a file "
         "(validated, undoable); an empty source becomes `manual`, an empty country `WW`."
     )
-    blank = pl.DataFrame(
-        {c: pl.Series([], dtype=pl.Float64 if c == "value" else pl.String) for c in manual.COLUMNS}
-    )
-    edited = st.data_editor(
-        blank,
-        num_rows="dynamic",
-        key="d_manual",
-        column_config={
-            "date": st.column_config.TextColumn("date", help="YYYY-MM-DD"),
-            "value": st.column_config.NumberColumn("value", format="%d"),
-            "metric": st.column_config.TextColumn("metric", help="e.g. downloads, uninstalls"),
-        },
-    )
-    if st.button("Import these rows", key="d_manual_go"):
-        frame = edited if isinstance(edited, pl.DataFrame) else pl.from_pandas(edited)
-        try:
-            result = manual.ingest_rows(frame, common.db_path())
-        except InstallpulseError as exc:
-            _show_failure(exc)
-            st.caption("In the message, line N is table row N-1 (line 1 is the header).")
-        else:
-            st.success(common.md_escape(result.summary()))
+    if not access.allowed("import"):
+        access.refused_note("import")
+    else:
+        blank = pl.DataFrame(
+            {
+                c: pl.Series([], dtype=pl.Float64 if c == "value" else pl.String)
+                for c in manual.COLUMNS
+            }
+        )
+        edited = st.data_editor(
+            blank,
+            num_rows="dynamic",
+            key="d_manual",
+            column_config={
+                "date": st.column_config.TextColumn("date", help="YYYY-MM-DD"),
+                "value": st.column_config.NumberColumn("value", format="%d"),
+                "metric": st.column_config.TextColumn("metric", help="e.g. downloads, uninstalls"),
+            },
+        )
+        if st.button("Import these rows", key="d_manual_go"):
+            frame = edited if isinstance(edited, pl.DataFrame) else pl.from_pandas(edited)
+            try:
+                result = manual.ingest_rows(frame, common.db_path(), actor=access.actor())
+            except InstallpulseError as exc:
+                _show_failure(exc)
+                st.caption("In the message, line N is table row N-1 (line 1 is the header).")
+            else:
+                st.success(common.md_escape(result.summary()))
 
 # ----- aliases ---------------------------------------------------------------------------------
 with tab_apps:
@@ -253,15 +279,22 @@ with tab_apps:
             apps.select("name", "identifiers", "series", "platforms", "metrics"),
             hide_index=True,
         )
-    with st.form("d_alias_form", clear_on_submit=True):
-        a1, a2 = st.columns(2)
-        identifier = a1.text_input("Store identifier", placeholder="com.openai.chatgpt")
-        name = a2.text_input("App name", placeholder="ChatGPT")
-        if st.form_submit_button("Map identifier to name"):
-            try:
-                st.success(common.md_escape(ops.alias(identifier, name, common.db_path())))
-            except InstallpulseError as exc:
-                common.show_error(exc)
+    if not access.allowed("name_apps"):
+        access.refused_note("name_apps")
+    else:
+        with st.form("d_alias_form", clear_on_submit=True):
+            a1, a2 = st.columns(2)
+            identifier = a1.text_input("Store identifier", placeholder="com.openai.chatgpt")
+            name = a2.text_input("App name", placeholder="ChatGPT")
+            if st.form_submit_button("Map identifier to name"):
+                try:
+                    st.success(
+                        common.md_escape(
+                            ops.alias(identifier, name, common.db_path(), actor=access.actor())
+                        )
+                    )
+                except InstallpulseError as exc:
+                    common.show_error(exc)
 
 # ----- coverage --------------------------------------------------------------------------------
 with tab_coverage:

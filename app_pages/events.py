@@ -2,7 +2,9 @@
 import and export.
 
 Titles and descriptions are user text: they appear only in st.dataframe cells, widget
-values and escaped markdown, never as HTML.
+values and escaped markdown, never as HTML. Each event shows who wrote it and who last edited
+it; only an editor or admin sees the controls that write, and the write functions refuse
+anyone else (pipelines/auth.py).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from datetime import date
 import polars as pl
 import streamlit as st
 
-from app_pages import common, upload
+from app_pages import access, common, upload
 from pipelines import events
 from pipelines.errors import InstallpulseError
 
@@ -87,6 +89,7 @@ except InstallpulseError as exc:
     st.stop()
 app_names = options["apps"]
 default_day = options["last_date"] or date.today()
+may_annotate = access.allowed("annotate")
 
 # ----- list and filters ------------------------------------------------------------------------
 f1, f2, f3 = st.columns([3, 2, 2])
@@ -110,7 +113,10 @@ if tag:
 if app:
     shown = shown.filter((pl.col("apps").list.len() == 0) | pl.col("apps").list.contains(app))
 
-st.caption(f"{shown.height} of {frame.height} events. Select a row to edit or delete it.")
+st.caption(
+    f"{shown.height} of {frame.height} events."
+    + (" Select a row to edit or delete it." if may_annotate else "")
+)
 picked = st.dataframe(
     shown.select(
         "event_id",
@@ -121,11 +127,14 @@ picked = st.dataframe(
         "tags",
         "is_approximate",
         "description",
+        "created_by",
+        "updated_by",
+        "updated_at",
     )
     if shown.height
     else shown,
     hide_index=True,
-    on_select="rerun",
+    on_select="rerun" if may_annotate else "ignore",
     selection_mode="single-row",
     key="ev_table",
     column_config={
@@ -135,9 +144,14 @@ picked = st.dataframe(
         "title": st.column_config.TextColumn("title", width="large"),
         "is_approximate": st.column_config.CheckboxColumn("approx."),
         "description": st.column_config.TextColumn("description", width="large"),
+        "created_by": st.column_config.TextColumn(
+            "author", help="Who added it (empty: added before authorship was recorded)."
+        ),
+        "updated_by": st.column_config.TextColumn("last edited by"),
+        "updated_at": st.column_config.DatetimeColumn("last edited", format="YYYY-MM-DD HH:mm"),
     },
 )
-rows = picked.selection.rows if picked else []
+rows = picked.selection.rows if picked and may_annotate else []
 if rows and shown.height:
     chosen = shown.row(rows[0], named=True)
     with st.container(border=True):
@@ -149,7 +163,9 @@ if rows and shown.height:
             delete = s2.form_submit_button("Delete this event")
         if save:
             try:
-                events.update(chosen["event_id"], _event(values), common.db_path())
+                events.update(
+                    chosen["event_id"], _event(values), common.db_path(), actor=access.actor()
+                )
             except InstallpulseError as exc:
                 common.show_error(exc)
             else:
@@ -157,7 +173,7 @@ if rows and shown.height:
                 st.rerun()
         if delete:
             try:
-                events.delete(chosen["event_id"], common.db_path())
+                events.delete(chosen["event_id"], common.db_path(), actor=access.actor())
             except InstallpulseError as exc:
                 common.show_error(exc)
             else:
@@ -166,44 +182,50 @@ if rows and shown.height:
 
 # ----- add ---------------------------------------------------------------------------------
 st.subheader("Add an event")
-with st.form("ev_add", clear_on_submit=True):
-    values = _form("ev_new_", None, app_names, default_day)
-    if st.form_submit_button("Add event", type="primary"):
-        try:
-            new_id = events.add(_event(values), common.db_path())
-        except InstallpulseError as exc:
-            common.show_error(exc)
-        else:
-            st.success(f"Added event #{new_id}: {common.md_escape(values['title'])}")
+if not access.allowed("annotate"):
+    access.refused_note("annotate")
+else:
+    with st.form("ev_add", clear_on_submit=True):
+        values = _form("ev_new_", None, app_names, default_day)
+        if st.form_submit_button("Add event", type="primary"):
+            try:
+                new_id = events.add(_event(values), common.db_path(), actor=access.actor())
+            except InstallpulseError as exc:
+                common.show_error(exc)
+            else:
+                st.success(f"Added event #{new_id}: {common.md_escape(values['title'])}")
 
 # ----- import / export -----------------------------------------------------------------------
 st.subheader("Import and export")
 i1, i2 = st.columns(2)
 with i1:
-    st.caption(
-        "CSV columns: " + ", ".join(events.CSV_COLUMNS) + " (tags and apps separated "
-        "by ';'). A tag `approximate` marks an approximate date. All-or-nothing, "
-        "undoable on the Data page."
-    )
-    file = st.file_uploader(
-        "Import events (our CSV, or an Appfigures events JSON export)",
-        type=["csv", "json"],
-        key="ev_upload",
-    )
-    if file is not None and st.button("Import events", key="ev_import"):
-        try:
-            status, import_id, count = upload.ingest_events(
-                file.name, file.getvalue(), common.db_path()
-            )
-        except InstallpulseError as exc:
-            text = upload.error_text(exc)
-            st.error(common.md_escape(text.splitlines()[0]))
-            st.code(text, language=None, wrap_lines=True)
-        else:
-            if status == "already imported":
-                st.info(f"Already imported (import #{import_id}); nothing changed.")
+    if not access.allowed("import"):
+        access.refused_note("import")
+    else:
+        st.caption(
+            "CSV columns: " + ", ".join(events.CSV_COLUMNS) + " (tags and apps separated "
+            "by ';'). A tag `approximate` marks an approximate date. All-or-nothing, "
+            "undoable on the Data page."
+        )
+        file = st.file_uploader(
+            "Import events (our CSV, or an Appfigures events JSON export)",
+            type=["csv", "json"],
+            key="ev_upload",
+        )
+        if file is not None and st.button("Import events", key="ev_import"):
+            try:
+                status, import_id, count = upload.ingest_events(
+                    file.name, file.getvalue(), common.db_path(), actor=access.actor()
+                )
+            except InstallpulseError as exc:
+                text = upload.error_text(exc)
+                st.error(common.md_escape(text.splitlines()[0]))
+                st.code(text, language=None, wrap_lines=True)
             else:
-                st.success(f"Imported {count} events (import #{import_id}).")
+                if status == "already imported":
+                    st.info(f"Already imported (import #{import_id}); nothing changed.")
+                else:
+                    st.success(f"Imported {count} events (import #{import_id}).")
 with i2:
     st.caption(
         "Every event, in the same CSV format (cells that a spreadsheet would run as a "

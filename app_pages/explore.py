@@ -14,7 +14,7 @@ import polars as pl
 import streamlit as st
 
 from analytics import formatting
-from app_pages import common
+from app_pages import access, common
 from charts import publish
 from charts.explore import explore_figure
 from pipelines import events
@@ -329,39 +329,43 @@ if picked:
         + (f" to {picked[1]:%a %d %b %Y}" if picked[1] != picked[0] else "")
         + ". Add an event there below, or click elsewhere to pick another day."
     )
-with st.expander("Add an event on this chart", expanded=bool(picked)):
-    a_start, a_end = picked or (state.day, state.day)
-    with st.form("explore_add_event", clear_on_submit=True):
-        title = st.text_input("Title", max_chars=events.MAX_TITLE)
-        f1, f2 = st.columns(2)
-        ev_start = f1.date_input("Start", value=a_start, key="x_ev_start_" + str(a_start))
-        ev_end = f2.date_input(
-            "End (same as start for a one-day event)", value=a_end, key="x_ev_end_" + str(a_end)
-        )
-        scope = st.multiselect("Apps (empty = all apps)", options["apps"], default=state.apps)
-        tags = st.text_input("Tags (comma-separated)")
-        description = st.text_area("Description", max_chars=events.MAX_DESCRIPTION)
-        approx = st.checkbox("The date is approximate")
-        if st.form_submit_button("Add event", type="primary"):
-            try:
-                new_id = events.add(
-                    events.Event(
-                        ev_start,
-                        title,
-                        ev_end,
-                        description,
-                        [t for t in tags.split(",") if t.strip()],
-                        scope,
-                        approx,
-                    ),
-                    common.db_path(),
-                )
-            except InstallpulseError as exc:
-                common.show_error(exc)
-            else:
-                st.toast(f"Event #{new_id} added.")
-                st.session_state.pop(SELECTION, None)
-                st.rerun()
+if not access.allowed("annotate"):
+    access.refused_note("annotate")
+else:
+    with st.expander("Add an event on this chart", expanded=bool(picked)):
+        a_start, a_end = picked or (state.day, state.day)
+        with st.form("explore_add_event", clear_on_submit=True):
+            title = st.text_input("Title", max_chars=events.MAX_TITLE)
+            f1, f2 = st.columns(2)
+            ev_start = f1.date_input("Start", value=a_start, key="x_ev_start_" + str(a_start))
+            ev_end = f2.date_input(
+                "End (same as start for a one-day event)", value=a_end, key="x_ev_end_" + str(a_end)
+            )
+            scope = st.multiselect("Apps (empty = all apps)", options["apps"], default=state.apps)
+            tags = st.text_input("Tags (comma-separated)")
+            description = st.text_area("Description", max_chars=events.MAX_DESCRIPTION)
+            approx = st.checkbox("The date is approximate")
+            if st.form_submit_button("Add event", type="primary"):
+                try:
+                    new_id = events.add(
+                        events.Event(
+                            ev_start,
+                            title,
+                            ev_end,
+                            description,
+                            [t for t in tags.split(",") if t.strip()],
+                            scope,
+                            approx,
+                        ),
+                        common.db_path(),
+                        actor=access.actor(),
+                    )
+                except InstallpulseError as exc:
+                    common.show_error(exc)
+                else:
+                    st.toast(f"Event #{new_id} added.")
+                    st.session_state.pop(SELECTION, None)
+                    st.rerun()
 
 # ----- downloads ------------------------------------------------------------------------------
 st.subheader("Download")

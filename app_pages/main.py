@@ -10,13 +10,16 @@ from pathlib import Path
 
 import streamlit as st
 
-from app_pages import common
+from app_pages import access, common
 
 PAGES_DIR = Path(__file__).resolve().parent
 
 
 def main() -> None:
     st.set_page_config(page_title="installpulse", page_icon=":material/show_chart:", layout="wide")
+    # Before anything reads the database: a public address without sign-in shows nothing, and
+    # a shared server shows nothing to someone not signed in.
+    who = access.gate()
     pages = [
         st.Page(
             PAGES_DIR / "overview.py",
@@ -57,6 +60,7 @@ def main() -> None:
         ),
     ]
     navigation = st.navigation(pages)
+    access.sidebar_identity(who)
     common.sidebar()
     navigation.run()
 

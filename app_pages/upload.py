@@ -14,6 +14,7 @@ from pathlib import Path
 
 from pipelines import adapters, contract, events, sources
 from pipelines.adapters.base import IngestOptions
+from pipelines.auth import Actor
 from pipelines.contract import ImportResult
 from pipelines.errors import ImportFailed, InstallpulseError
 
@@ -68,25 +69,32 @@ def inspect(name: str, data: bytes, options: IngestOptions | None = None) -> Upl
 
 
 def ingest(
-    name: str, data: bytes, db: Path | str | None, options: IngestOptions | None = None
+    name: str,
+    data: bytes,
+    db: Path | str | None,
+    options: IngestOptions | None = None,
+    actor: Actor | None = None,
 ) -> ImportResult:
-    """Import uploaded bytes under the import contract (raises ImportFailed, located)."""
+    """Import uploaded bytes under the import contract (raises ImportFailed, located) as
+    `actor` (the session's; refused with NotAllowed unless they may import)."""
     with tempfile.TemporaryDirectory(prefix="installpulse-upload-") as tmp:
         path = _write(data, Path(tmp))
-        return contract.ingest_file(path, db, options or IngestOptions(), name=name)
+        return contract.ingest_file(path, db, options or IngestOptions(), name=name, actor=actor)
 
 
-def ingest_events(name: str, data: bytes, db: Path | str | None) -> tuple[str, int, int]:
+def ingest_events(
+    name: str, data: bytes, db: Path | str | None, actor: Actor | None = None
+) -> tuple[str, int, int]:
     """Import an annotation CSV, or an Appfigures events JSON export when the bytes are JSON
-    (status, import id, events added)."""
+    (status, import id, events added), as `actor`."""
     shown = sources.display_name(name)
     with tempfile.TemporaryDirectory(prefix="installpulse-upload-") as tmp:
         path = _write(data, Path(tmp))
         if data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"[", b"{"):
             from pipelines import event_formats  # the Appfigures reader (optional module)
 
-            return event_formats.import_appfigures(path, db, name=shown)
-        return events.import_csv(path, db, name=shown)
+            return event_formats.import_appfigures(path, db, name=shown, actor=actor)
+        return events.import_csv(path, db, name=shown, actor=actor)
 
 
 def error_text(exc: Exception) -> str:
