@@ -7,10 +7,11 @@ the next import works.
 A kill inside DuckDB's checkpoint cannot be placed by a fault point in our code, so the import
 suspends itself at `checkpoint:before@stop`, `strace` attaches to all its threads and kills it
 (SIGKILL, on entry, before the call runs) at the n-th call of one file system call - the same
-call every run, no timing. DuckDB's checkpoint first appends a marker to the WAL and syncs it
-(fdatasync 1), writes the changed blocks (pwrite64 1, 2, ...) and syncs the file (fdatasync 2),
-writes the new header (the last pwrite64) and syncs it (fdatasync 3), then deletes the WAL
-(unlink 1). Without strace, or where ptrace is not allowed, those cases skip and say why.
+call every run, no timing. DuckDB 1.5's checkpoint (traced with strace) first appends a marker
+to the WAL and syncs it (fsync 1), writes the changed blocks (pwrite64 1, 2, ...) and syncs the
+file (fsync 2), writes the new header (the last pwrite64) and syncs it (fsync 3), then deletes
+the WAL (unlink 1); duckdb 2.0 synced with fdatasync at the same three places. Without strace,
+or where ptrace is not allowed, those cases skip and say why.
 """
 
 from __future__ import annotations
@@ -122,11 +123,11 @@ def _tracer_pid(status: Path) -> int:
 
 # (call, nth) -> what DuckDB has done when the kill comes
 INSIDE = {
-    ("fdatasync", 1): "checkpoint marker appended to the WAL, not yet synced",
+    ("fsync", 1): "checkpoint marker appended to the WAL, not yet synced",
     ("pwrite64", 1): "WAL marked, no block written",
     ("pwrite64", 2): "some blocks written",
-    ("fdatasync", 2): "all blocks written, the header not yet",
-    ("fdatasync", 3): "the new header written, not yet synced; the WAL still there",
+    ("fsync", 2): "all blocks written, the header not yet",
+    ("fsync", 3): "the new header written, not yet synced; the WAL still there",
     ("unlink", 1): "the new header synced; the WAL not yet deleted",
 }
 
