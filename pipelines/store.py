@@ -625,6 +625,12 @@ def ensure_schema(con: duckdb.DuckDBPyConnection, db: Path) -> duckdb.DuckDBPyCo
         )
     if version == 0:
         apply_migrations(con, 0)
+        # DuckDB 1.5.5 cannot replay an ALTER TABLE ... ADD COLUMN on a table whose defaults
+        # call nextval ("GetDefaultDatabase with no default database set"): a new file whose
+        # schema was still in the WAL at a kill or an unclosed exit would not open. The
+        # migrations therefore never stay in the WAL.
+        con.execute("force checkpoint")
+        con.fetchall()
         return con
     backup = backup_file(con, db, version)
     con = open_connection(db)
