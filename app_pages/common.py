@@ -18,7 +18,7 @@ import polars as pl
 import streamlit as st
 
 from charts import export
-from pipelines import csvout, events, ops, reads, recovery, settings, store
+from pipelines import csvout, events, ops, reads, recovery, settings, snapshots, store
 from pipelines.errors import DatabaseBusy, InstallpulseError
 from semantic import answer, views
 from semantic import impact as semantic_impact
@@ -31,8 +31,16 @@ def db_path() -> Path:
 
 
 def data_version() -> str:
-    """Cheap (one small query): read every rerun so caches see imports from any process."""
-    return reads.data_version(db_path())
+    """Cheap (one small query): read every rerun so caches see imports from any process.
+
+    The app reads from read snapshots (pipelines/snapshots.py): turning them on here (a folder
+    next to the database; nothing where that folder is read-only) makes every writer of the
+    file publish one, and every page read use the newest, never waiting for an import. All
+    sessions share one read-only connection per snapshot (a cursor each), held by the
+    process's Store rather than by st.cache_resource, so the CLI's reads share it too."""
+    db = db_path()
+    snapshots.enable(db)
+    return reads.data_version(db)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)

@@ -28,6 +28,7 @@ POINTS = (
     "demo:after_observations",  # the demo's rows written, its apps and events not yet
     "demo:after_commit",  # the demo committed, before the checkpoint
     "checkpoint:before",  # a write lock let go, its FORCE CHECKPOINT next (commits in the WAL)
+    "snapshot:copied",  # a read snapshot copied as *.part, not yet renamed into place
 )
 
 

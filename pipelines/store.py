@@ -15,6 +15,14 @@ noticed and opened - and its schema checked or migrated - afresh. Every writer h
 every finished write (issue 10, defects 6 and 7). A file this process cannot write (a
 read-only mount, a folder of another owner) is opened read-only for readers, and a writer is
 refused before it starts with a `ReadOnlyDatabase` sentence (RELIABILITY F8).
+
+Reads never wait for writes (issue 13) where the database has read snapshots
+(`pipelines/snapshots.py`; the app turns them on): a read outside the write lock uses the
+snapshot of the file's last checkpoint, opened READ_ONLY once per process and shared by every
+thread through cursors; when the file has moved past its newest snapshot (commits another
+program made, a crash) the read takes the file itself if it is free, publishing a snapshot on
+the way, and the newest snapshot if a writer holds it. Every writer publishes one when it lets
+go of the write lock, after its checkpoint, so a page's next read sees its own write.
 """
 
 from __future__ import annotations
@@ -33,7 +41,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines import __version__, faults, settings, sql
+from pipelines import __version__, faults, settings, snapshots, sql
 from pipelines.errors import DatabaseBusy, InstallpulseError, ReadOnlyDatabase
 
 SCHEMA_VERSION = 9
@@ -43,6 +51,7 @@ _LOCK_RE = re.compile(r"(?:Could not set lock|Conflicting lock)", re.IGNORECASE)
 _PID_RE = re.compile(r"PID (\d+)")
 _HELD_BY_RE = re.compile(r"lock is held in (.+?) \(PID \d+\)")
 _log = logging.getLogger(__name__)
+_BUSY_RECHECK = 0.5  # seconds a reader that found the file held reads snapshots without asking
 
 
 def _describe_pid(pid: str) -> str:
@@ -280,6 +289,7 @@ class _Keeper:
         self.timer: threading.Timer | None = None
         self.retired = False
         self.read_only = False  # opened read-only: the file cannot be written here
+        self.snapshot: Path | None = None  # a read snapshot's file (not the database itself)
 
     def take(self) -> None:
         if self.timer is not None:
@@ -307,10 +317,29 @@ class Store:
         self._opening = threading.Lock()
         self._keeper: _Keeper | None = None
         self._retiring: set[_Keeper] = set()
+        self._snap: _Keeper | None = None  # the read snapshot in use (see `_read`)
+        self._snap_opening = threading.Lock()
+        self._busy_until = 0.0  # (monotonic) a writer held the file: read snapshots till then
 
     @contextlib.contextmanager
-    def connect(self, wait: float | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A cursor on the shared connection, opened (and the schema checked) if need be."""
+    def connect(
+        self, wait: float | None = None, *, snapshot: bool = True
+    ) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A cursor on the shared connection, opened (and the schema checked) if need be.
+
+        Outside the write lock, on a database with read snapshots, the cursor reads the
+        snapshot of the last committed write and never waits for a writer (`snapshot=False`
+        asks for the file itself)."""
+        if snapshot and not write_lock.held() and snapshots.enabled(self.path):
+            with contextlib.ExitStack() as stack:
+                yield self._read(stack, wait)
+            return
+        with self._connect_file(wait) as con:
+            yield con
+
+    @contextlib.contextmanager
+    def _connect_file(self, wait: float | None) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A cursor on the connection to the database file itself."""
         keeper = self._take_current() or self._open(wait)
         if write_lock.held():
             if keeper.read_only:  # a writer: try read-write again (the folder may be writable now)
@@ -336,20 +365,26 @@ class Store:
         FORCE waits for queries other threads are running (plain CHECKPOINT refuses while any
         transaction is open, and DuckDB's automatic one at commit is skipped when a transaction
         that updated rows overlaps a reader). A failure is logged, not raised: the commit it
-        follows is durable in the WAL, and a later write, or closing, checkpoints again."""
-        if not _wal_pending(self.path):
+        follows is durable in the WAL, and a later write, or closing, checkpoints again.
+        Where the database has read snapshots, the checkpointed file is then published as the
+        newest one (the file is still held, so nothing changes it during the copy)."""
+        publish = snapshots.enabled(self.path)
+        if not publish and not _wal_pending(self.path):
             return
         keeper = self._take_current(check_file=False)
         if keeper is None:
             return  # closed meanwhile, and closing checkpointed
         try:
-            cur = keeper.con.cursor()
-            try:
-                faults.point("checkpoint:before")
-                cur.execute("force checkpoint")
-                cur.fetchall()
-            finally:
-                cur.close()
+            if _wal_pending(self.path):
+                cur = keeper.con.cursor()
+                try:
+                    faults.point("checkpoint:before")
+                    cur.execute("force checkpoint")
+                    cur.fetchall()
+                finally:
+                    cur.close()
+            if publish and not keeper.read_only:
+                self._publish()
         except duckdb.Error as exc:
             _log.warning("Checkpoint of %s failed (%s); the WAL keeps the data.", self.path, exc)
             with self._cond:
@@ -360,16 +395,95 @@ class Store:
     def release(self) -> None:
         """Close the kept connection now if no one is using it (else when its last user ends)."""
         with self._cond:
-            keeper = self._keeper
-            if keeper is not None and keeper.users == 0:
-                self._retire(keeper)
+            for keeper in (self._keeper, self._snap):
+                if keeper is not None and keeper.users == 0:
+                    self._retire(keeper)
 
     def retire(self) -> None:
         """Close the kept connection now, or as soon as its last user ends; the next `connect`
-        opens the file anew."""
+        opens the file anew (even if a writer held it a moment ago)."""
+        self._busy_until = 0.0
         with self._cond:
-            if self._keeper is not None:
-                self._retire(self._keeper)
+            for keeper in (self._keeper, self._snap):
+                if keeper is not None:
+                    self._retire(keeper)
+
+    # -- read snapshots (pipelines/snapshots.py)
+    def _read(self, stack: contextlib.ExitStack, wait: float | None) -> duckdb.DuckDBPyConnection:
+        """A cursor for a read that never waits for a writer: on the snapshot of the file as it
+        is (the usual case: every writer publishes one), else on the file itself if no one
+        holds it (commits no snapshot has yet: another program's, or a writer killed before
+        publishing; opening it publishes one), else on the newest snapshot - the data as of
+        the last published write. Only a database with no snapshot at all waits, as before."""
+        for _ in range(2):  # (a snapshot pruned between listing and opening: look again)
+            snap = snapshots.current(self.path)
+            if snap is None and time.monotonic() >= self._busy_until:
+                try:
+                    return stack.enter_context(self._connect_file(0))
+                except DatabaseBusy:
+                    # A failed open costs ~13 ms: while a writer holds the file (a long
+                    # import), ask again at most every _BUSY_RECHECK seconds.
+                    self._busy_until = time.monotonic() + _BUSY_RECHECK
+            if snap is None:
+                snap = snapshots.newest(self.path)
+                if snap is None:
+                    break
+            keeper = self._take_snapshot(snap)
+            if keeper is None:
+                continue
+            stack.callback(self._put_back, keeper)
+            con = keeper.con.cursor()
+            stack.callback(con.close)
+            return con
+        return stack.enter_context(self._connect_file(wait))
+
+    def _take_snapshot(self, snap: Path) -> _Keeper | None:
+        """The shared read-only connection to `snap`, opened once per process (every thread
+        reads through its own cursor); None when the file is gone (pruned) or is not at this
+        installpulse's schema (a snapshot an older version published: read the file, which
+        is migrated when opened)."""
+        with self._cond:
+            keeper = self._snap
+            if keeper is not None and keeper.snapshot == snap:
+                keeper.take()
+                return keeper
+        with self._snap_opening:
+            with self._cond:
+                keeper = self._snap
+                if keeper is not None and keeper.snapshot == snap:
+                    keeper.take()
+                    return keeper
+            try:
+                con = duckdb.connect(str(snap), read_only=True, config=_config())
+            except duckdb.IOException:
+                return None
+            try:
+                if current_version(con) != SCHEMA_VERSION:
+                    con.close()
+                    return None
+            except BaseException:
+                con.close()
+                raise
+            keeper = _Keeper(con, None)
+            keeper.snapshot, keeper.read_only, keeper.users = snap, True, 1
+            with self._cond:
+                if self._snap is not None:
+                    self._retire(self._snap)  # closed when its last reader ends
+                self._snap = keeper
+            return keeper
+
+    def _publish(self, con: duckdb.DuckDBPyConnection | None = None) -> None:
+        """(holding the file read-write) Publish the file as the newest read snapshot, first
+        checkpointing through `con` what is still in the WAL (a reader's open replays a WAL
+        without checkpointing it). Logged, never raised: the write it follows is done, and
+        readers read the file itself until a later write publishes."""
+        try:
+            if con is not None and _wal_pending(self.path):
+                con.execute("force checkpoint")
+                con.fetchall()
+            snapshots.publish(self.path)
+        except (OSError, duckdb.Error) as exc:
+            _log.warning("No read snapshot of %s published (%s).", self.path, exc)
 
     # -- internals (callers hold self._cond where noted)
     def _take_current(self, check_file: bool = True) -> _Keeper | None:
@@ -409,6 +523,8 @@ class Store:
             try:
                 if refusal is None:
                     con = ensure_schema(con, self.path)
+                    if not write_lock.held() and snapshots.enabled(self.path):
+                        self._publish(con)  # (a writer publishes when it lets go)
                 else:
                     check_schema_read_only(con, self.path, str(refusal.__cause__))
                 keeper = _Keeper(con, _file_id(self.path))
@@ -427,6 +543,8 @@ class Store:
             keeper.users -= 1
             if keeper.users > 0:
                 return
+            if keeper.snapshot is not None and not keeper.retired:
+                return  # a snapshot blocks no one: kept open (warm) until a newer one appears
             if keeper.retired or linger <= 0 or keeper is not self._keeper:
                 self._retire(keeper)
             else:
@@ -448,11 +566,14 @@ class Store:
         keeper.retired = True
         if self._keeper is keeper:
             self._keeper = None
+        if self._snap is keeper:
+            self._snap = None
         if keeper.timer is not None:
             keeper.timer.cancel()
             keeper.timer = None
         if keeper.users > 0:
-            self._retiring.add(keeper)
+            if keeper.snapshot is None:  # (a new open of the file waits for these to close)
+                self._retiring.add(keeper)
             return
         self._retiring.discard(keeper)
         try:

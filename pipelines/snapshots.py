@@ -1,0 +1,233 @@
+"""Read snapshots: pages read a checkpointed copy of the database, so reads never wait for writes.
+
+DuckDB lets one process hold a file read-write, and even a read-only open fails while another
+process holds it (RELIABILITY decision 1), so while `installpulse ingest` writes, a page that
+reads the file itself waits for the lock and past INSTALLPULSE_LOCK_WAIT shows an error. A
+copy of the file does not have that lock: after every committed write, once its checkpoint has
+put every commit into the .duckdb file, the writer - still holding the file, so nothing can
+change it under the copy - copies it into `<db>.snapshots/` (a reflink where the file system
+has them, else `copy_file_range`, which stays in the kernel) and renames the copy into place.
+Readers open the newest snapshot READ_ONLY (many processes and threads can share a read-only
+file) and move to a newer one when it appears; older ones are unlinked, keeping the newest
+KEEP (a reader still holding an unlinked one reads on: Linux keeps the file until it closes).
+
+A snapshot is named by the data version of the file it copies: the checkpoint iteration
+DuckDB writes in the file's header (it grows by one with every checkpoint and does not change
+while an import is still uncommitted, even when the import has written blocks into the file),
+the file's inode, and a CRC of that header with the file's size and modification time, so a
+file replaced under a running app (a restore, a copy in place) never passes for its
+predecessor - two files' headers can be byte for byte alike. An import still running writes
+blocks into the file, so the file is not "as published" then: a reader reads the newest
+snapshot, as it does while the import is committing. `current` is the snapshot of the file as
+it is now, if one was published: same checkpoint, size and time, and no commit waiting in the
+write-ahead log. Reading the header is two small `pread`s, no DuckDB open and no lock.
+
+Snapshots exist only for a database whose `.snapshots` folder exists: the app creates it
+(`enable`), and from then on every writer of that file (the app, the CLI, a sync) publishes.
+A single analyst who only uses the command line pays neither the copy nor the disk.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import logging
+import os
+import re
+import shutil
+import struct
+import threading
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipelines import faults
+
+KEEP = 2  # snapshots kept per database: the newest, and the one readers may still be opening
+_HEADER_SIZE = 4096  # DuckDB: a main header, then two database headers of 4 KiB each
+_NAME_RE = re.compile(r"^(\d{12})-(\d+)-([0-9a-f]{8})\.duckdb$")
+_FICLONE = 0x40049409  # ioctl: share the extents of another file (btrfs, XFS, bcachefs)
+_publishing = threading.Lock()
+_log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """The data version of a checkpointed DuckDB file: which file (inode), which checkpoint,
+    and a CRC of its header, size and modification time."""
+
+    inode: int
+    iteration: int
+    crc: int
+
+    @property
+    def name(self) -> str:
+        return f"{self.iteration:012d}-{self.inode}-{self.crc:08x}.duckdb"
+
+
+def folder(db: Path) -> Path:
+    """`<db>.snapshots/`, next to the database (same file system: the copy can be a reflink)."""
+    return db.with_name(db.name + ".snapshots")
+
+
+def enabled(db: Path) -> bool:
+    return folder(db).is_dir()
+
+
+def enable(db: Path) -> bool:
+    """Create the snapshots folder (the app does, on its first read); False where the folder
+    of the database cannot be written (a read-only mount): readers then read the file itself."""
+    try:
+        folder(db).mkdir(exist_ok=True)
+    except OSError:
+        return False
+    return True
+
+
+def stamp(db: Path) -> Stamp | None:
+    """The checkpoint the file's header points at; None for a missing or never-checkpointed
+    file (DuckDB writes both database headers at the first checkpoint)."""
+    try:
+        with open(db, "rb") as f:
+            st = os.fstat(f.fileno())
+            raw = os.pread(f.fileno(), 2 * _HEADER_SIZE, _HEADER_SIZE)
+    except OSError:
+        return None
+    if len(raw) < 2 * _HEADER_SIZE:
+        return None
+    headers = [raw[:_HEADER_SIZE], raw[_HEADER_SIZE:]]
+    # each header: an 8-byte checksum, then the iteration; the higher iteration is the live one
+    live = max(headers, key=lambda h: struct.unpack_from("<Q", h, 8)[0])
+    iteration = struct.unpack_from("<Q", live, 8)[0]
+    if iteration == 0:
+        return None
+    crc = zlib.crc32(struct.pack("<QQ", st.st_size, st.st_mtime_ns), zlib.crc32(live))
+    return Stamp(st.st_ino, iteration, crc)
+
+
+def _wal_pending(db: Path) -> bool:
+    try:
+        return db.with_name(db.name + ".wal").stat().st_size > 0
+    except FileNotFoundError:
+        return False
+
+
+def _listed(db: Path) -> list[tuple[Path, int, int]]:
+    """(path, iteration, inode) of every published snapshot of `db`."""
+    try:
+        names = os.listdir(folder(db))
+    except OSError:
+        return []
+    out = []
+    for name in names:
+        m = _NAME_RE.match(name)
+        if m:
+            out.append((folder(db) / name, int(m.group(1)), int(m.group(2))))
+    return out
+
+
+def current(db: Path) -> Path | None:
+    """The snapshot of the file as it is now (every commit in it), or None: none published
+    for this checkpoint yet, or commits waiting in the write-ahead log."""
+    if _wal_pending(db):
+        return None
+    now = stamp(db)
+    if now is None:
+        return None
+    path = folder(db) / now.name
+    return path if path.is_file() else None
+
+
+def newest(db: Path) -> Path | None:
+    """The newest snapshot of this file (same inode), whatever the file holds now: what a
+    reader reads while a writer holds the file (the data as of the last published write)."""
+    try:
+        inode = db.stat().st_ino
+    except OSError:
+        return None
+    mine = [(iteration, path) for path, iteration, ino in _listed(db) if ino == inode]
+    return max(mine)[1] if mine else None
+
+
+def publish(db: Path) -> Path | None:
+    """Copy the checkpointed file into the snapshots folder and prune the older snapshots.
+
+    The caller holds the file read-write (an open connection, after its checkpoint): no other
+    process can change it during the copy, and this process's writers hold the write lock.
+    Returns the snapshot (None when snapshots are off for this file, or it has uncheckpointed
+    commits). An OSError (disk full) is the caller's to log: the write it follows is done."""
+    if not enabled(db) or _wal_pending(db):
+        return None
+    with _publishing:
+        now = stamp(db)
+        if now is None:
+            return None
+        target = folder(db) / now.name
+        if not target.is_file():
+            part = folder(db) / f".{now.name}.{os.getpid()}.part"
+            try:
+                _copy(db, part)
+                faults.point("snapshot:copied")
+                os.replace(part, target)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    part.unlink()
+                raise
+        prune(db, keep=KEEP)
+        return target
+
+
+def prune(db: Path, keep: int = KEEP) -> list[Path]:
+    """Unlink all but the newest `keep` snapshots of this file, every snapshot of a file that
+    was replaced, and copies a killed publisher left (`.part`: only a publisher, who holds the
+    file, prunes, so no other copy is in progress). Returns what was removed."""
+    try:
+        inode = db.stat().st_ino
+    except OSError:
+        return []
+    listed = sorted(_listed(db), key=lambda t: t[1], reverse=True)
+    mine = [path for path, _, ino in listed if ino == inode]
+    doomed = mine[keep:] + [path for path, _, ino in listed if ino != inode]
+    with contextlib.suppress(OSError):
+        doomed += [p for p in folder(db).iterdir() if p.name.endswith(".part")]
+    removed = []
+    for path in doomed:
+        try:
+            path.unlink()
+            removed.append(path)
+        except OSError as exc:  # (Windows refuses to unlink an open file: pruned next time)
+            _log.info("Snapshot %s not removed yet (%s).", path, exc)
+    return removed
+
+
+def _copy(src: Path, dst: Path) -> None:
+    """A reflink where the file system shares extents (no data copied), else copy_file_range
+    (the kernel copies page cache to page cache, no trip through Python), else a plain copy."""
+    with open(src, "rb") as fin, open(dst, "wb") as fout:
+        try:
+            import fcntl
+
+            fcntl.ioctl(fout.fileno(), _FICLONE, fin.fileno())
+            return
+        except (ImportError, OSError):
+            pass
+        size = os.fstat(fin.fileno()).st_size
+        done = 0
+        try:
+            while done < size:
+                n = os.copy_file_range(fin.fileno(), fout.fileno(), size - done)
+                if n == 0:
+                    break
+                done += n
+        except (AttributeError, OSError) as exc:
+            if isinstance(exc, OSError) and exc.errno not in (
+                errno.EXDEV,
+                errno.ENOSYS,
+                errno.EOPNOTSUPP,
+                errno.EINVAL,
+            ):
+                raise
+            fin.seek(0)
+            fout.seek(0)
+            fout.truncate()
+            shutil.copyfileobj(fin, fout, 8 << 20)
