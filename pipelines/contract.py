@@ -619,6 +619,9 @@ def _stage_and_write(
         pass
     # A fresh connection to the same database: a clean temp catalogue for the exact pass.
     exact = con.cursor()
+    # (a cursor starts in the default catalog: on a lake, use the lake as `con` does)
+    catalog = sql.run_text(con, "select current_database()")[0][0]
+    exact.execute('use "' + catalog.replace('"', '""') + '"')
     try:
         staged = adapter.stage(exact, src, options)
         return validate_and_write(
