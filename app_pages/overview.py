@@ -1,8 +1,12 @@
 """Overview: what moved lately across the whole database, and how fresh the data is.
 
-Top movers and spike episodes are computed from one bounded read (`queries/recent_all.sql`:
-the shown days plus the score's and baseline's look-back, for every series). Selecting a row
-opens the explorer on that series around its peak.
+Top movers and spike episodes are read from the rankings stored when the data arrived
+(`pipelines/precompute.py`, schema v009: `queries/overview_movers_stored.sql` and
+`overview_episodes_stored.sql`), so a rerun is two small reads, whatever the number of series.
+Only a database migrated from an older schema whose scores are not stored yet (until its next
+import or `installpulse precompute --all`) is scored here, from one bounded read (the shown
+days plus the score's and baseline's look-back, for every series). Selecting a row opens the
+explorer on that series around its peak.
 """
 
 from __future__ import annotations
@@ -15,11 +19,11 @@ import streamlit as st
 
 from analytics import baselines
 from app_pages import common
-from pipelines import alerts
+from pipelines import alerts, precompute
 from pipelines.errors import InstallpulseError
 from semantic import views
 
-EPISODE_DAYS = 90
+EPISODE_DAYS = precompute.EPISODE_DAYS
 METHODS = {
     "mean:28": "the mean of the previous 28 days",
     "previous-day": "the previous day",
@@ -27,10 +31,22 @@ METHODS = {
     "weekday:4": "the same weekday of the previous 4 weeks",
 }
 
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _stored_movers(db: str, version: str, days: int, method: str) -> pl.DataFrame:
+    return precompute.stored_movers(db, days, method)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _stored_episodes(db: str, version: str, min_score: float, limit: int) -> pl.DataFrame:
+    return precompute.stored_episodes(db, min_score, limit)
+
+
 st.title("Overview")
 try:
     info = common.totals()
     options = common.options()
+    stored_state = precompute.read_state(common.db_path())
 except InstallpulseError as exc:
     common.show_error(exc)
     st.stop()
@@ -103,11 +119,18 @@ method = m2.selectbox(
     "Change measured against", list(METHODS), key="ov_method", format_func=lambda m: METHODS[m]
 )
 fetch_start, start, end = views.overview_window(last, days, method)
-episode_days = views.episode_days(int(info["series"]), EPISODE_DAYS)
+# Stored rankings when they are there for this newest day; the on-the-fly scan otherwise.
+stored = stored_state.is_filled and stored_state.last_date == last
+# (the cache key: the data version and when the stored rankings were computed)
+version = f"{common.data_version()}:{stored_state.computed_at}"
+episode_days = EPISODE_DAYS if stored else views.episode_days(int(info["series"]), EPISODE_DAYS)
 episode_since = last - timedelta(days=episode_days - 1)
-with st.spinner("Scoring every series…"):
-    read_from = min(fetch_start, episode_since - timedelta(days=views.SPIKE_WINDOW))
-    movers = common.movers(read_from, fetch_start, start, end, method)
+read_from = min(fetch_start, episode_since - timedelta(days=views.SPIKE_WINDOW))
+if stored:
+    movers = _stored_movers(str(common.db_path()), version, days, method)
+else:
+    with st.spinner("Scoring every series…"):
+        movers = common.movers(read_from, fetch_start, start, end, method)
 label = baselines.parse_method(method).label
 st.caption(
     f"Each series' most unusual day between {start:%d %b} and {end:%d %b %Y}, ranked by its "
@@ -168,10 +191,13 @@ min_score = st.slider(
     key="ov_min_score",
     help="3.5 is the usual robust outlier cut-off; raise it to see only the big moves.",
 )
-with st.spinner("Finding spike episodes…"):
-    episodes = common.episodes(read_from, episode_since, limit=200)
-if episodes.height:
-    episodes = episodes.filter(pl.col("peak_score").abs() >= min_score).head(20)
+if stored:
+    episodes = _stored_episodes(str(common.db_path()), version, min_score, 20)
+else:
+    with st.spinner("Finding spike episodes…"):
+        episodes = common.episodes(read_from, episode_since, limit=precompute.EPISODE_LIMIT)
+    if episodes.height:
+        episodes = episodes.filter(pl.col("peak_score").abs() >= min_score).head(20)
 st.caption(
     f"Runs of consecutive days scoring |score| ≥ {min_score:g} in the last {episode_days} "
     "days of data, latest first. Select a row to open it in Explore."

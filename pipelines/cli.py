@@ -231,6 +231,29 @@ def cmd_recover(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_precompute(args: argparse.Namespace) -> int:
+    from pipelines import precompute
+
+    if args.all:
+        written = precompute.rebuild_all(args.db)
+        print(f"Stored spike scores rebuilt: {written:,} series-days; Overview rankings rebuilt.")
+    found = precompute.read_state(args.db)
+    if not found.is_filled:
+        print(
+            "No stored spike scores yet (a database migrated from an older schema): pages score "
+            "on the fly. Run `installpulse precompute --all`, or import, to store them."
+        )
+    elif found.last_date is None:
+        print("The database is empty: nothing to score.")
+    else:
+        print(
+            f"Spike scores stored from {found.horizon_start} to {found.last_date} "
+            f"(computed {found.computed_at:%Y-%m-%d %H:%M:%S}); kept up to date by every "
+            "import and undo."
+        )
+    return 0
+
+
 def cmd_formats(args: argparse.Namespace) -> int:
     from pipelines.adapters import ADAPTERS
 
@@ -413,6 +436,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--replay", action="store_true", help="re-import them from the archive")
     p.set_defaults(func=cmd_recover)
+
+    p = sub.add_parser(
+        "precompute",
+        parents=[common],
+        help="the stored spike scores and Overview rankings: what they cover; --all rebuilds them",
+    )
+    p.add_argument(
+        "--all",
+        action="store_true",
+        help="recompute every stored score and ranking (after a migration from schema 8)",
+    )
+    p.set_defaults(func=cmd_precompute)
 
     p = sub.add_parser(
         "app", parents=[common], help="start the dashboard (Streamlit) from the installed package"

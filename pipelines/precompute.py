@@ -33,7 +33,7 @@ import duckdb
 import polars as pl
 
 from analytics import spikes
-from pipelines import adapters, sql, store
+from pipelines import sql, store
 
 #: Days of scores stored, counted back from the newest day of data.
 STORED_DAYS = 120
@@ -80,6 +80,8 @@ def read_state(db: Path | str | None) -> State:
 def _widen(con: duckdb.DuckDBPyConnection, import_id: int) -> bool:
     """Whether an import's format rewrites other imports' rows of the same app and day (App
     Store segments settle in place): then every series of those identifiers counts."""
+    from pipelines import adapters  # (the pages read scores without the import machinery)
+
     found = sql.run_text(
         con, "select format from imports where import_id = $import_id", import_id=import_id
     )

@@ -22,6 +22,7 @@ from analytics import spikes as spike_scores
 from analytics import study as event_study
 from pipelines.errors import UsageError
 from semantic import presets, totals
+from semantic import scores as stored_scores
 from semantic.request import SeriesRequest
 
 KEYS = list(totals.SERIES_KEYS)
@@ -109,18 +110,28 @@ def numbers(series: pl.DataFrame, request: SeriesRequest, kinds: Mapping[str, st
     return result.select(RESULT_COLUMNS).sort([*KEYS, "date"])
 
 
-def spike_peaks(series: pl.DataFrame, request: SeriesRequest) -> pl.DataFrame:
+#: Days before the range whose scores can open an episode the range shows (a spike episode
+#: is scored from SPIKE_WINDOW days back; each scored day needs its own history too).
+SPIKE_LOOKBACK = presets.SPIKE_WINDOW + 1
+
+
+def spike_peaks(
+    series: pl.DataFrame, request: SeriesRequest, db: Path | str | None = None
+) -> pl.DataFrame:
     """The peak day of each spike episode in the range (day grain only).
 
     One marker per episode, not per flagged day: after a jump every following day also
     scores high against the quiet weeks before it, and a row of triangles hides the peak.
+    The scores of the days from SPIKE_LOOKBACK before the range on come from
+    :func:`semantic.scores.spike_scores`: read where they are stored, computed otherwise.
     """
     if not series.height or request.grain != "day":
         return pl.DataFrame()
-    frame = series.select(*KEYS, "date", "value")
-    found = spike_scores.episodes(
-        frame, threshold=presets.SPIKE_THRESHOLD, keys=KEYS, window=presets.SPIKE_WINDOW
-    )
+    first = request.start - timedelta(days=SPIKE_LOOKBACK)
+    scored = stored_scores.spike_scores(db, series, first, request.end)
+    if not scored.height:
+        return pl.DataFrame()
+    found = spike_scores.episodes(scored, threshold=presets.SPIKE_THRESHOLD, keys=KEYS)
     return found.select(
         *KEYS,
         "direction",
@@ -137,10 +148,10 @@ def answer(db: Path | str | None, request: SeriesRequest, *, with_spikes: bool =
     """Read the totals of ``request`` (range plus look-back) and compute its numbers."""
     extra = TYPICAL_LOOKBACK if request.grain == "day" else 0
     if with_spikes and request.grain == "day":
-        extra = max(extra, presets.SPIKE_WINDOW + 1)
+        extra = max(extra, SPIKE_LOOKBACK + stored_scores.HISTORY_DAYS)
     series, kinds, _ = totals.load(db, request, request.first_day_read(extra))
     results = numbers(series, request, kinds)
-    spikes = spike_peaks(series, request) if with_spikes else pl.DataFrame()
+    spikes = spike_peaks(series, request, db) if with_spikes else pl.DataFrame()
     return Answer(request, series, results, spikes, kinds)
 
 

@@ -1,0 +1,12 @@
+-- The stored series of some apps (display names) and metrics, with their names: which of a
+-- request's totals are one stored series, whose scores are stored (semantic/scores.py).
+with final as (
+    select s.series_id, a.name as app, s.metric, s.source, s.country, s.platform
+    from series s
+    join identifiers i using (identifier)
+    join apps a using (app_id)
+    where a.name in (select unnest($apps::varchar[]))
+      and s.metric in (select unnest($metrics::varchar[]))
+)
+select * from final
+order by series_id;
