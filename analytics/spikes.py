@@ -829,7 +829,8 @@ def trailing_seasonality(cal: pl.DataFrame, key: str) -> pl.Series:
     """
     g = pl.col(key)
     v = pl.col("value")
-    centre = pl.sum_horizontal([_within(g, v, k) for k in (3, 2, 1, 0, -1, -2, -3)]) / 7
+    seven = [_within(g, v, k) for k in (3, 2, 1, 0, -1, -2, -3)]
+    centre = pl.sum_horizontal(seven, ignore_nulls=False) / 7  # (all 7 days, as min_samples=7)
     ratios = cal.select(g, __r=pl.when(centre > 0).then(v / centre))
     n = SEASONAL_MIN_RATIOS
     r = [pl.col(f"__r{j}") for j in range(n)]
