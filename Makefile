@@ -21,9 +21,11 @@ run: setup
 	$(PY) -m pipelines demo --if-empty
 	$(VENV)/bin/streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT)
 
-# Set up and run the whole test suite (unit, AppTest, Playwright with Debian's Chromium).
+# Set up and run the whole test suite (unit, AppTest, Playwright with Debian's Chromium; the
+# sign-in tests' OpenID Connect provider is installed from its npm lock the first time).
 test: setup
 	$(VENV)/bin/ruff check .
+	test -d tests/auth/oidc/node_modules || (cd tests/auth/oidc && npm ci --silent --no-audit --no-fund)
 	$(PY) -m pytest -q
 
 lint: setup

@@ -123,13 +123,13 @@ picked = st.dataframe(
         "start_date",
         "end_date",
         "title",
+        "created_by",
         "apps",
         "tags",
         "is_approximate",
-        "description",
-        "created_by",
         "updated_by",
         "updated_at",
+        "description",
     )
     if shown.height
     else shown,
@@ -145,7 +145,9 @@ picked = st.dataframe(
         "is_approximate": st.column_config.CheckboxColumn("approx."),
         "description": st.column_config.TextColumn("description", width="large"),
         "created_by": st.column_config.TextColumn(
-            "author", help="Who added it (empty: added before authorship was recorded)."
+            "author",
+            width="medium",
+            help="Who added it (empty: added before authorship was recorded).",
         ),
         "updated_by": st.column_config.TextColumn("last edited by"),
         "updated_at": st.column_config.DatetimeColumn("last edited", format="YYYY-MM-DD HH:mm"),

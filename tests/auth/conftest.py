@@ -22,6 +22,9 @@ def team_secrets(redirect_uri: str, metadata_url: str) -> dict[str, Any]:
             "client_id": "installpulse",
             "client_secret": "installpulse-test-secret",
             "server_metadata_url": metadata_url,
+            # Streamlit asks for prompt=select_account by default; oidc-provider supports the
+            # login and consent prompts (README: a provider without select_account)
+            "client_kwargs": {"prompt": "login"},
         },
         "installpulse": {
             "default_role": "viewer",
