@@ -47,6 +47,8 @@ from pipelines.errors import DatabaseBusy, InstallpulseError, ReadOnlyDatabase
 SCHEMA_VERSION = 9
 _WAL_RE = re.compile(r"replaying WAL|Corrupt WAL", re.IGNORECASE)
 _NOT_WRITABLE_RE = re.compile(r"Read-only file system|Permission denied", re.IGNORECASE)
+# DuckDB 1.5 reports a commit that found no memory for its blocks as a TransactionException
+_COMMIT_OOM = "Failed to commit: could not allocate"
 _LOCK_RE = re.compile(r"(?:Could not set lock|Conflicting lock)", re.IGNORECASE)
 _PID_RE = re.compile(r"PID (\d+)")
 _HELD_BY_RE = re.compile(r"lock is held in (.+?) \(PID \d+\)")
@@ -93,8 +95,10 @@ def memory_shortage(exc: BaseException | None) -> tuple[str, str] | None:
     found: BaseException | None = None
     while exc is not None and id(exc) not in seen:
         seen.add(id(exc))
-        if isinstance(exc, (MemoryError, duckdb.OutOfMemoryException)) or (
-            isinstance(exc, RuntimeError) and "can't start new thread" in str(exc)
+        if (
+            isinstance(exc, (MemoryError, duckdb.OutOfMemoryException))
+            or (isinstance(exc, RuntimeError) and "can't start new thread" in str(exc))
+            or (isinstance(exc, duckdb.TransactionException) and _COMMIT_OOM in str(exc))
         ):
             found = exc
             break
@@ -103,7 +107,7 @@ def memory_shortage(exc: BaseException | None) -> tuple[str, str] | None:
         return None
     limit = settings.get("INSTALLPULSE_MEMORY_LIMIT")
     text = str(found).splitlines()[0] if str(found) else ""
-    if isinstance(found, duckdb.OutOfMemoryException) and "used)" in text:
+    if isinstance(found, duckdb.Error) and "used)" in text:
         return (
             f"DuckDB reached its memory limit, INSTALLPULSE_MEMORY_LIMIT={limit} ({text})",
             "Raise INSTALLPULSE_MEMORY_LIMIT if the machine (or container) has memory to spare, "
