@@ -9,6 +9,7 @@ imports modules (a cap too small to load the program is not an installpulse beha
 
 from __future__ import annotations
 
+import contextlib
 import re
 import resource
 import sys
@@ -29,6 +30,11 @@ def main() -> int:
     args = sys.argv[2:]
     cli.build_parser()  # (imports every command's modules)
     from pipelines import analysis_cli  # noqa: F401
+
+    # duckdb 1.5 imports numpy (when installed) the first time it binds a parameter; numpy's
+    # OpenBLAS then allocates its thread buffers - loading the program, not the command's work
+    with contextlib.suppress(ImportError):
+        import numpy  # noqa: F401
 
     cap = _vm_size() + extra
     resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
