@@ -263,27 +263,33 @@ def _values(con: duckdb.DuckDBPyConnection, ids: list[int], start: date, end: da
 
 
 def movers(
-    con: duckdb.DuckDBPyConnection, last: date, days: int, methods: tuple[str, ...]
+    con: duckdb.DuckDBPyConnection, last: date, ranges: tuple[int, ...], methods: tuple[str, ...]
 ) -> pl.DataFrame:
-    """Top movers of the last ``days`` days of data from the stored scores, for each method:
-    the stored peaks ranked (precompute_peaks.sql) and ``spikes.top_movers`` given them as its
-    scores, which computes each peak day's change against the method from the values."""
+    """Top movers of the last ``days`` days of data (each of ``ranges``) from the stored
+    scores, for each method: per series its most extreme stored score in the range, ranked
+    by |score| then series (precompute_peaks.sql: the order of ``spikes.top_movers``), with
+    that day's change against the method (``analytics.baselines.compute``, once per method
+    for the series of every range) and the last 42 days of values."""
     from analytics import baselines
 
-    start = last - timedelta(days=days - 1)
-    peaks = sql.frame(con, "precompute_peaks", start=start, end=last, limit=MOVERS_LIMIT)
-    if not peaks.height:
+    peaks = {
+        days: sql.frame(
+            con,
+            "precompute_peaks",
+            start=last - timedelta(days=days - 1),
+            end=last,
+            limit=MOVERS_LIMIT,
+        ).with_row_index("rank", offset=1)
+        for days in ranges
+    }
+    found = [p for p in peaks.values() if p.height]
+    if not found:
         return pl.DataFrame()
-    ids = peaks.get_column("series_id").to_list()
+    ids = pl.concat([p.select("series_id") for p in found]).unique().to_series().to_list()
+    first = last - timedelta(days=max(ranges) - 1)
     lookback = max(max(baselines.lookback_days(m) for m in methods), WINDOW) + 1
-    read_from = min(start - timedelta(days=lookback), last - timedelta(days=SPARKLINE_DAYS - 1))
+    read_from = min(first - timedelta(days=lookback), last - timedelta(days=SPARKLINE_DAYS - 1))
     values = _values(con, ids, read_from, last)
-    peaks = peaks.with_columns(
-        direction=pl.when(pl.col("score") > 0)
-        .then(pl.lit("up"))
-        .when(pl.col("score") < 0)
-        .then(pl.lit("down"))
-    )
     lines = (
         values.filter(pl.col("date") >= last - timedelta(days=SPARKLINE_DAYS - 1))
         .group_by("series_id", maintain_order=True)
@@ -291,33 +297,31 @@ def movers(
     )
     out = []
     for method in methods:
-        ranked = spikes.top_movers(
-            values,
-            start,
-            last,
-            method=method,
-            limit=MOVERS_LIMIT,
-            keys=["series_id"],
-            window=WINDOW,
-            scored=peaks,
-        )
-        out.append(
-            ranked.join(lines, on="series_id", how="left").select(
-                pl.lit(days, pl.Int32).alias("days"),
-                pl.lit(method).alias("method"),
-                "rank",
-                pl.col("series_id").cast(pl.Int32),
-                "date",
-                "value",
-                "score",
-                "baseline",
-                "change",
-                "multiple",
-                "method_label",
-                "reason",
-                "trend",
+        changes = baselines.compute(
+            values, method, keys=["series_id"], start=first, end=last
+        ).select("series_id", "date", "baseline", "change", "multiple", "method_label", "reason")
+        for days, ranked in peaks.items():
+            if not ranked.height:
+                continue
+            out.append(
+                ranked.join(changes, on=["series_id", "date"], how="left")
+                .join(lines, on="series_id", how="left")
+                .select(
+                    pl.lit(days, pl.Int32).alias("days"),
+                    pl.lit(method).alias("method"),
+                    pl.col("rank").cast(pl.Int32),
+                    pl.col("series_id").cast(pl.Int32),
+                    "date",
+                    "value",
+                    "score",
+                    "baseline",
+                    "change",
+                    "multiple",
+                    "method_label",
+                    "reason",
+                    "trend",
+                )
             )
-        )
     return pl.concat(out, how="vertical_relaxed")
 
 
@@ -367,8 +371,7 @@ def _rankings(con: duckdb.DuckDBPyConnection, last: date | None) -> None:
     sql.run_script(con, "precompute_rankings_clear")
     since = None
     if last is not None:
-        for days in OVERVIEW_DAYS:
-            _insert(con, "overview_movers", movers(con, last, days, OVERVIEW_METHODS))
+        _insert(con, "overview_movers", movers(con, last, OVERVIEW_DAYS, OVERVIEW_METHODS))
         found, since = episodes(con, last)
         _insert(con, "overview_episodes", found)
     horizon = None if last is None else last - timedelta(days=STORED_DAYS - 1)
