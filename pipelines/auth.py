@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import getpass
 import ipaddress
-from collections.abc import Mapping
+import tomllib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from pipelines.errors import InstallpulseError, UsageError
@@ -149,6 +151,25 @@ def auth_configured(secrets: Mapping[str, Any]) -> bool:
     """Whether secrets.toml has an `[auth]` section Streamlit can sign people in with."""
     section = secrets.get("auth") or {}
     return bool(section.get("redirect_uri") and section.get("cookie_secret"))
+
+
+def secrets_files(cwd: Path) -> list[Path]:
+    """Where `streamlit run` started in `cwd` reads secrets.toml by default (later wins)."""
+    return [Path.home() / ".streamlit" / "secrets.toml", cwd / ".streamlit" / "secrets.toml"]
+
+
+def signing_in_from(paths: Sequence[Path]) -> bool:
+    """Whether these secrets.toml files (those that exist) configure sign-in: how
+    `installpulse app` checks before it starts a server on a public address."""
+    merged: dict[str, Any] = {}
+    for path in paths:
+        if not path.is_file():
+            continue
+        try:
+            merged.update(tomllib.loads(path.read_text(encoding="utf-8")))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise UsageError(f"{path} is not valid TOML ({exc}); fix it and start again.") from exc
+    return auth_configured(merged)
 
 
 def is_loopback(address: str | None) -> bool:

@@ -293,6 +293,12 @@ def app_command(address: str, port: int) -> list[str]:
 
 
 def cmd_app(args: argparse.Namespace) -> int:
+    # A server other machines can reach must sign people in (the app refuses too, per page).
+    signed = auth.signing_in_from(auth.secrets_files(Path.cwd()))
+    refusal = auth.exposure_refusal(args.address, signed)
+    if refusal is not None:
+        print(refusal, file=sys.stderr)
+        return 1
     command = app_command(args.address, args.port)
     env = dict(os.environ)
     if args.db:

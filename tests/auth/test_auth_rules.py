@@ -4,6 +4,10 @@ and which addresses may be served without sign-in."""
 from __future__ import annotations
 
 import getpass
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -138,3 +142,31 @@ def test_a_public_address_without_sign_in_is_refused_with_a_sentence() -> None:
     assert "[auth] in .streamlit/secrets.toml" in text and "127.0.0.1" in text
     unset = auth.exposure_refusal(None, signed_in=False)
     assert unset is not None and "every interface" in unset
+
+
+def test_signing_in_is_read_from_the_secrets_files_streamlit_reads(tmp_path: Path) -> None:
+    home, project = tmp_path / "home.toml", tmp_path / "project.toml"
+    assert not auth.signing_in_from([home, project])  # (neither exists: local use)
+    home.write_text('[auth]\nredirect_uri = "https://ip.example.com/oauth2callback"\n')
+    assert not auth.signing_in_from([home, project])  # no cookie_secret: Streamlit cannot
+    project.write_text(
+        '[auth]\nredirect_uri = "https://ip.example.com/oauth2callback"\n'
+        'cookie_secret = "0123456789abcdef0123456789abcdef"\n'
+    )
+    assert auth.signing_in_from([home, project])
+    project.write_text("[auth\n")
+    with pytest.raises(UsageError, match=r"project.toml is not valid TOML"):
+        auth.signing_in_from([project])
+
+
+def test_installpulse_app_refuses_a_public_address_without_sign_in(tmp_path: Path) -> None:
+    """Before any server starts: exit 1 with the sentence (HOME and the folder have no
+    secrets.toml). With sign-in configured the same command would start the server."""
+    env = {**os.environ, "HOME": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-m", "pipelines", "app", "--address", "0.0.0.0", "--port", "9"],
+        capture_output=True, text=True, cwd=tmp_path, env=env, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "refuses to serve on 0.0.0.0 without sign-in" in done.stderr
+    assert "Database:" not in done.stdout  # (it stopped before anything else)
