@@ -76,7 +76,11 @@ def enabled(db: Path) -> bool:
 
 def enable(db: Path) -> bool:
     """Create the snapshots folder (the app does, on its first read); False where the folder
-    of the database cannot be written (a read-only mount): readers then read the file itself."""
+    of the database cannot be written (a read-only mount): readers then read the file itself.
+    Never for a lake (`ducklake:...`): DuckLake readers already read a snapshot of their own,
+    and no file lock stands between its readers and writers."""
+    if str(db).startswith("ducklake:"):
+        return False
     try:
         folder(db).mkdir(exist_ok=True)
     except OSError:

@@ -220,3 +220,9 @@ def test_recover_replays_into_the_file_and_publishes(db: Path) -> None:
     recovery.clean(db)  # (what `installpulse recover` runs first)
     assert snapshots.current(db) is not None
     assert _observations(db) == 6
+
+
+def test_a_lake_address_never_gets_a_snapshot_folder() -> None:
+    address = Path("ducklake:postgres:dbname=x host=127.0.0.1")
+    assert not snapshots.enable(address)
+    assert not snapshots.enabled(address)
