@@ -21,12 +21,14 @@ run: setup
 	$(PY) -m pipelines demo --if-empty
 	$(VENV)/bin/streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT)
 
-# Set up and run the whole test suite (unit, AppTest, Playwright with Debian's Chromium; the
-# sign-in tests' OpenID Connect provider is installed from its npm lock the first time).
+# Set up and run the whole test suite (unit, AppTest, Playwright with Debian's Chromium, the lake
+# on a local PostgreSQL; the sign-in tests' OpenID Connect provider is installed from its npm lock
+# the first time) in two worker processes (pytest-xdist; a test file stays in one worker, so its
+# module fixtures are built once).
 test: setup
 	$(VENV)/bin/ruff check .
 	test -d tests/auth/oidc/node_modules || (cd tests/auth/oidc && npm ci --silent --no-audit --no-fund)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2 --dist loadfile
 
 lint: setup
 	$(VENV)/bin/ruff check .
