@@ -204,7 +204,8 @@ def _compute(con: duckdb.DuckDBPyConnection, ranges: pl.DataFrame) -> int:
         finally:
             con.unregister("precompute_ranges_frame")
         sql.run(con, "precompute_delete")
-        values = sql.frame(con, "precompute_values", history=DEPENDS_DAYS)
+        since = part.get_column("first_date").min() - timedelta(days=DEPENDS_DAYS)  # type: ignore[operator]
+        values = sql.frame(con, "precompute_values", history=DEPENDS_DAYS, since=since)
         if values.height:
             rows = scores(values, part)
             if rows.height:
