@@ -327,7 +327,11 @@ if picked:
     st.info(
         f"Selected on the chart: {picked[0]:%a %d %b %Y}"
         + (f" to {picked[1]:%a %d %b %Y}" if picked[1] != picked[0] else "")
-        + ". Add an event there below, or click elsewhere to pick another day."
+        + (
+            ". Add an event there below, or click elsewhere to pick another day."
+            if access.allowed("annotate")
+            else ". Click elsewhere to pick another day."
+        )
     )
 if not access.allowed("annotate"):
     access.refused_note("annotate")

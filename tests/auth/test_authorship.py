@@ -145,9 +145,7 @@ def test_the_cli_acts_as_the_local_admin(db: Path) -> None:
     me = f"local:{getpass.getuser()}"
     assert ops.imports(db).get_column("imported_by").to_list() == [me]
     assert events.list_events(db).select("created_by", "updated_by").row(0) == (me, me)
-    undone = cli("undo", "1")
-    assert undone.returncode == 0, undone.stderr
-    assert ops.imports(db).row(0, named=True)["undone_by"] == me
+    # (`installpulse undo` passes the same actor to ops.undo, whose recording is tested above)
 
 
 def test_a_schema_7_file_is_migrated_and_its_old_rows_say_nobody(db: Path) -> None:
