@@ -82,9 +82,7 @@ def _widen(con: duckdb.DuckDBPyConnection, import_id: int) -> bool:
     Store segments settle in place): then every series of those identifiers counts."""
     from pipelines import adapters  # (the pages read scores without the import machinery)
 
-    found = sql.run_text(
-        con, "select format from imports where import_id = $import_id", import_id=import_id
-    )
+    found = sql.run(con, "precompute_import_format", import_id=import_id)
     fmt = found[0][0] if found else None
     adapter = next((a for a in adapters.ADAPTERS if a.name == fmt), None)
     return any(hasattr(adapter, h) for h in ("after_write", "before_undo", "after_undo"))
@@ -112,7 +110,7 @@ def refresh(con: duckdb.DuckDBPyConnection, ranges: pl.DataFrame) -> int:
         return rebuild(con)
     last = sql.run(con, "precompute_last_date")[0][0]
     if last is None:
-        sql.run_text(con, "delete from spike_scores")
+        sql.run(con, "precompute_clear")
         _rankings(con, None)
         sql.run(
             con, "precompute_state_update", horizon_start=None, last_date=None, episode_since=None
@@ -142,7 +140,7 @@ def refresh(con: duckdb.DuckDBPyConnection, ranges: pl.DataFrame) -> int:
 def rebuild(con: duckdb.DuckDBPyConnection) -> int:
     """Every stored score and ranking from scratch (`installpulse precompute --all`, the first
     change after a migration). Returns the score rows written."""
-    sql.run_text(con, "delete from spike_scores")
+    sql.run(con, "precompute_clear")
     last = sql.run(con, "precompute_last_date")[0][0]
     written = 0
     if last is not None:
@@ -196,11 +194,7 @@ def _compute(con: duckdb.DuckDBPyConnection, ranges: pl.DataFrame) -> int:
     for part in _batches(merged) if merged.height else []:
         con.register("precompute_ranges_frame", part.to_arrow())
         try:
-            con.execute(
-                "create or replace temp table precompute_ranges as "
-                "select * from precompute_ranges_frame"
-            )
-            con.fetchall()
+            sql.run(con, "precompute_ranges_create")
         finally:
             con.unregister("precompute_ranges_frame")
         sql.run(con, "precompute_delete")
@@ -215,8 +209,7 @@ def _compute(con: duckdb.DuckDBPyConnection, ranges: pl.DataFrame) -> int:
                 finally:
                     con.unregister("precompute_rows")
                 written += rows.height
-        con.execute("drop table precompute_ranges")
-        con.fetchall()
+        sql.run(con, "precompute_ranges_drop")
     return written
 
 
@@ -247,14 +240,13 @@ def scores(values: pl.DataFrame, ranges: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
+def _insert(con: duckdb.DuckDBPyConnection, query: str, frame: pl.DataFrame) -> None:
+    """Insert a frame by a named query that reads the registered ``precompute_frame``."""
     if not frame.height:
         return
     con.register("precompute_frame", frame.to_arrow())
     try:
-        # `table` is one of this module's two table names, never user text.
-        con.execute(f"insert into {table} by name select * from precompute_frame")  # noqa: S608
-        con.fetchall()
+        sql.run(con, query)
     finally:
         con.unregister("precompute_frame")
 
@@ -372,9 +364,9 @@ def _rankings(con: duckdb.DuckDBPyConnection, last: date | None) -> None:
     sql.run_script(con, "precompute_rankings_clear")
     since = None
     if last is not None:
-        _insert(con, "overview_movers", movers(con, last, OVERVIEW_DAYS, OVERVIEW_METHODS))
+        _insert(con, "precompute_movers_insert", movers(con, last, OVERVIEW_DAYS, OVERVIEW_METHODS))
         found, since = episodes(con, last)
-        _insert(con, "overview_episodes", found)
+        _insert(con, "precompute_episodes_insert", found)
     horizon = None if last is None else last - timedelta(days=STORED_DAYS - 1)
     sql.run(
         con, "precompute_state_update", horizon_start=horizon, last_date=last, episode_since=since

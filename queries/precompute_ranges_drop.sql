@@ -1,0 +1,1 @@
+drop table precompute_ranges;
