@@ -170,7 +170,11 @@ def test_installed_package_runs_demo_series_and_app(installed: Path, tmp_path: P
         """
         from pathlib import Path
         import app_pages.main
+        from streamlit import config
         from streamlit.testing.v1 import AppTest
+        # No .streamlit/config.toml out here: the address `installpulse app` passes (without
+        # one the app refuses to serve, as a server on every interface without sign-in)
+        config.set_option("server.address", "127.0.0.1")
         at = AppTest.from_file(app_pages.main.__file__, default_timeout=60).run()
         assert not at.exception, at.exception
         print("|".join(e.value for e in at.subheader))
