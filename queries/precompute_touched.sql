@@ -11,6 +11,12 @@ with touched as (
     select r.series_id, r.date
     from replaced_observations r
     where r.replaced_by = $import_id
+    union all
+    -- (App Store: the import's own rows a later segment folded into its sum, whose days an
+    -- undo settles again)
+    select r.series_id, r.date
+    from replaced_observations r
+    where $widen and r.import_id = $import_id
 ),
 per_series as (
     select series_id, min(date) as first_date, max(date) as last_date

@@ -105,3 +105,23 @@ def test_a_new_database_is_migrated_with_the_tables_and_nothing_to_fill(db: Path
         assert precompute.state(con).is_filled is False
         assert con.sql("select count(*) from spike_scores").fetchall() == [(0,)]
     demo.is_empty(db)
+
+
+APPLE = Path(__file__).resolve().parents[1] / "fixtures" / "apple_installs" / "segments"
+
+
+def test_app_store_segments_settled_in_place_stay_equal(tmp_path: Path, db: Path):
+    # App Store segments add up by rewriting the earlier file's rows of the same app and day
+    # in place (rows that carry neither the new import's id nor replaced_by): the stored
+    # values and scores of every series of that app follow, through segments, a
+    # restatement and undo.
+    first = ingest(APPLE / "segment-1.txt.gz", db)
+    ingest(APPLE / "segment-2.txt.gz", db)
+    assert_equal_to_fresh(db, tmp_path)
+    restated = ingest(APPLE / "restated" / "segment-1.txt.gz", db)
+    assert_equal_to_fresh(db, tmp_path)
+    ops.undo(restated, db)
+    assert_equal_to_fresh(db, tmp_path)
+    ops.undo(first, db)
+    assert_equal_to_fresh(db, tmp_path)
+    assert stored(db).height > 0
