@@ -313,6 +313,22 @@ def cmd_app(args: argparse.Namespace) -> int:
         return 0
 
 
+def cmd_maintain(args: argparse.Namespace) -> int:
+    from pipelines import lake
+
+    for line in lake.maintain(settings.db_path(args.db), args.older_than):
+        print(line)
+    return 0
+
+
+def cmd_lake_copy(args: argparse.Namespace) -> int:
+    from pipelines import lake
+
+    for line in lake.copy_store(args.source, args.target):
+        print(line)
+    return 0
+
+
 class Parser(argparse.ArgumentParser):
     """argparse, except that a value starting with '-' and a digit is a value.
 
@@ -469,6 +485,32 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("formats", help="list the import formats")
     p.set_defaults(func=cmd_formats)
+
+    p = sub.add_parser(
+        "maintain",
+        parents=[common],
+        help="on a lake: compact small files, expire old snapshots, delete unneeded files; "
+        "on a file: checkpoint (README 'Scaling out')",
+    )
+    p.add_argument(
+        "--older-than",
+        type=float,
+        default=7.0,
+        metavar="DAYS",
+        help="expire snapshots (and delete files unneeded) older than this (default 7 days)",
+    )
+    p.set_defaults(func=cmd_maintain)
+
+    p = sub.add_parser("lake", help="move data between a DuckDB file and a lake")
+    lake_sub = p.add_subparsers(dest="lake_command", required=True)
+    c = lake_sub.add_parser(
+        "copy", help="copy every table into an empty store, ids kept, in one transaction"
+    )
+    c.add_argument("--from", dest="source", required=True, metavar="SRC",
+                   help="a database file or a lake address (ducklake:postgres:...)")  # fmt: skip
+    c.add_argument("--to", dest="target", required=True, metavar="DST",
+                   help="an empty (or new) database file or lake address")  # fmt: skip
+    p.set_defaults(func=cmd_lake_copy)
 
     for register in EXTRA_COMMANDS:
         register(sub, common, out)

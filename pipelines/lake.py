@@ -88,9 +88,46 @@ def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def open_lake(location: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB with the lake attached and in use."""
+def _load_extensions(con: duckdb.DuckDBPyConnection) -> None:
+    for name in _EXTENSIONS:
+        con.execute(f"load {_quote(extension_file(name))}")
+
+
+def _attach(
+    con: duckdb.DuckDBPyConnection,
+    location: Path | str,
+    alias: str,
+    read_only: bool = False,
+    local_data: bool = True,
+) -> None:
+    """ATTACH the lake as `alias`, its files in INSTALLPULSE_LAKE_DATA (with `local_data`,
+    when set), else where its catalog says."""
     info = conninfo(location)
+    options = []
+    data = settings.get("INSTALLPULSE_LAKE_DATA") if local_data else ""
+    if data:
+        # This machine's path of the shared data folder: it may be mounted elsewhere than
+        # where the lake was created (the catalog keeps file paths relative to it), and a
+        # copied lake (`installpulse lake copy`, the tests' templates) reads its own copy.
+        Path(data).mkdir(parents=True, exist_ok=True)
+        options.append(f"data_path {_quote(str(Path(data).absolute()) + os.sep)}")
+        options.append("override_data_path true")
+    if read_only:
+        options.append("read_only")
+    clause = f" ({', '.join(options)})" if options else ""
+    try:
+        con.execute(f"attach {_quote('ducklake:postgres:' + info)} as {alias}{clause}")
+    except duckdb.Error as exc:
+        raise InstallpulseError(
+            f"Cannot open the lake {location}: {str(exc).splitlines()[0]}. Check that its "
+            "PostgreSQL catalog is running and reachable with that connection string "
+            "(scripts/postgres.sh starts one for a try), and for a new lake set "
+            "INSTALLPULSE_LAKE_DATA to a folder every importer shares."
+        ) from exc
+
+
+def _memory_db() -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB with the lake extensions loaded (nothing downloaded)."""
     config = {
         **store._config(),
         "autoinstall_known_extensions": "false",
@@ -98,25 +135,18 @@ def open_lake(location: Path | str, read_only: bool = False) -> duckdb.DuckDBPyC
     }
     con = duckdb.connect(config=config)
     try:
-        for name in _EXTENSIONS:
-            con.execute(f"load {_quote(extension_file(name))}")
-        options = []
-        data = settings.get("INSTALLPULSE_LAKE_DATA")
-        if data:
-            Path(data).mkdir(parents=True, exist_ok=True)
-            options.append(f"data_path {_quote(str(Path(data).absolute()) + os.sep)}")
-        if read_only:
-            options.append("read_only")
-        clause = f" ({', '.join(options)})" if options else ""
-        try:
-            con.execute(f"attach {_quote('ducklake:postgres:' + info)} as {ALIAS}{clause}")
-        except duckdb.Error as exc:
-            raise InstallpulseError(
-                f"Cannot open the lake {location}: {str(exc).splitlines()[0]}. Check that its "
-                "PostgreSQL catalog is running and reachable with that connection string "
-                "(scripts/postgres.sh starts one for a try), and for a new lake set "
-                "INSTALLPULSE_LAKE_DATA to a folder every importer shares."
-            ) from exc
+        _load_extensions(con)
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def open_lake(location: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB with the lake attached and in use."""
+    con = _memory_db()
+    try:
+        _attach(con, location, ALIAS, read_only)
         con.execute(f"use {ALIAS}")
     except BaseException:
         con.close()
@@ -377,3 +407,152 @@ def release_all() -> None:
         stores = list(_stores.values())
     for each in stores:
         each.retire()
+
+
+# -- maintenance (`installpulse maintain`) -----------------------------------------------------
+
+
+def maintain(location: Path | str, older_than_days: float = 7.0) -> list[str]:
+    """Compact and tidy a lake, or checkpoint a file; one line per step of what was done.
+
+    On a lake, holding the writers' lock (so no import runs meanwhile): small inserts kept in
+    the catalog (DuckLake inlines inserts of up to 10 rows) are written out as Parquet, files
+    that restatements left mostly deleted are rewritten, adjacent small files are merged,
+    snapshots older than `older_than_days` are expired (time travel before then is given up),
+    and files no snapshot needs any more - scheduled that long ago, or written by an importer
+    that died before its commit - are deleted. Every row of the current snapshot is kept.
+    Deleting only what was scheduled `older_than_days` ago leaves a reader still on an older
+    snapshot its files. On a DuckDB file: a checkpoint (the write-ahead log folded in)."""
+    from analytics.formatting import fmt_int, fmt_number
+
+    if older_than_days < 0:
+        raise UsageError(f"--older-than must be 0 days or more, not {older_than_days:g}.")
+    if not is_lake(location):
+        return _maintain_file(Path(location))
+    days = float(older_than_days)
+    with store.write_lock, store.connect(location) as con:
+        listed = sql.run(con, "lake_file_counts")[0][2]
+        sql.run(con, "lake_flush_inlined")  # (counted below as files: they are now)
+        files = sql.run(con, "lake_file_counts")[0][0]
+        rewritten = sql.run(con, "lake_rewrite_files")[0][0]
+        merged, written = sql.run(con, "lake_merge_files")[0]
+        after, snapshots, _ = sql.run(con, "lake_file_counts")[0]
+        expired = sql.run(con, "lake_expire_snapshots", days=days)[0][0]
+        deleted = sql.run(con, "lake_cleanup_files", days=days)[0][0]
+        orphans = sql.run(con, "lake_orphaned_files", days=days)[0][0]
+        _, kept, listed_after = sql.run(con, "lake_file_counts")[0]
+    shown = fmt_number(days, 0 if days == int(days) else 2)
+    return [
+        f"Compacted: {fmt_int(files)} data files in the current snapshot -> {fmt_int(after)} "
+        "(small inserts the catalog held written out first; "
+        f"{fmt_int(merged)} small files merged into {fmt_int(written)}, {fmt_int(rewritten)} "
+        "with deleted rows rewritten); every row kept.",
+        f"Snapshots: {fmt_int(expired)} older than {shown} days expired, {fmt_int(kept)} kept "
+        f"(of {fmt_int(snapshots)}).",
+        f"Files: {fmt_int(deleted)} no longer needed and {fmt_int(orphans)} left by unfinished "
+        f"writes deleted; the catalog lists {fmt_int(listed_after)} data and delete files "
+        f"(was {fmt_int(listed)}).",
+    ]
+
+
+def _maintain_file(path: Path) -> list[str]:
+    from analytics.formatting import fmt_int, fmt_number
+
+    if not path.exists():
+        raise InstallpulseError(f"There is no database at {path}: nothing to maintain.")
+    wal = path.with_name(path.name + ".wal")
+    before = wal.stat().st_size if wal.exists() else 0
+    with store.write_lock, store.connect(path) as con:
+        con.execute("force checkpoint")
+        con.fetchall()
+    return [
+        f"Checkpointed {path}: {fmt_int(before)} bytes of write-ahead log folded into the file "
+        f"({fmt_number(path.stat().st_size / 1e6, 1)} MB). A DuckDB file has no small files "
+        "to merge or snapshots to expire."
+    ]
+
+
+# -- moving between a file and a lake (`installpulse lake copy`) -------------------------------
+
+# Tables the schema itself fills: a new store holds them, so they do not make it "not empty".
+_SEEDED = {"schema_version", "metrics", "precompute_state"}
+
+
+def _attach_store(con: duckdb.DuckDBPyConnection, location: Path, alias: str, read_only: bool,
+                  local_data: bool = True) -> None:  # fmt: skip
+    if is_lake(location):
+        _attach(con, location, alias, read_only, local_data)
+        return
+    try:
+        con.execute(f"attach {_quote(str(location))} as {alias}" + (" (read_only)" if read_only
+                                                                     else ""))  # fmt: skip
+    except duckdb.IOException as exc:
+        raise DatabaseBusy(
+            f"The database {location} is in use by another process ({str(exc).splitlines()[0]});"
+            " stop the app and other commands using it, then copy again."
+        ) from exc
+
+
+def copy_store(source: Path | str, target: Path | str) -> list[str]:
+    """Copy every table of `source` into the empty store `target` (a file into a lake, a lake
+    into a file, or between two of either), ids kept, in one transaction on the target: a
+    failed copy leaves the target as it was. A target that holds any data is refused. Both
+    are first opened by installpulse, so each is at this installpulse's schema; the target's
+    metric catalogue is replaced by the source's (which may hold metrics added by hand).
+    Between two lakes the source's files are read where its catalog says; otherwise the
+    lake's are in INSTALLPULSE_LAKE_DATA."""
+    from analytics.formatting import fmt_int
+
+    source, target = Path(str(source)), Path(str(target))
+    if str(source) == str(target) or (
+        not is_lake(source) and not is_lake(target) and source.resolve() == target.resolve()
+    ):
+        raise UsageError(f"--from and --to are the same store ({source}): nothing to copy.")
+    if not is_lake(source) and not source.is_file():
+        raise UsageError(f"There is no database at {source} to copy from (--from).")
+    for each in (source, target):
+        with store.connect(each):
+            pass  # (created or migrated to this schema)
+    store.release_all()  # (this process holds neither file while the copy attaches them)
+    both_lakes = is_lake(source) and is_lake(target)
+    lines: list[str] = []
+    with store.write_lock, contextlib.ExitStack() as stack:
+        if is_lake(target):
+            stack.enter_context(_AdvisoryLock(conninfo(target)))
+        con = stack.enter_context(contextlib.closing(_memory_db()))
+        _attach_store(con, source, "ip_from", True, local_data=not both_lakes)
+        _attach_store(con, target, "ip_to", False)
+        tables = [r[0] for r in sql.run(con, "copy_tables", database="ip_from")]
+        counts = {r[0]: _count(con, "ip_to", r[0]) for r in sql.run(con, "copy_tables",
+                                                                   database="ip_to")}  # fmt: skip
+        held = [(t, n) for t, n in counts.items() if n and t not in _SEEDED]
+        if held:
+            what = ", ".join(f"{t} {fmt_int(n)} rows" for t, n in held[:4])
+            raise UsageError(
+                f"{target} already holds data ({what}): installpulse lake copy writes only into "
+                "an empty store, so nothing was copied. Choose a new file, or a new catalog "
+                "database (createdb), as --to."
+            )
+        con.execute("begin")
+        try:
+            for table in tables:
+                if table in _SEEDED:
+                    con.execute(f"delete from ip_to.main.{table}")  # noqa: S608 (catalogue names)
+                order = " order by series_id, date" if table == "observations" else ""
+                con.execute(
+                    f"insert into ip_to.main.{table} by name "  # noqa: S608 (catalogue names)
+                    f"select * from ip_from.main.{table}{order}"
+                )
+                con.fetchall()
+                lines.append(f"{table}: {fmt_int(_count(con, 'ip_to', table))} rows")
+            con.execute("commit")
+        except BaseException:
+            with contextlib.suppress(duckdb.Error):
+                con.execute("rollback")
+            raise
+    return [f"Copied {source} into {target}, ids kept, in one transaction:", *lines]
+
+
+def _count(con: duckdb.DuckDBPyConnection, database: str, table: str) -> int:
+    # (names from the catalogue, never a user's)
+    return int(con.execute(f"select count(*) from {database}.main.{table}").fetchall()[0][0])  # noqa: S608

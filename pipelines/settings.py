@@ -95,9 +95,10 @@ SETTINGS: dict[str, Setting] = {
         Setting(
             "INSTALLPULSE_LAKE_DATA",
             "",
-            "Folder (shared by every machine) for a new lake's Parquet files; needed when a lake "
-            "is created, then read from its catalog. A lake's archive of imported files is "
-            "INSTALLPULSE_ARCHIVE, else 'archive' in this folder.",
+            "The lake's Parquet folder (shared by every machine) as this machine mounts it: "
+            "needed when a lake is created; when set for an existing lake it is where this "
+            "machine reads and writes its files (else where its catalog says). A lake's archive "
+            "of imported files is INSTALLPULSE_ARCHIVE, else 'archive' in this folder.",
         ),
         Setting(
             "INSTALLPULSE_ARCHIVE",

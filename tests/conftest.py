@@ -22,12 +22,70 @@ REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "tests" / "fixtures"
 
 
+# -- the two backends (issue 13: "the same import contract, the same named queries, the same
+# results"). Every test runs on a DuckDB file; the tests listed here run a second time on a
+# DuckLake whose catalog is a real PostgreSQL database (tests/lake/catalogs.py): their `db`,
+# `demo_db` and INSTALLPULSE_STORE are then a fresh lake. A module path takes all its tests.
+LAKE_TESTS = (
+    "tests/foundation/test_contract.py::test_failed_import_changes_nothing_but_one_history_row",
+    "tests/foundation/test_contract.py::test_same_bytes_twice_is_already_imported",
+    "tests/foundation/test_contract.py::test_restated_days_replace_stored_rows_and_undo_restores_them",
+    "tests/foundation/test_contract.py::test_undo_of_an_older_import_keeps_later_restatements",
+    "tests/foundation/test_contract.py::test_manual_entry_goes_through_the_same_contract",
+    "tests/foundation/test_contract.py::test_alias_makes_store_ids_one_app",
+    "tests/semantic/test_impact_semantic.py::test_the_numbers_are_explores_numbers",
+    "tests/app/test_pages.py::test_explorer_shows_the_published_sentence",
+    "tests/app/test_upload_and_views.py::test_good_upload_imports_and_is_undoable",
+)
+
+
+def _on_lake(nodeid: str) -> bool:
+    return any(nodeid == t or (t.endswith(".py") and nodeid.startswith(t + "::"))
+               for t in LAKE_TESTS)  # fmt: skip
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" in metafunc.fixturenames and _on_lake(metafunc.definition.nodeid):
+        metafunc.parametrize("backend", ["file", "lake"], indirect=True)
+
+
+@pytest.fixture
+def backend(request: pytest.FixtureRequest) -> str:
+    """'file', or 'lake' in the second run of a test listed in LAKE_TESTS."""
+    return getattr(request, "param", "file")
+
+
+@pytest.fixture(scope="session")
+def lake_catalogs():
+    """The session's PostgreSQL cluster for lake catalogs (skips without PostgreSQL locally,
+    fails under CI)."""
+    from tests.lake.catalogs import start_or_skip
+
+    catalogs = start_or_skip()
+    try:
+        yield catalogs
+    finally:
+        store.release_all()
+        catalogs.stop()
+
+
 @pytest.fixture(autouse=True)
-def _isolated_db(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+def _isolated_db(
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+    backend: str,
+):
     base = tmp_path_factory.mktemp("store")
     monkeypatch.setenv("INSTALLPULSE_DB", str(base / "installpulse.duckdb"))
     monkeypatch.setenv("STREAMLIT_BROWSER_GATHER_USAGE_STATS", "false")
     monkeypatch.setenv("STREAMLIT_SERVER_HEADLESS", "true")
+    if backend == "lake":  # (INSTALLPULSE_STORE wins over INSTALLPULSE_DB, not over a --db)
+        template = "demo" if "demo_db" in request.fixturenames else "schema"
+        address = request.getfixturevalue("lake_catalogs").new(base / "lake", template)
+        monkeypatch.setenv("INSTALLPULSE_STORE", address)
+        monkeypatch.setenv("INSTALLPULSE_LAKE_DATA", str(base / "lake"))
+        monkeypatch.setenv("INSTALLPULSE_LOCK_WAIT", "60")
     yield
     store.release_all()  # no lingering connection outlives its test
 
@@ -87,8 +145,10 @@ def chromium(chromium_path: str):
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Path:
-    """A fresh store file path (created on first connect)."""
+def db(tmp_path: Path, backend: str, _isolated_db: None) -> Path:
+    """A fresh store file path (created on first connect); on the lake, the lake's address."""
+    if backend == "lake":
+        return Path(os.environ["INSTALLPULSE_STORE"])
     return tmp_path / "test.duckdb"
 
 
@@ -110,8 +170,13 @@ def demo_db_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def demo_db(demo_db_template: Path, tmp_path: Path) -> Path:
-    """A private copy of the demo database."""
+def demo_db(
+    request: pytest.FixtureRequest, tmp_path: Path, backend: str, _isolated_db: None
+) -> Path:
+    """A private copy of the demo database (on the lake: a lake copied from the demo's)."""
+    if backend == "lake":
+        return Path(os.environ["INSTALLPULSE_STORE"])
+    demo_db_template = request.getfixturevalue("demo_db_template")
     target = tmp_path / "demo.duckdb"
     shutil.copyfile(demo_db_template, target)
     return target
