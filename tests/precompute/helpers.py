@@ -114,8 +114,10 @@ def assert_equal_to_fresh(db: Path, tmp: Path) -> None:
     want = fresh(db)
     assert got.height == want.height
     assert got.equals(want), got.join(want, on=["series_id", "date"], how="anti")
-    assert rankings(db)[0].equals(rebuilt_rankings(db, tmp)[0])
-    assert rankings(db)[1].equals(rebuilt_rankings(db, tmp)[1])
+    movers, found = rankings(db)
+    want_movers, want_found = rebuilt_rankings(db, tmp)
+    assert movers.equals(want_movers)
+    assert found.equals(want_found)
 
 
 def touched_rows(db: Path, import_id: int) -> int:
