@@ -816,25 +816,30 @@ def _within(group: pl.Expr, expr: pl.Expr, k: int) -> pl.Expr:
     return pl.when(group.shift(k) == group).then(expr.shift(k))
 
 
-def trailing_seasonality(cal: pl.DataFrame, key: str) -> pl.Series:
+def trailing_seasonality(cal: pl.DataFrame, key: str, since: date | None = None) -> pl.Series:
     """Per row of a completed calendar (:func:`complete_calendar`, sorted by ``key`` then
-    date): is the series weekly-seasonal on the TRAILING_SPAN (34) days before that day?
+    date) from ``since`` on (:func:`_scored_days`): is the series weekly-seasonal on the
+    TRAILING_SPAN (34) days before that day?
 
     The test of :func:`weekly_seasonality` (eta squared of the weekday on the ratio to the
     centred 7-day mean, at least SEASONAL_MIN_RATIOS ratios, eta squared >= SEASONAL_ETA2) on
     the days d-34 .. d-1: the ratios of days d-31 .. d-4, each over its 7 days, all inside
     that span. 28 ratios fit, so all must exist (34 observed days, every centred mean > 0).
     Each ratio and sum is taken in a fixed order from the day's own span, so the decision
-    for a day never depends on the frame it is computed in.
+    for a day never depends on the frame it is computed in. The ratios are taken once per
+    row; the 28 per day only for the days asked (a daily import: one day per series).
     """
     g = pl.col(key)
     v = pl.col("value")
     seven = [_within(g, v, k) for k in (3, 2, 1, 0, -1, -2, -3)]
     centre = pl.sum_horizontal(seven, ignore_nulls=False) / 7  # (all 7 days, as min_samples=7)
-    ratios = cal.select(g, __r=pl.when(centre > 0).then(v / centre))
+    ratios = cal.select(g, "date", value=pl.when(centre > 0).then(v / centre))
     n = SEASONAL_MIN_RATIOS
     r = [pl.col(f"__r{j}") for j in range(n)]
-    wide = ratios.select(*(_within(g, pl.col("__r"), 4 + j).alias(f"__r{j}") for j in range(n)))
+    lags = _lag_matrix(ratios, [key], range(4, 4 + n), since)
+    wide = pl.DataFrame({"__x": lags}).select(
+        pl.col("__x").arr.get(j, null_on_oob=True).alias(f"__r{j}") for j in range(n)
+    )
     # Lag 4 + j is weekday (d - 4 - j): lags j, j + 7, j + 14, ... share a weekday.
     groups = {w: [r[j] for j in range(w, n, 7)] for w in range(7)}
     wide = wide.with_columns(
@@ -872,11 +877,11 @@ def _score_trailing(
     df = df.join(ids, on=named_keys, how="left", nulls_equal=True).drop(named_keys)
     work_keys = ["__sid"]
     cal = complete_calendar(df.with_columns(__in=pl.lit(True)), work_keys)
-    if weeks >= 2:
-        cal = cal.with_columns(trailing_seasonality(cal, "__sid"))
-    else:
-        cal = cal.with_columns(is_weekday_aware=pl.lit(False))
     kept = _scored_days(cal, since)
+    if weeks >= 2:
+        kept = kept.with_columns(trailing_seasonality(cal, "__sid", since))
+    else:
+        kept = kept.with_columns(is_weekday_aware=pl.lit(False))
     aware = kept.get_column("is_weekday_aware")
     windows = _lag_matrix(cal, work_keys, range(1, window + 1), since)
     parts = [_plain_windows(kept, windows, ~aware, window)]
