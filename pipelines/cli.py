@@ -123,7 +123,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 def cmd_imports(args: argparse.Namespace) -> int:
     frame = ops.imports(args.db, args.limit)
     _print_frame(
-        frame.drop("sha256", "archive_path", "message") if args.format == "table" else frame,
+        # (the table keeps to what fits a terminal: who imported, not the encoding or the undo)
+        frame.drop("sha256", "archive_path", "message", "encoding", "undone_by", "undone_at")
+        if args.format == "table"
+        else frame,
         args.format,
     )
     return 0
