@@ -36,6 +36,7 @@ LAKE_TESTS = (
     "tests/semantic/test_impact_semantic.py::test_the_numbers_are_explores_numbers",
     "tests/app/test_pages.py::test_explorer_shows_the_published_sentence",
     "tests/app/test_upload_and_views.py::test_good_upload_imports_and_is_undoable",
+    "tests/alerts/test_demo_alert.py",
 )
 
 
