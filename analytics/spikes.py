@@ -14,6 +14,12 @@ the weekday. A series is weekly-seasonal when it has at least 28 such ratios and
 at least 0.5 (for noise without a weekday effect the expected eta squared with 28 ratios is
 6/27 = 0.22).
 
+Which days the test is taken on: ``weekday_aware="trailing"`` (the default, issue 13) takes it
+for each day on the TRAILING_SPAN days before it, so a day's score depends on those days alone
+and is the same number whatever span a surface reads - the stored scores (pipelines/precompute),
+Explore, the Overview, alerts and ``installpulse spikes`` give one number for one day.
+``"auto"`` takes it once per series over whatever was read (kept for studies of a fixed span).
+
 Minimums: a plain score needs ``ceil(0.75 * window)`` observed days of the window (21 of 28),
 a weekday score ``max(3, ceil(0.75 * weeks))`` same weekdays (3 of 4). When the MAD is zero
 (more than half the window identical) the scale falls back to ``1.2533 * mean absolute
@@ -728,7 +734,7 @@ def score(
     frame: pl.DataFrame,
     window: int = 28,
     keys: Sequence[str] | None = None,
-    weekday_aware: bool | str = "auto",
+    weekday_aware: bool | str = "trailing",
     *,
     since: date | None = None,
 ) -> pl.DataFrame:
@@ -926,7 +932,7 @@ def detect(
     direction: str = "both",
     keys: Sequence[str] | None = None,
     window: int = 28,
-    weekday_aware: bool | str = "auto",
+    weekday_aware: bool | str = "trailing",
     *,
     since: date | None = None,
 ) -> pl.DataFrame:
@@ -945,7 +951,13 @@ def detect(
     else:
         _check_score_args(window, weekday_aware)
         keys_list = resolve_keys(frame, keys)
-        found = _score_recent(frame, keys_list, window, weekday_aware, since, threshold)
+        # (the recent-days shortcut takes the seasonality test once per series: "trailing"
+        # takes it per day, so it is scored by its own path)
+        found = (
+            None
+            if weekday_aware == "trailing"
+            else _score_recent(frame, keys_list, window, weekday_aware, since, threshold)
+        )
         scored = (
             score(frame, window=window, keys=keys_list, weekday_aware=weekday_aware, since=since)
             if found is None
@@ -963,7 +975,7 @@ def episodes(
     direction: str = "both",
     keys: Sequence[str] | None = None,
     window: int = 28,
-    weekday_aware: bool | str = "auto",
+    weekday_aware: bool | str = "trailing",
     max_gap: int = 1,
 ) -> pl.DataFrame:
     """Merge flagged days into episodes: one row per run of spike days per series.
@@ -1011,7 +1023,7 @@ def top_movers(
     limit: int = 50,
     keys: Sequence[str] | None = None,
     window: int = 28,
-    weekday_aware: bool | str = "auto",
+    weekday_aware: bool | str = "trailing",
     *,
     direction: str = "both",
     threshold: float | None = None,

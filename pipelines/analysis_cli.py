@@ -370,7 +370,8 @@ def spikes_frame(
     metric_list = list(dict.fromkeys(metrics or [])) or None
     if metric_list:
         _kinds(db, metric_list)
-    lookback = max(SPIKE_WINDOW, _analytics(lambda: baselines.lookback_days(m, "day")))
+    # (a day's score reads its TRAILING_SPAN previous days: the same number as stored and shown)
+    lookback = max(spikes.TRAILING_SPAN, _analytics(lambda: baselines.lookback_days(m, "day")))
     if end is None:
         end = reads.last_date(db, metric_list)
         if end is None:

@@ -240,7 +240,7 @@ def chart_subtitle(results: pl.DataFrame, request: SeriesRequest) -> str:
 def overview_window(last_date: date, days: int, method: str = "mean:28") -> tuple[date, date, date]:
     """(fetch start, range start, range end) for the movers of the last `days` days."""
     start = last_date - timedelta(days=days - 1)
-    lookback = max(baselines.lookback_days(method), SPIKE_WINDOW) + 1
+    lookback = max(baselines.lookback_days(method), spikes.TRAILING_SPAN) + 1
     return start - timedelta(days=lookback), start, last_date
 
 
@@ -320,7 +320,7 @@ def episode_days(n_series: int, wanted: int = 90, budget: int = EPISODE_ROW_BUDG
     (never fewer than 7), so the rows scored stay within `budget`."""
     if n_series <= 0:
         return wanted
-    fits = budget // n_series - (SPIKE_WINDOW + 1)
+    fits = budget // n_series - (spikes.TRAILING_SPAN + 1)
     return max(7, min(wanted, fits))
 
 

@@ -99,7 +99,7 @@ def test_weekly_seasonality_test() -> None:
     short = weekly_seasonality(series(pattern * 4, "2026-01-05"))
     assert short["is_weekday_aware"].to_list() == [False]
     # "auto" picks the weekday comparison for the seasonal series only.
-    scored = score(pl.concat([seasonal, alternating]), window=28)
+    scored = score(pl.concat([seasonal, alternating]), window=28, weekday_aware="auto")
     flags = scored.group_by("app").agg(pl.col("is_weekday_aware").first()).sort("app")
     assert flags.rows() == [("N", False), ("S", True)]
 

@@ -20,7 +20,21 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from analytics import spikes
-from analytics.spikes import detect, score
+
+
+# The recent-days path serves the per-series seasonality test ("auto", True, False): these
+# tests compare it with the general path in that mode; the default mode, "trailing" (a test per
+# day), is checked against its general path at the end.
+def score(frame: pl.DataFrame, **kw) -> pl.DataFrame:
+    kw.setdefault("weekday_aware", "auto")
+    return spikes.score(frame, **kw)
+
+
+def detect(frame: pl.DataFrame, *args, **kw) -> pl.DataFrame:
+    if len(args) < 4:
+        kw.setdefault("weekday_aware", "auto")
+    return spikes.detect(frame, *args, **kw)
+
 
 FIRST = date(2026, 1, 5)
 
@@ -222,3 +236,16 @@ def test_duplicate_days_and_empty_frames() -> None:
     assert detect(empty, since=SINCE[0]).height == 0
     late = LAST + timedelta(days=1)  # nothing to score
     assert_frame_equal(score(FRAME, since=late), general(FRAME, late), check_exact=True)
+
+
+@pytest.mark.parametrize("seed", [3, 11])
+def test_trailing_scores_and_flags_with_since_are_the_general_ones(seed: int) -> None:
+    """The default mode: `since` only saves work, a day's score and flag do not change."""
+    frame = generated(seed)
+    for since in SINCE:
+        got = spikes.score(frame, since=since)
+        want = spikes.score(frame).filter(pl.col("date") >= since)
+        assert_frame_equal(got, want, check_exact=True)
+        for threshold, direction in [(3.5, "both"), (2.0, "down")]:
+            flagged = spikes.detect(frame, threshold, direction, since=since)
+            assert_frame_equal(flagged, spikes.detect(want, threshold, direction), check_exact=True)

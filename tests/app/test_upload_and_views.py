@@ -128,8 +128,9 @@ def test_appfigures_events_json_upload(demo_db):
 def test_episode_scan_shrinks_for_very_many_series():
     # 2,000,000 rows / 120 series leaves far more than 90 days: the full window.
     assert views.episode_days(120) == 90
-    # 2,000,000 / 40,000 = 50 rows per series, 29 of them look-back: 21 days.
-    assert views.episode_days(40_000) == 21
+    # 2,000,000 / 40,000 = 50 rows per series, 35 of them look-back (a day's score reads its
+    # 34 previous days, spikes.TRAILING_SPAN): 15 days.
+    assert views.episode_days(40_000) == 15
     # Never below a week.
     assert views.episode_days(1_000_000) == 7
 
