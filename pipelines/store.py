@@ -201,9 +201,9 @@ def newer_duckdb_file(path: Path) -> InstallpulseError:
         f"{path} was written by DuckDB 2.x (installpulse before it moved to DuckDB's 1.5 "
         "long-term-support line), which this DuckDB "
         f"{duckdb.__version__} cannot read. Nothing was changed. To carry it over, in another "
-        "Python environment run `pip install duckdb==2.0.1` and `python -c \"import duckdb; "
+        'Python environment run `pip install duckdb==2.0.1` and `python -c "import duckdb; '
         f"duckdb.connect('{quoted}').execute(\\\"export database 'ip-export' "
-        "(format parquet)\\\")\"`; then here `python -c \"import duckdb; "
+        '(format parquet)\\")"`; then here `python -c "import duckdb; '
         "duckdb.connect('new.duckdb').execute(\\\"import database 'ip-export'\\\")\"` and use "
         "--db new.duckdb (README: Versions)."
     )
