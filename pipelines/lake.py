@@ -19,6 +19,10 @@ What differs from the file, and why:
   process that dies (kill -9) loses its catalog session, and with it the lock; its open
   transaction was never committed, so nothing of it is visible.
 - Readers never wait: each transaction reads the snapshot committed when it began.
+- Upkeep: every import adds small Parquet files and a snapshot; `maintain` (the `installpulse
+  maintain` command) merges the files and expires old snapshots under the writers' lock.
+- Moving: `copy_store` (`installpulse lake copy`) copies a file into an empty lake or a lake
+  into an empty file, every table with its ids, in one transaction on the destination.
 """
 
 from __future__ import annotations
@@ -483,9 +487,9 @@ def _attach_store(con: duckdb.DuckDBPyConnection, location: Path, alias: str, re
     if is_lake(location):
         _attach(con, location, alias, read_only, local_data)
         return
+    mode = " (read_only)" if read_only else ""
     try:
-        con.execute(f"attach {_quote(str(location))} as {alias}" + (" (read_only)" if read_only
-                                                                     else ""))  # fmt: skip
+        con.execute(f"attach {_quote(str(location))} as {alias}{mode}")
     except duckdb.IOException as exc:
         raise DatabaseBusy(
             f"The database {location} is in use by another process ({str(exc).splitlines()[0]});"
@@ -536,12 +540,14 @@ def copy_store(source: Path | str, target: Path | str) -> list[str]:
         con.execute("begin")
         try:
             for table in tables:
+                # (names from the source's catalogue, never a user's; quoted all the same)
+                name = '"' + table.replace('"', '""') + '"'
                 if table in _SEEDED:
-                    con.execute(f"delete from ip_to.main.{table}")  # noqa: S608 (catalogue names)
+                    con.execute(f"delete from ip_to.main.{name}")  # noqa: S608
                 order = " order by series_id, date" if table == "observations" else ""
                 con.execute(
-                    f"insert into ip_to.main.{table} by name "  # noqa: S608 (catalogue names)
-                    f"select * from ip_from.main.{table}{order}"
+                    f"insert into ip_to.main.{name} by name "  # noqa: S608
+                    f"select * from ip_from.main.{name}{order}"
                 )
                 con.fetchall()
                 lines.append(f"{table}: {fmt_int(_count(con, 'ip_to', table))} rows")
@@ -554,5 +560,5 @@ def copy_store(source: Path | str, target: Path | str) -> list[str]:
 
 
 def _count(con: duckdb.DuckDBPyConnection, database: str, table: str) -> int:
-    # (names from the catalogue, never a user's)
-    return int(con.execute(f"select count(*) from {database}.main.{table}").fetchall()[0][0])  # noqa: S608
+    name = '"' + table.replace('"', '""') + '"'  # (from the catalogue, never a user's)
+    return int(con.execute(f"select count(*) from {database}.main.{name}").fetchall()[0][0])  # noqa: S608

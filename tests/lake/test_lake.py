@@ -110,13 +110,14 @@ def _ingest(files: list[Path], env: dict[str, str]) -> subprocess.Popen:
 
 
 def test_two_importer_processes_and_a_reader(lake: Path, tmp_path: Path) -> None:
-    """Two processes import 3 files each at once while this one reads. Each restates the
+    """Two processes import 2 files each at once while this one reads. Each restates the
     same 30 days of one series (the case DuckLake reports as a transaction conflict in 3-4
     of 10 unserialised transactions: the same data files deleted from and written to by
-    two processes) and adds two new apps. Writers take the catalog's advisory lock, so
-    every import commits with its own id, none is retried or lost, no series or app is made
-    twice, the restated series holds one file's 30 values, and the reader only ever sees
-    whole imports (a multiple of 30 rows, never fewer than before)."""
+    two processes) and adds a new app, one process restating first, the other last.
+    Writers take the catalog's advisory lock, so every import commits with its own id, none
+    is retried or lost, each restatement replaced all 30 rows before it, no series or app is
+    made twice, the restated series holds one file's 30 values, and the reader only ever
+    sees whole imports (a multiple of 30 rows, never fewer than before)."""
     days = range(1, 31)
     base = _csv(
         tmp_path / "base.csv",
@@ -125,17 +126,13 @@ def test_two_importer_processes_and_a_reader(lake: Path, tmp_path: Path) -> None
     assert contract.ingest_file(base).rows == 30
     store.release_all()
     files = {}
-    for who, bump in (("p", 100), ("q", 200)):
+    for who, bump, order in (("p", 100, ("R", "P")), ("q", 200, ("Q", "R"))):
         files[who] = [
             _csv(
-                tmp_path / f"{who}{n}.csv",
-                [
-                    f"2026-01-{d:02d},App {'R' if n == 1 else who + str(n)},android,DE,installs,"
-                    f"{d + bump},manual"
-                    for d in range(1, 31)
-                ],
+                tmp_path / f"{who}{app}.csv",
+                [f"2026-01-{d:02d},App {app},android,DE,installs,{d + bump},manual" for d in days],
             )
-            for n in range(3)
+            for app in order
         ]
     env = {**os.environ, "INSTALLPULSE_LOCK_WAIT": "120"}
     procs = [_ingest(paths, env) for paths in files.values()]
@@ -147,9 +144,11 @@ def test_two_importer_processes_and_a_reader(lake: Path, tmp_path: Path) -> None
         _out, err = p.communicate()
         assert p.returncode == 0, err
     assert seen and all(n % 30 == 0 for n in seen) and seen == sorted(seen)
-    imports = _frame(lake, "select import_id, status, rows_written from imports order by 1")
-    assert imports["import_id"].to_list() == list(range(1, 8))
+    imports = _frame(lake, "select import_id, status, rows_written, rows_replaced from imports "
+                           "order by 1")  # fmt: skip
+    assert imports["import_id"].to_list() == list(range(1, 6))
     assert set(imports["status"]) == {"ok"} and set(imports["rows_written"]) == {30}
+    assert sorted(imports["rows_replaced"].to_list()) == [0, 0, 0, 30, 30]
     counts = _frame(
         lake,
         "select (select count(*) from observations) as rows, "
@@ -157,7 +156,7 @@ def test_two_importer_processes_and_a_reader(lake: Path, tmp_path: Path) -> None
         "(select count(*) from series) as series, (select count(*) from apps) as apps, "
         "(select count(distinct app_id) from apps) as app_ids",
     ).row(0)
-    assert counts == (150, 5, 5, 5, 5)
+    assert counts == (90, 3, 3, 3, 3)
     restated = _frame(lake, "select date, value from daily_metrics where app = 'App R' "
                             "order by date")["value"].to_list()  # fmt: skip
     bumps = {v - d for d, v in enumerate(restated, start=1)}
