@@ -489,7 +489,8 @@ def register_spikes(
         parents=[common, out],
         help="top movers over every series in the database (default: the last 7 days)",
         description="Ranks every series (app x metric x source x country x platform) by its "
-        "most extreme robust spike score in the range; only the range plus 28 days is read.",
+        "most extreme robust spike score in the range; only the range plus the 34 days each "
+        "score reads is read.",
     )
     p.add_argument(
         "--start", type=cli._date, metavar="DATE", help="first day (default: 6 days before --end)"
