@@ -778,30 +778,7 @@ def score(
     parts = [plain]
     if weeks >= 2:  # otherwise no series is weekday-aware (checked above)
         parts.append(_weekday(cal.filter(pl.col("is_weekday_aware")), work_keys, weeks, since))
-    out = (
-        pl.concat(parts, how="diagonal")
-        .filter(pl.col("__in").fill_null(False))
-        .with_columns(
-            direction=pl.when(pl.col("score") > 0)
-            .then(pl.lit("up"))
-            .when(pl.col("score") < 0)
-            .then(pl.lit("down"))
-        )
-        .join(ids, on="__sid", how="left")
-        .select(
-            *named_keys,
-            "date",
-            "value",
-            "score",
-            "direction",
-            "median",
-            "mad",
-            "score_obs",
-            "score_reason",
-            "is_weekday_aware",
-        )
-    )
-    return finish(out, named_keys)
+    return _scored_rows(parts, ids, named_keys)
 
 
 # ----------------------------------------------------------------------------- trailing test
@@ -895,6 +872,14 @@ def _score_trailing(
         lags = [r + 7 * i for r in range(1, 8) for i in range(weeks)]
         weekly = _lag_matrix(cal, work_keys, lags, since).filter(aware)
         parts.append(_weekday_windows(kept.filter(aware), weekly, weeks, None))
+    return _scored_rows(parts, ids, named_keys)
+
+
+def _scored_rows(
+    parts: list[pl.DataFrame], ids: pl.DataFrame, named_keys: list[str]
+) -> pl.DataFrame:
+    """The scored rows of the input (calendar fill-ins dropped), their direction and their
+    series' keys back: the one output of both the per-series and the per-day ('trailing') test."""
     out = (
         pl.concat(parts, how="diagonal")
         .filter(pl.col("__in").fill_null(False))
