@@ -20,6 +20,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
+import polars as pl
 
 from pipelines import adapters, auth, countries, faults, settings, sources, sql, store
 from pipelines.adapters import csvtext
@@ -389,6 +390,25 @@ def _in_series_order(chunks: list[tuple[int, int, int]], rows_per_series: float)
     return spans <= ORDER_SLACK * bound
 
 
+def _head_chunks(con: duckdb.DuckDBPyConnection) -> list[tuple[int, int, int]]:
+    """(row group, span of series ids, rows) of the file's first ORDER_SAMPLE_ROWS rows in the
+    order they would be written (import_fast_order_sample.sql): at most 245,760 ids cut into
+    row groups here, in file order as DuckDB returns a LIMIT's rows."""
+    ids = sql.frame(con, "import_fast_order_sample", sample=ORDER_SAMPLE_ROWS)
+    if ids.is_empty():
+        return []
+    spans = (
+        ids.with_row_index("position")
+        .group_by((pl.col("position") // ROW_GROUP).alias("chunk"))
+        .agg(
+            span=pl.col("series_id").max() - pl.col("series_id").min() + 1,
+            rows=pl.len(),
+        )
+        .sort("chunk")
+    )
+    return [tuple(int(v) for v in row) for row in spans.iter_rows()]
+
+
 def _fast_write(
     con: duckdb.DuckDBPyConnection, import_id: int, fmt: str, presorted: bool = True
 ) -> tuple[int, int, int, date | None, date | None]:
@@ -421,9 +441,7 @@ def _fast_write(
     sql.run_text(con, "set disabled_optimizers = 'join_order,build_side_probe_side'")
     try:
         rows_per_series = expected / max(1, n_keys)
-        if presorted and _in_series_order(
-            sql.run(con, "import_fast_order_sample", sample=ORDER_SAMPLE_ROWS), rows_per_series
-        ):
+        if presorted and _in_series_order(_head_chunks(con), rows_per_series):
             sql.run(con, "import_fast_insert", import_id=import_id)
             first_rowid = sql.run_text(
                 con,

@@ -9,7 +9,7 @@ with dupes as (
     group by app, platform, country, metric, source, date
     having count(*) > 1
 )
-select lines, date_text, app, metric, count(*) over () as total
+select lines, date_text, app, metric, (select count(*) from dupes) as total
 from dupes
 order by lines[1]
 limit $limit;

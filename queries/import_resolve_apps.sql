@@ -42,10 +42,16 @@ from new_identifier_keys n;
 -- New apps are numbered in name order: the same file gives the same ids whatever the number
 -- of threads (a replay or a retry under a memory cap stores the same tables). Ids are max + 1
 -- on (portable: DuckLake has no sequences); the import holds the write lock.
+-- (Numbered by position in one ordered list, not by `row_number() over`: duckdb 1.5.5's window
+-- operator can crash on an input with empty blocks, which an anti join gives; see
+-- tests/foundation/test_duckdb_line.py.)
 insert into apps (app_id, name)
-select (select coalesce(max(app_id), 0) from apps) + row_number() over (order by n.name), n.name
-from (select distinct name from new_identifiers) n
-anti join apps a on a.name = n.name;
+select (select coalesce(max(app_id), 0) from apps) + generate_subscripts(names, 1), unnest(names)
+from (
+    select list(n.name order by n.name) as names
+    from (select distinct name from new_identifiers) n
+    anti join apps a on a.name = n.name
+);
 
 insert into identifiers (identifier, app_id)
 select n.identifier, a.app_id
@@ -56,10 +62,17 @@ join apps a on a.name = n.name;
 -- in series order, and the fast pass can write it without sorting (import_fast_order.sql).
 insert into series (series_id, identifier, platform, country, metric, source)
 select
-    (select coalesce(max(series_id), 0) from series)
-        + row_number() over (order by k.app, k.platform, k.country, k.metric, k.source),
-    k.app, k.platform, k.country, k.metric, k.source
-from (select distinct app, platform, country, metric, source from typed) k
-anti join series s
-    on s.identifier = k.app and s.platform = k.platform and s.country = k.country
-    and s.metric = k.metric and s.source = k.source;
+    (select coalesce(max(series_id), 0) from series) + generate_subscripts(keys, 1),
+    unnest(keys, recursive := true)
+from (
+    select
+        list(
+            {'app': k.app, 'platform': k.platform, 'country': k.country, 'metric': k.metric,
+             'source': k.source}
+            order by k.app, k.platform, k.country, k.metric, k.source
+        ) as keys
+    from (select distinct app, platform, country, metric, source from typed) k
+    anti join series s
+        on s.identifier = k.app and s.platform = k.platform and s.country = k.country
+        and s.metric = k.metric and s.source = k.source
+);

@@ -6,10 +6,19 @@ with ranged as (
     from spike_scores
     where date between $start and $end and score is not null
 ),
+-- (arg_max on (|score|, the earlier day), not a window: see import_resolve_apps.sql)
 peaks as (
-    select *
-    from ranged
-    qualify row_number() over (partition by series_id order by abs(score) desc, date) = 1
+    select series_id, unnest(peak)
+    from (
+        select
+            series_id,
+            arg_max(
+                {'date': date, 'value': value, 'score': score},
+                {'size': abs(score), 'earlier': date '1970-01-01' - date}
+            ) as peak
+        from ranged
+        group by series_id
+    )
 ),
 final as (
     select * from peaks
