@@ -25,6 +25,12 @@ write-ahead log. Reading the header is one 8 KiB read, no DuckDB open and no loc
 Snapshots exist only for a database whose `.snapshots` folder exists: the app creates it
 (`enable`), and from then on every writer of that file (the app, the CLI, a sync) publishes.
 A single analyst who only uses the command line pays neither the copy nor the disk.
+
+A copy is not synced to disk (at L a sync would write 168 MB per import): a power cut could
+leave a torn one. So a snapshot is only read in the boot that wrote it - its name carries the
+first 8 hex digits of the kernel's boot id, and a snapshot of an earlier boot is never read and
+is pruned with the next publish (a reader then reads the file, which DuckDB's own checkpoint and
+write-ahead log keep whole). Where there is no boot id (not Linux), every copy is synced.
 """
 
 from __future__ import annotations
@@ -45,10 +51,24 @@ from pipelines import faults
 
 KEEP = 2  # snapshots kept per database: the newest, and the one readers may still be opening
 _HEADER_SIZE = 4096  # DuckDB: a main header, then two database headers of 4 KiB each
-_NAME_RE = re.compile(r"^(\d{12})-(\d+)-([0-9a-f]{8})\.duckdb$")
+_NAME_RE = re.compile(r"^(\d{12})-(\d+)-([0-9a-f]{8})-([0-9a-f]{8})\.duckdb$")
 _FICLONE = 0x40049409  # ioctl: share the extents of another file (btrfs, XFS, bcachefs)
 _publishing = threading.Lock()
 _log = logging.getLogger(__name__)
+
+
+def _read_boot() -> str | None:
+    """The first 8 hex digits of this boot's id (Linux), None elsewhere."""
+    try:
+        text = Path("/proc/sys/kernel/random/boot_id").read_text(encoding="ascii")
+    except OSError:
+        return None
+    digits = text.strip().replace("-", "").lower()
+    return digits[:8] if re.fullmatch(r"[0-9a-f]{32}", digits) else None
+
+
+BOOT = _read_boot()  # (a process never outlives its boot)
+_NO_BOOT = "00000000"  # the name's boot part where there is no boot id (every copy is synced)
 
 
 @dataclass(frozen=True)
@@ -62,7 +82,7 @@ class Stamp:
 
     @property
     def name(self) -> str:
-        return f"{self.iteration:012d}-{self.inode}-{self.crc:08x}.duckdb"
+        return f"{self.iteration:012d}-{self.inode}-{self.crc:08x}-{BOOT or _NO_BOOT}.duckdb"
 
 
 def folder(db: Path) -> Path:
@@ -118,7 +138,8 @@ def _wal_pending(db: Path) -> bool:
 
 
 def _listed(db: Path) -> list[tuple[Path, int, int]]:
-    """(path, iteration, inode) of every published snapshot of `db`."""
+    """(path, iteration, inode) of every published snapshot of `db`; a snapshot written in an
+    earlier boot has inode -1 (never read, pruned as a replaced file's are)."""
     try:
         names = os.listdir(folder(db))
     except OSError:
@@ -127,7 +148,8 @@ def _listed(db: Path) -> list[tuple[Path, int, int]]:
     for name in names:
         m = _NAME_RE.match(name)
         if m:
-            out.append((folder(db) / name, int(m.group(1)), int(m.group(2))))
+            inode = int(m.group(2)) if m.group(4) == (BOOT or _NO_BOOT) else -1
+            out.append((folder(db) / name, int(m.group(1)), inode))
     return out
 
 
@@ -172,6 +194,8 @@ def publish(db: Path) -> Path | None:
             part = folder(db) / f".{now.name}.{os.getpid()}.part"
             try:
                 _copy(db, part)
+                if BOOT is None:
+                    _sync(part)
                 faults.point("snapshot:copied")
                 os.replace(part, target)
             except BaseException:
@@ -194,7 +218,11 @@ def prune(db: Path, keep: int = KEEP) -> list[Path]:
     mine = [path for path, _, ino in listed if ino == inode]
     doomed = mine[keep:] + [path for path, _, ino in listed if ino != inode]
     with contextlib.suppress(OSError):
-        doomed += [p for p in folder(db).iterdir() if p.name.endswith(".part")]
+        doomed += [  # (and names of an older installpulse, which carried no boot)
+            p
+            for p in folder(db).iterdir()
+            if p.name.endswith(".part") or (p.suffix == ".duckdb" and not _NAME_RE.match(p.name))
+        ]
     removed = []
     for path in doomed:
         try:
@@ -203,6 +231,16 @@ def prune(db: Path, keep: int = KEEP) -> list[Path]:
         except OSError as exc:  # (Windows refuses to unlink an open file: pruned next time)
             _log.info("Snapshot %s not removed yet (%s).", path, exc)
     return removed
+
+
+def _sync(path: Path) -> None:
+    """Where no boot id tells a pre-crash copy apart, the copy reaches the disk before its
+    rename (and the rename before the next publish prunes the older one)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _copy(src: Path, dst: Path) -> None:

@@ -150,6 +150,29 @@ def test_snapshots_are_pruned_to_the_newest_two(db: Path) -> None:
     assert snapshots.current(db) == snapshots.folder(db) / names[-1]
 
 
+def test_a_snapshot_of_an_earlier_boot_is_never_read_and_the_next_write_prunes_it(
+    db: Path,
+) -> None:
+    """Copies are not synced: one written before a power cut may be torn. After a reboot the
+    kernel's boot id differs, so the snapshot named with the old one is not read."""
+    store.release_all()
+    published = snapshots.current(db)
+    assert published is not None and published.name.endswith(f"-{snapshots.BOOT}.duckdb")
+    stem = published.name.rsplit("-", 1)[0]
+    other = "0123abcd" if snapshots.BOOT != "0123abcd" else "4567cdef"
+    earlier = published.with_name(f"{stem}-{other}.duckdb")  # as the earlier boot named it
+    published.rename(earlier)
+    legacy = published.with_name(f"{stem}.duckdb")  # an older installpulse's name
+    shutil.copyfile(earlier, legacy)
+    assert snapshots.current(db) is None and snapshots.newest(db) is None
+    assert _observations(db) == 6  # read from the file, which publishes anew
+    _add_event(db, "after the reboot")
+    names = _snapshot_names(db)
+    assert earlier.name not in names and legacy.name not in names
+    assert snapshots.current(db).name == names[-1]
+    assert all(n.endswith(f"-{snapshots.BOOT}.duckdb") for n in names)
+
+
 def test_a_reader_keeps_reading_a_pruned_snapshot_it_holds(db: Path) -> None:
     with store.connect(db) as con:
         held = store.store_for(db)._snap
