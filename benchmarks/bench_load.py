@@ -1,33 +1,48 @@
-"""Load test of the real app: many Explore sessions changing filters while an import runs.
+"""Load test of the real app: 25 analysts on Explore while an import runs, on both backends.
 
-``app_load`` starts ``streamlit run app.py`` on 127.0.0.1 on a copy of the size's store, opens
-SESSIONS Explore sessions in one headless Debian Chromium (one browser, a context per session,
-driven concurrently through Playwright's async API; never ``playwright install``), each on its
-own 5 apps, and has every session change filters (grain, view, quick date range - each a real
-rerun, most of them a query the result cache has not seen):
+``app_load`` (the DuckDB file) and ``app_load_lake`` (the same store copied into a DuckLake on
+a local PostgreSQL) start ``streamlit run app.py`` on 127.0.0.1 and drive SESSIONS Explore
+sessions as websocket clients speaking Streamlit's own protocol (``benchmarks.ws_client``: the
+BackMsg/ForwardMsg protobufs a browser tab exchanges, every widget's state in every rerun), all
+in one driver process with one event loop - a few percent of one core, where 25 Chromium
+renderers took both cores and made the figures say nothing about the app.
 
-1. with no import running: CHANGES filter changes per session;
-2. while ``installpulse ingest wide.csv`` (a restatement of every value of the size: at L
-   42M values) runs in another process: changes until it has finished, at least CHANGES each;
-3. one more change per session after it, whose page must show the new import.
+The load model (README "Team use (issue 13)"): each session is an analyst on their own 5 apps
+(1 country, both metrics, the last 180 days) who changes a filter (quick range, view, baseline,
+grain; each change a new view, ACTIONS), reads the chart for a think time drawn from a seeded
+random uniform THINK_S, and changes again:
 
-A rerun's time is measured in the page: from the filter change to Streamlit's script state
-going back to "notRunning" (a MutationObserver's timestamps; no polling delay in it). Errors
-are reruns that showed an exception, an error box, the 'database in use' sentence, or did not
-finish within RERUN_LIMIT_S. The app process's VmRSS is sampled every 0.25 s (peak reported)
-with its VmHWM. Benchmarks report, never assert; tests/concurrency runs `load_run` small.
+1. with no import: CHANGES changes per session;
+2. while ``installpulse ingest wide.csv`` runs in another process (the same values as a second
+   source, ``generic``: 1.4M new observations at S, 42.9M at L): changes until it has ended, at
+   least CHANGES each;
+3. one more change per session after it, whose sidebar must count the new import's values;
+4. saturation, a separate figure: the same sessions with no think time for SATURATION_S
+   seconds - the reruns per second the app sustains, its capacity rather than a target.
 
-Sessions on this 2-core machine: Chromium's renderers and the app share the cores, so the
-figures at 25 sessions include the browser's own CPU; the note says how busy the driver was.
+A rerun's time is from sending the BackMsg to the ``script_finished`` ForwardMsg. Errors: an
+exception element, an error alert or one saying the database is in use or a read failed, a
+finish other than success, no finish within RERUN_LIMIT_S, a rerun with no chart, or a change
+that did not change the view (the page's query string). The app's VmRSS is sampled every 0.25 s
+(peak reported) with its VmHWM; the CPU seconds of the app and of the driver per phase and the
+load average are reported with them. Benchmarks report, never assert; ``tests/concurrency``
+runs ``load_run`` small.
+
+``browser_run`` keeps the Chromium driver for a few sessions (``tests/concurrency/
+test_sessions_browser.py``): what a person does in a real browser, the frontend included.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import random
+import shutil
 import signal
+import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.parse
@@ -46,62 +61,233 @@ from benchmarks.bench_app import (
     scratch_store,
 )
 from benchmarks.measure import ROOT, child_env, percentile
-from benchmarks.registry import STATUS_FAILED, Context, Result, Target, benchmark
+from benchmarks.registry import (
+    STATUS_FAILED,
+    STATUS_NOT_AVAILABLE,
+    Context,
+    Result,
+    Target,
+    benchmark,
+)
 
 HERE = "benchmarks.bench_load"
 SESSIONS = 25
-CHANGES = 3  # filter changes per session per phase (at least: more while the import runs)
+CHANGES = 6  # filter changes per session with no import (at least as many during it)
+THINK_S = (2.0, 6.0)  # an analyst reads the chart this long (uniform, seeded) between changes
+SATURATION_S = 30.0  # the zero-think-time run
+SEED = 13
 OPEN_LIMIT_S = 180.0  # a first load that takes longer counts as an error
-OPEN_WAVE = 5  # sessions opened at once
+OPEN_WAVE = 5  # sessions opened at once (people arrive, not all in the same instant)
 RERUN_LIMIT_S = 60.0  # a rerun that takes longer counts as an error (and the session goes on)
 RUN_LIMIT_S = 1800.0  # the whole run, import included
-# Every change is a rerun: each grain, view and range differs from the one before it.
+# An analyst's filter changes, in order: each is a new view of the one before it (a view
+# the shared result cache may not hold), from the opening view (180 days, previous day, day,
+# absolute). Week over week before the week grain: the previous-day baseline has no week grain.
+BASELINE = "Baseline (what a change is measured against)"
 ACTIONS = (
-    ("grain", "week"),
-    ("view", "% vs baseline"),
-    ("range", "Last 90 days"),
-    ("grain", "month"),
-    ("view", "Absolute"),
-    ("range", "Last 365 days"),
-    ("grain", "day"),
-    ("range", "Last 30 days"),
+    ("Quick range", "Last 30 days"),
+    ("View", "% vs baseline"),
+    (BASELINE, "Mean of the previous 28 days (an average day)"),
+    ("Quick range", "Last 365 days"),
+    (BASELINE, "Week over week"),
+    ("Grain", "week"),
+    ("View", "Absolute"),
+    ("Quick range", "Last 90 days"),
+    ("Grain", "day"),
+    (BASELINE, "Previous day (day over day)"),
 )
-EXTRA_ARGS = [  # 25 pages in one browser: none of them is throttled as a background tab
-    "--disable-renderer-backgrounding",
-    "--disable-backgrounding-occluded-windows",
-    "--disable-background-timer-throttling",
-]
-_OBSERVE = """() => {
-  const app = document.querySelector('[data-testid="stApp"]');
-  window.__ipRuns = [];
-  new MutationObserver(() => window.__ipRuns.push(
-      [performance.now(), app.getAttribute('data-test-script-state')]))
-    .observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
-}"""
-# Done: after t0 the state left notRunning and came back; returns the ms it took, else null.
-_RERUN_MS = """t0 => {
-  const runs = window.__ipRuns.filter(r => r[0] >= t0);
-  const i = runs.findIndex(r => r[1] !== 'notRunning');
-  if (i < 0) return null;
-  const done = runs.slice(i).find(r => r[1] === 'notRunning');
-  return done ? done[0] - t0 : null;
-}"""
-_TROUBLE = """() => {
-  const out = [];
-  for (const e of document.querySelectorAll('[data-testid="stException"]'))
-    out.push('exception: ' + e.innerText.slice(0, 200));
-  for (const e of document.querySelectorAll('[data-testid="stAlert"]')) {
-    const t = e.innerText;
-    if (/is in use|Traceback|failed|cannot/i.test(t)) out.push('alert: ' + t.slice(0, 200));
-  }
-  return out;
-}"""
-_COUNTS = """() => {
-  const side = document.querySelector('[data-testid="stSidebar"]');
-  const hit = side && [...side.querySelectorAll('p')]
-    .find(p => p.innerText.includes('daily values'));
-  return hit ? hit.innerText : '';
-}"""
+SCRIPT = ROOT / "scripts" / "postgres.sh"
+
+
+# ----------------------------------------------------------------------------- websocket load
+class _Analyst:
+    """One session (a websocket client) and what its reruns measured, per phase."""
+
+    def __init__(self, index: int, url: str, query: dict, think: tuple[float, float]) -> None:
+        from benchmarks.ws_client import Session
+
+        self.index, self.query = index, query
+        self.session = Session(url, limit_s=RERUN_LIMIT_S)
+        self.rng = random.Random(SEED * 1000 + index)
+        self.think = think
+        self.step = 0
+        self.times: dict[str, list[float]] = {}
+        self.errors: list[str] = []
+        self.counts: dict[str, str] = {}
+        self.broken = False
+
+    def _check(self, phase: str, what: str, r, before: str) -> None:
+        problems = list(r.problems)
+        if not problems and not r.chart_bytes:
+            problems.append("no chart arrived")
+        if not problems and before and self.session.query == before:
+            problems.append("the view did not change")
+        self.errors += [f"{phase} {what}: {p}" for p in problems]
+        if r.seconds is not None:
+            self.times.setdefault(phase, []).append(r.seconds)
+        self.counts[phase] = r.counts
+
+    async def open(self) -> float | None:
+        from benchmarks.ws_client import SessionClosed
+
+        try:
+            r = await asyncio.wait_for(self.session.open("explore", self.query), OPEN_LIMIT_S)
+        except (TimeoutError, SessionClosed, OSError) as exc:
+            self.errors.append(f"open: {type(exc).__name__}: {str(exc)[:160]}")
+            self.broken = True
+            return None
+        self._check("open", "first load", r, "")
+        return r.seconds
+
+    async def change(self, phase: str, think: bool = True) -> None:
+        from benchmarks.ws_client import SessionClosed
+
+        if self.broken:
+            return
+        if think:
+            await asyncio.sleep(self.rng.uniform(*self.think))
+        label, value = ACTIONS[self.step % len(ACTIONS)]
+        self.step += 1
+        before = self.session.query
+        try:
+            r = await self.session.change(label, value)
+        except (SessionClosed, KeyError, OSError) as exc:
+            self.errors.append(f"{phase} {label}={value}: {type(exc).__name__}: {exc}"[:240])
+            self.broken = isinstance(exc, SessionClosed | OSError)
+            return
+        self._check(phase, f"{label}={value}", r, before)
+
+
+def _cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def _drive_ws(
+    url: str, queries: list[dict], changes: int, importer, think, saturation_s: float, app_pid
+) -> dict:
+    """Open the sessions, run the phases (see module) and collect every session's rerun times,
+    errors and sidebar counts, with the app's and the driver's CPU seconds per phase."""
+    people = [_Analyst(i, url, q, think) for i, q in enumerate(queries)]
+    out: dict = {"phases": {}}
+
+    def mark(name: str, t: float, cpu_app: float, cpu_me: float) -> None:
+        out["phases"][name] = {
+            "wall_s": round(time.perf_counter() - t, 2),
+            "app_cpu_s": round(_cpu_s(app_pid) - cpu_app, 2),
+            "driver_cpu_s": round(time.process_time() - cpu_me, 2),
+            "load_avg_1m": round(os.getloadavg()[0], 2),
+        }
+
+    def start() -> tuple[float, float, float]:
+        return time.perf_counter(), _cpu_s(app_pid), time.process_time()
+
+    t = start()
+    out["open_s"] = []
+    for wave in range(0, len(people), OPEN_WAVE):
+        out["open_s"] += await asyncio.gather(*(p.open() for p in people[wave : wave + OPEN_WAVE]))
+    mark("open", *t)
+    out["counts_before"] = [p.session.last.counts if p.session.last else "" for p in people]
+
+    async def each(body) -> None:
+        await asyncio.gather(*(body(p) for p in people))
+
+    async def idle(p: _Analyst) -> None:
+        for _ in range(changes):
+            await p.change("idle")
+
+    t = start()
+    await each(idle)
+    mark("idle", *t)
+
+    async def during(p: _Analyst) -> None:
+        n = 0
+        while n < changes or importer.running():
+            # (a change started after the import ended is not one 'during' it)
+            await p.change("import" if importer.active() else "import_ended")
+            n += 1
+
+    t = start()
+    await asyncio.to_thread(importer.start)
+    await each(during)
+    await asyncio.to_thread(importer.finish)
+    mark("import", *t)
+
+    async def after(p: _Analyst) -> None:
+        await p.change("after")
+
+    t = start()
+    await each(after)
+    mark("after", *t)
+
+    if saturation_s > 0:
+        stop_at = time.perf_counter() + saturation_s
+
+        async def flat_out(p: _Analyst) -> None:
+            while time.perf_counter() < stop_at:
+                await p.change("saturation", think=False)
+
+        t = start()
+        await each(flat_out)
+        mark("saturation", *t)
+    out["sessions"] = [
+        {"times": p.times, "errors": p.errors, "counts": p.counts, "broken": p.broken}
+        for p in people
+    ]
+    await asyncio.gather(*(p.session.close() for p in people), return_exceptions=True)
+    return out
+
+
+def load_run(
+    db: str,
+    log: str,
+    import_file: str,
+    sessions: int = SESSIONS,
+    changes: int = CHANGES,
+    think: tuple[float, float] = THINK_S,
+    saturation_s: float = SATURATION_S,
+    fault: str = "",
+    apps_per_session: int = 5,
+    env: dict[str, str] | None = None,
+) -> dict:
+    """Start the app on `db` (a file or a lake's address, with `env`), drive `sessions`
+    websocket sessions through the phases (see module), importing `import_file` with the CLI
+    meanwhile (held at `fault` if given: then the import phase is `changes` changes long)."""
+    from pipelines import store
+
+    env = dict(env or {})
+    os.environ.update(env)  # (this process reads the store's apps and dates for the queries)
+    work = Path(log).parent
+    app, url = _start_app(db, Path(log), env)
+    sampler = _RssSampler(app.pid)
+    sampler.start()
+    importer = _Importer(db, import_file, fault, work / "ingest.log", env)
+    try:
+        queries = []
+        for i in range(sessions):
+            q = explore_query(db, offset=i) | {"baseline": "previous-day"}
+            q["apps"] = q["apps"][:apps_per_session]
+            queries.append(q)
+        store.release_all()  # hold nothing open here while the importer writes
+        result = asyncio.run(
+            _drive_ws(url, queries, changes, importer, tuple(think), saturation_s, app.pid)
+        )
+        assert importer.proc is not None
+        result["import"] = {
+            "returncode": importer.proc.returncode,
+            "wall_s": importer.wall_s,
+            "output": importer.log.read_text()[-600:],
+        }
+        kb = _status_kb(app.pid)
+        result["rss_peak_mb"] = round(max(sampler.peak_kb, kb.get("VmRSS", 0)) / 1024, 1)
+        result["hwm_mb"] = round(kb.get("VmHWM", 0) / 1024, 1)
+        result["rss_end_mb"] = round(kb.get("VmRSS", 0) / 1024, 1)
+    finally:
+        sampler.stop()
+        importer.kill()
+        _stop(app)
+    return result
 
 
 class _RssSampler(threading.Thread):
@@ -174,6 +360,107 @@ def _stopped(proc: subprocess.Popen) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] == "T"
 
 
+class _Importer:
+    """`installpulse ingest FILE` in another process. Without a fault it runs freely and the
+    sessions change filters until it ends; with one (`import:in_transaction@stop`) it holds
+    the database at that point while the sessions make their changes, then is resumed."""
+
+    def __init__(
+        self, db: str, file: str, fault: str, log: Path, env: dict[str, str] | None = None
+    ) -> None:
+        self.cmd = [sys.executable, "-m", "pipelines", "ingest", "--db", db, file]
+        self.fault, self.log, self.env = fault, log, dict(env or {})
+        self.proc: subprocess.Popen | None = None
+        self.t0 = 0.0
+        self.wall_s: float | None = None
+
+    def start(self) -> None:
+        env = child_env(self.env | ({"INSTALLPULSE_FAULT": self.fault} if self.fault else {}))
+        self.t0 = time.perf_counter()
+        with self.log.open("w") as logf:
+            self.proc = subprocess.Popen(
+                self.cmd, cwd=ROOT, env=env, stdout=logf, stderr=subprocess.STDOUT
+            )
+        if self.fault:
+            _wait_for(lambda: _stopped(self.proc) or self.proc.poll() is not None)
+
+    def running(self) -> bool:
+        """(the import phase goes on while True) Only a free-running import counts."""
+        return not self.fault and self.proc is not None and self.proc.poll() is None
+
+    def active(self) -> bool:
+        """Whether the import is under way (running, or held at its fault point)."""
+        return self.proc is not None and self.proc.poll() is None
+
+    def finish(self) -> None:
+        assert self.proc is not None
+        if self.fault and self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGCONT)
+        self.proc.wait(timeout=RUN_LIMIT_S)
+        self.wall_s = time.perf_counter() - self.t0
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGCONT)
+            self.proc.kill()
+            self.proc.wait()
+
+
+def _wait_for(done) -> None:
+    deadline = time.monotonic() + RUN_LIMIT_S
+    while not done():
+        if time.monotonic() > deadline:
+            raise RuntimeError("the import did not reach its fault point in time")
+        time.sleep(0.05)
+
+
+# ----------------------------------------------------------------------------- Chromium driver
+# The Chromium driver (browser_run): its actions, by kind.
+BROWSER_ACTIONS = (
+    ("view", "% vs baseline"),
+    ("range", "Last 90 days"),
+    ("view", "Absolute"),
+    ("range", "Last 365 days"),
+    ("range", "Last 30 days"),
+)
+EXTRA_ARGS = [  # 25 pages in one browser: none of them is throttled as a background tab
+    "--disable-renderer-backgrounding",
+    "--disable-backgrounding-occluded-windows",
+    "--disable-background-timer-throttling",
+]
+_OBSERVE = """() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  window.__ipRuns = [];
+  new MutationObserver(() => window.__ipRuns.push(
+      [performance.now(), app.getAttribute('data-test-script-state')]))
+    .observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+}"""
+# Done: after t0 the state left notRunning and came back; returns the ms it took, else null.
+_RERUN_MS = """t0 => {
+  const runs = window.__ipRuns.filter(r => r[0] >= t0);
+  const i = runs.findIndex(r => r[1] !== 'notRunning');
+  if (i < 0) return null;
+  const done = runs.slice(i).find(r => r[1] === 'notRunning');
+  return done ? done[0] - t0 : null;
+}"""
+_TROUBLE = """() => {
+  const out = [];
+  for (const e of document.querySelectorAll('[data-testid="stException"]'))
+    out.push('exception: ' + e.innerText.slice(0, 200));
+  for (const e of document.querySelectorAll('[data-testid="stAlert"]')) {
+    const t = e.innerText;
+    if (/is in use|Traceback|failed|cannot/i.test(t)) out.push('alert: ' + t.slice(0, 200));
+  }
+  return out;
+}"""
+_COUNTS = """() => {
+  const side = document.querySelector('[data-testid="stSidebar"]');
+  const hit = side && [...side.querySelectorAll('p')]
+    .find(p => p.innerText.includes('daily values'));
+  return hit ? hit.innerText : '';
+}"""
+
+
 class _Session:
     """One browser session on Explore, its reruns and what went wrong."""
 
@@ -206,7 +493,7 @@ class _Session:
 
     async def change(self, phase: str) -> None:
         """One filter change and the rerun it starts, timed in the page."""
-        kind, value = ACTIONS[self.step % len(ACTIONS)]
+        kind, value = BROWSER_ACTIONS[self.step % len(BROWSER_ACTIONS)]
         self.step += 1
         page = self.page
         t0 = await page.evaluate("performance.now()")
@@ -232,7 +519,9 @@ class _Session:
         self.counts[phase] = await page.evaluate(_COUNTS)
 
 
-async def _drive(url: str, queries: list[dict], browser_path: str, changes: int, importer) -> dict:
+async def _drive_browser(
+    url: str, queries: list[dict], browser_path: str, changes: int, importer
+) -> dict:
     """Open the sessions, run the three phases (see module) and collect every session's
     rerun times, errors and the sidebar's counts after each phase."""
     from playwright.async_api import async_playwright
@@ -294,70 +583,19 @@ async def _drive(url: str, queries: list[dict], browser_path: str, changes: int,
     return out
 
 
-class _Importer:
-    """`installpulse ingest FILE` in another process. Without a fault it runs freely and the
-    sessions change filters until it ends; with one (`import:in_transaction@stop`) it holds
-    the database at that point while the sessions make their changes, then is resumed."""
-
-    def __init__(self, db: str, file: str, fault: str, log: Path) -> None:
-        self.cmd = [sys.executable, "-m", "pipelines", "ingest", "--db", db, file]
-        self.fault, self.log = fault, log
-        self.proc: subprocess.Popen | None = None
-        self.t0 = 0.0
-        self.wall_s: float | None = None
-
-    def start(self) -> None:
-        env = child_env({"INSTALLPULSE_FAULT": self.fault} if self.fault else {})
-        self.t0 = time.perf_counter()
-        with self.log.open("w") as logf:
-            self.proc = subprocess.Popen(
-                self.cmd, cwd=ROOT, env=env, stdout=logf, stderr=subprocess.STDOUT
-            )
-        if self.fault:
-            _wait_for(lambda: _stopped(self.proc) or self.proc.poll() is not None)
-
-    def running(self) -> bool:
-        """(the import phase goes on while True) Only a free-running import counts."""
-        return not self.fault and self.proc is not None and self.proc.poll() is None
-
-    def active(self) -> bool:
-        """Whether the import is under way (running, or held at its fault point)."""
-        return self.proc is not None and self.proc.poll() is None
-
-    def finish(self) -> None:
-        assert self.proc is not None
-        if self.fault and self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGCONT)
-        self.proc.wait(timeout=RUN_LIMIT_S)
-        self.wall_s = time.perf_counter() - self.t0
-
-    def kill(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGCONT)
-            self.proc.kill()
-            self.proc.wait()
-
-
-def _wait_for(done) -> None:
-    deadline = time.monotonic() + RUN_LIMIT_S
-    while not done():
-        if time.monotonic() > deadline:
-            raise RuntimeError("the import did not reach its fault point in time")
-        time.sleep(0.05)
-
-
-def load_run(
+def browser_run(
     db: str,
     browser: str,
     log: str,
     import_file: str,
-    sessions: int = SESSIONS,
-    changes: int = CHANGES,
+    sessions: int = 4,
+    changes: int = 1,
     fault: str = "",
     apps_per_session: int = 5,
 ) -> dict:
-    """Start the app on `db`, drive `sessions` Explore sessions through the three phases (see
-    module), importing `import_file` with the CLI meanwhile (held at `fault` if given)."""
+    """Start the app on `db`, drive `sessions` Explore sessions in one Chromium (a context
+    each, Playwright's async API; never ``playwright install``) with no import, while
+    `import_file` is imported by the CLI (held at `fault` if given) and after it."""
     work = Path(log).parent
     app, url = _start_app(db, Path(log), {})
     sampler = _RssSampler(app.pid)
@@ -369,7 +607,7 @@ def load_run(
             q = explore_query(db, offset=i) | {"baseline": "previous-day"}
             q["apps"] = q["apps"][:apps_per_session]
             queries.append(q)
-        result = asyncio.run(_drive(url, queries, browser, changes, importer))
+        result = asyncio.run(_drive_browser(url, queries, browser, changes, importer))
         assert importer.proc is not None
         result["import"] = {
             "returncode": importer.proc.returncode,
@@ -387,87 +625,99 @@ def load_run(
     return result
 
 
-def _ended(v: dict) -> str:
-    late = [t for sess in v["sessions"] for t in sess["times"].get("import_ended", [])]
-    if not late:
-        return ""
-    return f"{len(late)} more reruns after it ended (p95 {percentile(late, 95):.2f} s); "
+# ----------------------------------------------------------------------------- benchmarks
+def _have_postgres() -> bool:
+    return bool(list(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"))) or bool(
+        shutil.which("pg_ctl")
+    )
 
 
-# ----------------------------------------------------------------------------- benchmark
-@benchmark(
-    "app_load",
-    order=70,
-    description=f"{SESSIONS} Explore sessions in Chromium on the real app while an import runs",
-)
-def load_benchmark(ctx: Context) -> Iterator[Result]:
-    from charts.export import find_browser
-
-    browser = find_browser()
-    db = str(scratch_store(ctx, "app_load"))
-    log = ctx.work_dir / "app_load" / "streamlit.log"
-    rows = {
+def _rows(ctx: Context, backend: str) -> dict[str, Result]:
+    name = f"app.load.{backend}"
+    where = "the file" if backend == "file" else "a lake (DuckLake, local PostgreSQL catalog)"
+    think = f"{THINK_S[0]:g}-{THINK_S[1]:g} s think time"
+    return {
         "idle": Result(
-            id="app.load.idle",
-            label=f"{SESSIONS} sessions on Explore, no import: rerun (filter change to script end)",
+            id=f"{name}.idle",
+            label=f"{SESSIONS} analysts on Explore ({think}), no import, on {where}: rerun",
             size=ctx.size_name,
             target=ErrorTarget(max_p95_s=1.0),
         ),
         "import": Result(
-            id="app.load.import",
-            label=f"{SESSIONS} sessions on Explore while `ingest wide.csv` restates every value",
+            id=f"{name}.import",
+            label=f"{SESSIONS} analysts on Explore while `ingest wide.csv` runs, on {where}",
             size=ctx.size_name,
             target=ErrorTarget(max_p95_s=2.0),
         ),
+        "after": Result(
+            id=f"{name}.after",
+            label=f"{SESSIONS} analysts: the change after the import (must show its values)",
+            size=ctx.size_name,
+            target=ErrorTarget(),
+        ),
+        "saturation": Result(
+            id=f"{name}.saturation",
+            label=f"{SESSIONS} sessions with no think time, on {where}: capacity (reruns/s)",
+            size=ctx.size_name,
+        ),
         "memory": Result(
-            id="app.load.memory",
-            label=f"App memory with {SESSIONS} sessions and an import (peak VmRSS)",
+            id=f"{name}.memory",
+            label=f"App memory with {SESSIONS} sessions and an import, on {where} (peak VmRSS)",
             size=ctx.size_name,
             target=Target(max_rss_mb=1024),
         ),
     }
-    why = "" if browser else "no Chromium at $BROWSER_PATH, /usr/bin/chromium or on PATH"
-    if not why:
-        try:
-            import playwright.async_api  # noqa: F401
-        except ImportError as exc:
-            why = f"playwright is not installed: {exc}"
-    if why:
-        for r in rows.values():
-            r.status, r.note = STATUS_FAILED, why
-            yield r
-        return
-    from benchmarks.measure import run_callable
 
-    s = run_callable(
-        f"{HERE}:load_run",
-        {"db": db, "browser": browser, "log": str(log), "import_file": str(ctx.wide_csv)},
-        timeout=RUN_LIMIT_S + 300,
-    )
-    if not s.ok:
-        for r in rows.values():
-            r.status, r.note = STATUS_FAILED, s.stderr_tail.strip()[-800:]
-            yield r
-        return
-    v = s.value
+
+def _results(ctx: Context, rows: dict[str, Result], v: dict) -> Iterator[Result]:
     imp = v["import"]
-    for phase in ("idle", "import"):
-        samples = [t for sess in v["sessions"] for t in sess["times"].get(phase, [])]
-        counted = ("open", "idle") if phase == "idle" else ("import", "after")  # (+ _ended)
-        errors = [e for sess in v["sessions"] for e in sess["errors"] if e.startswith(counted)]
-        extra = (
-            f"import exit {imp['returncode']} in {imp['wall_s'] or 0:.0f} s; "
-            if phase == "import"
-            else ""
+    phases = v["phases"]
+    sessions = v["sessions"]
+
+    def values(counts: str) -> int | None:
+        from benchmarks.ws_client import Rerun
+
+        return Rerun(seconds=0, counts=counts).daily_values()
+
+    before = [values(c) for c in v["counts_before"]]
+    after = [values(s["counts"].get("after", "")) for s in sessions]
+    saw = sum(1 for b, a in zip(before, after, strict=True) if b and a and a > b)
+    not_seen = [] if saw == len(sessions) else [f"after: {len(sessions) - saw} sessions did not "
+                                                "count the import's values"]  # fmt: skip
+    for phase in ("idle", "import", "after", "saturation"):
+        samples = [t for s in sessions for t in s["times"].get(phase, [])]
+        counted = {"idle": ("open", "idle"), "import": ("import",), "after": ("after",),
+                   "saturation": ("saturation",)}[phase]  # fmt: skip
+        errors = [e for s in sessions for e in s["errors"] if e.startswith(counted)]
+        if phase == "after":
+            errors += not_seen
+        p = phases.get(phase, {})
+        cpu = (
+            f"app {p.get('app_cpu_s', 0):.0f} CPU-s, driver {p.get('driver_cpu_s', 0):.1f} "
+            f"CPU-s in {p.get('wall_s', 0):.0f} s; load average {p.get('load_avg_1m', 0):.1f}; "
         )
+        extra = ""
+        if phase == "import":
+            late = [t for s in sessions for t in s["times"].get("import_ended", [])]
+            extra = f"import exit {imp['returncode']} in {imp['wall_s'] or 0:.0f} s; "
+            if late:
+                extra += f"{len(late)} more reruns after it ended; "
+        elif phase == "after":
+            b = next((x for x in before if x), 0)
+            a = next((x for x in after if x), 0)
+            extra = (
+                f"{saw} of {len(sessions)} sessions counted the import ({b:,} -> {a:,} values); "
+            )
+        elif phase == "saturation":
+            rate = len(samples) / p["wall_s"] if p.get("wall_s") else 0.0
+            extra = f"{rate:.1f} reruns/s sustained; "
         r = _latency_result(
             ctx,
             rows[phase].id,
             rows[phase].label,
             samples,
             "",
-            note=f"{len(samples)} reruns; {extra}{_ended(v) if phase == 'import' else ''}"
-            + _errors_note(errors),
+            note=f"{len(samples)} reruns; {extra}{cpu}" + _errors_note(errors),
             target=rows[phase].target,
         )
         r.errors = len(errors)  # type: ignore[attr-defined]
@@ -477,6 +727,87 @@ def load_benchmark(ctx: Context) -> Iterator[Result]:
     opens = sorted(x for x in v["open_s"] if x is not None) or [0.0]
     mem.note = (
         f"VmHWM {v['hwm_mb']:.0f} MB, {v['rss_end_mb']:.0f} MB at the end; {SESSIONS} first "
-        f"loads in {v['open_wall_s']:.0f} s (slowest {opens[-1]:.1f} s)"
+        f"loads in {phases['open']['wall_s']:.0f} s (median {percentile(opens, 50):.1f} s, "
+        f"slowest {opens[-1]:.1f} s)"
     )
     yield mem
+
+
+def _run(ctx: Context, rows: dict[str, Result], db: str, env: dict[str, str]) -> Iterator[Result]:
+    from benchmarks.measure import run_callable
+
+    log = ctx.work_dir / f"app_load_{'lake' if env else 'file'}" / "streamlit.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    s = run_callable(
+        f"{HERE}:load_run",
+        {"db": db, "log": str(log), "import_file": str(ctx.wide_csv), "env": env},
+        timeout=RUN_LIMIT_S + 300,
+    )
+    if not s.ok:
+        for r in rows.values():
+            r.status, r.note = STATUS_FAILED, s.stderr_tail.strip()[-800:]
+            yield r
+        return
+    yield from _results(ctx, rows, s.value)
+
+
+@benchmark(
+    "app_load",
+    order=70,
+    description=f"{SESSIONS} Explore analysts (websocket clients) on the real app, file backend",
+)
+def load_benchmark(ctx: Context) -> Iterator[Result]:
+    # A fresh copy: the import adds a second source to it.
+    db = scratch_store(ctx, "app_load_file")
+    yield from _run(ctx, _rows(ctx, "file"), str(db), {})
+
+
+@benchmark(
+    "app_load_lake",
+    order=71,
+    description=f"{SESSIONS} Explore analysts (websocket clients) on the real app, lake backend",
+)
+def load_lake_benchmark(ctx: Context) -> Iterator[Result]:
+    rows = _rows(ctx, "lake")
+    if not _have_postgres():
+        for r in rows.values():
+            r.status = STATUS_NOT_AVAILABLE
+            r.note = "needs PostgreSQL (Debian's postgresql package) for the lake's catalog"
+            yield r
+        return
+    import psycopg
+
+    # (not under the work folder: the server runs as postgres, which must reach its folder)
+    folder = Path(tempfile.mkdtemp(prefix="installpulse-load-pg-"))
+    os.chmod(folder, 0o755)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    subprocess.run([SCRIPT, "start", str(folder / "pg"), str(port)], check=True,
+                   capture_output=True)  # fmt: skip
+    try:
+        with psycopg.connect(
+            f"dbname=postgres host=127.0.0.1 port={port} user=postgres", autocommit=True
+        ) as pg:
+            pg.execute("create database load_lake")
+        address = f"ducklake:postgres:dbname=load_lake host=127.0.0.1 port={port} user=postgres"
+        env = {
+            "INSTALLPULSE_STORE": address,
+            "INSTALLPULSE_LAKE_DATA": str(folder / "data"),
+            "INSTALLPULSE_ARCHIVE": str(folder / "archive"),
+        }
+        source = scratch_store(ctx, "app_load_lake_source")
+        copy = [sys.executable, "-m", "pipelines", "lake", "copy", "--from", str(source),
+                "--to", address]  # fmt: skip
+        done = subprocess.run(
+            copy, cwd=ROOT, env=child_env(env), capture_output=True, text=True, check=False
+        )
+        if done.returncode:
+            for r in rows.values():
+                r.status, r.note = STATUS_FAILED, f"lake copy: {done.stderr[-600:]}"
+                yield r
+            return
+        yield from _run(ctx, rows, address, env)
+    finally:
+        subprocess.run([SCRIPT, "stop", str(folder / "pg")], check=False, capture_output=True)
+        shutil.rmtree(folder, ignore_errors=True)

@@ -1,7 +1,8 @@
-"""Four browser sessions on the real app while a CLI import runs (the load test, small).
+"""Two browser sessions on the real app while a CLI import runs: what a person does in Chromium.
 
-`benchmarks.bench_load.load_run` - the driver `make bench` runs with 25 sessions - starts
-`streamlit run app.py` on 127.0.0.1 and drives Explore sessions in one Debian Chromium: each
+The load test (`make bench`, 25 sessions) drives websocket clients (`test_sessions_ws.py` runs
+it small); this one keeps the real frontend in the loop. `benchmarks.bench_load.browser_run`
+starts `streamlit run app.py` on 127.0.0.1 and drives Explore sessions in one Debian Chromium: each
 changes a filter with no import running, again while `installpulse ingest` holds the database
 inside its transaction (fault point `import:in_transaction@stop`, so 'during' is certain, not
 timed), and once more after the import is resumed and done. It runs in its own process
@@ -20,7 +21,7 @@ from pipelines import reads, store
 from tests.conftest import FIXTURES
 
 NEW_FILE = FIXTURES / "generic" / "long_utf8.csv"  # 6 values the demo does not hold
-SESSIONS = 4
+SESSIONS = 2
 
 
 def _values(counts: str) -> int:
@@ -36,7 +37,7 @@ def test_sessions_rerun_without_error_during_an_import_and_see_it_after(
     before = reads.totals(demo_db)["observations"]
     store.release_all()
     done = run_callable(
-        "benchmarks.bench_load:load_run",
+        "benchmarks.bench_load:browser_run",
         {
             "db": str(demo_db),
             "browser": chromium_path,
