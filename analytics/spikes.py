@@ -793,15 +793,60 @@ def score(
 TRAILING_SPAN = SEASONAL_MIN_RATIOS + 6
 
 
-def _within(group: pl.Expr, expr: pl.Expr, k: int) -> pl.Expr:
-    """``expr`` ``k`` rows earlier (later for k < 0) when that row is the same series, else
-    NULL: on a completed calendar sorted by series then day, ``k`` rows are ``k`` days."""
-    return pl.when(group.shift(k) == group).then(expr.shift(k))
+def _pad_width(window: int) -> int:
+    """NULL days kept before and after each series in the padded column: the longest look-back
+    (the score window, or TRAILING_SPAN for the seasonality test) plus the centred mean's 3."""
+    return max(window, TRAILING_SPAN) + 3
 
 
-def trailing_seasonality(cal: pl.DataFrame, key: str, since: date | None = None) -> pl.Series:
-    """Per row of a completed calendar (:func:`complete_calendar`, sorted by ``key`` then
-    date) from ``since`` on (:func:`_scored_days`): is the series weekly-seasonal on the
+def _padded(
+    frame: pl.DataFrame, keys: list[str], df: pl.DataFrame, pad: int
+) -> tuple[pl.Series, pl.DataFrame]:
+    """(values, rows): every series' values in one flat column, each series' days from its
+    first to its last row in calendar order (absent days NULL, as :func:`complete_calendar`
+    gives them), with ``pad`` NULL days before and after each series. ``rows`` are the input
+    rows sorted by series then day, with ``__pos``, their position in ``values``.
+
+    Why: a day's lag ``k`` (``k <= pad``) is then the position ``k`` earlier, which is its own
+    series' day or a NULL pad, exactly what :func:`_lag_matrix` reads with its check of the
+    series column - so a window is one gather and a centred mean seven shifts, for the rows
+    asked only. ``df`` holds ``__sid`` (integer, within 32 bits), ``date`` and ``value``;
+    rows are sorted only when they are not already (the database returns them in series and
+    day order), and a day twice in a series is refused with :func:`prepare`'s error.
+    """
+    first = df.get_column("date").min()
+    day = pl.col("date").cast(pl.Int64) - pl.lit(first).cast(pl.Int64)
+    df = df.select(_SID, "date", "value", __day=day).with_columns(
+        __k=pl.col(_SID).cast(pl.Int64) * 2**32 + pl.col("__day")
+    )
+    if not df.get_column("__k").is_sorted():
+        df = df.sort("__k")
+    if (df.get_column("__k").diff() == 0).any():
+        prepare(frame, keys)  # raises the duplicate-day error with its example
+    sid = df.get_column(_SID)
+    starts = (sid != sid.shift(1)).fill_null(True)
+    ends = pl.concat([starts.slice(1), pl.Series([True])])
+    series = starts.cast(pl.Int64).cum_sum() - 1
+    days = df.get_column("__day")
+    begin = days.filter(starts)
+    size = days.filter(ends) - begin + 1 + pad
+    offset = size.cum_sum() - size + pad
+    position = offset.gather(series) + days - begin.gather(series)
+    values = pl.repeat(None, int(offset[-1] + size[-1]), dtype=pl.Float64, eager=True)
+    rows = df.select(_SID, "date", "value", __pos=position)
+    return values.scatter(position, df.get_column("value")), rows
+
+
+def _windows(values: pl.Series, positions: pl.Series, lags: Sequence[int]) -> pl.Series:
+    """Per position of a padded column (:func:`_padded`), the values ``lags`` positions (days)
+    earlier, in the order of ``lags``: an Array column, one gather."""
+    lag_list = list(lags)
+    index = pl.select(pl.concat_arr([pl.lit(positions) - lag for lag in lag_list])).to_series()
+    return values.gather(index.reshape((-1,))).reshape((positions.len(), len(lag_list)))
+
+
+def trailing_seasonality(values: pl.Series, positions: pl.Series) -> pl.Series:
+    """Per position of a padded column (:func:`_padded`): is the series weekly-seasonal on the
     TRAILING_SPAN (34) days before that day?
 
     The test of :func:`weekly_seasonality` (eta squared of the weekday on the ratio to the
@@ -810,20 +855,17 @@ def trailing_seasonality(cal: pl.DataFrame, key: str, since: date | None = None)
     that span. 28 ratios fit, so all must exist (34 observed days, every centred mean > 0).
     Each ratio and sum is taken in a fixed order from the day's own span, so the decision
     for a day never depends on the frame it is computed in. The ratios are taken once per
-    row; the 28 per day only for the days asked (a daily import: one day per series).
+    day of the column; the 28 per day only for the days asked (a daily import: one day per
+    series).
     """
-    g = pl.col(key)
-    v = pl.col("value")
-    seven = [_within(g, v, k) for k in (3, 2, 1, 0, -1, -2, -3)]
+    v = pl.col("v")
+    seven = [v.shift(k) for k in (3, 2, 1, 0, -1, -2, -3)]
     centre = pl.sum_horizontal(seven, ignore_nulls=False) / 7  # (all 7 days, as min_samples=7)
-    ratios = cal.select(g, "date", value=pl.when(centre > 0).then(v / centre))
+    ratios = pl.DataFrame({"v": values}).select(pl.when(centre > 0).then(v / centre)).to_series()
     n = SEASONAL_MIN_RATIOS
     r = [pl.col(f"__r{j}") for j in range(n)]
-    lags = _lag_matrix(ratios, [key], range(4, 4 + n), since)
-    wide = pl.DataFrame({"__x": lags}).select(
-        pl.col("__x").arr.get(j, null_on_oob=True).alias(f"__r{j}") for j in range(n)
-    )
     # Lag 4 + j is weekday (d - 4 - j): lags j, j + 7, j + 14, ... share a weekday.
+    wide = pl.DataFrame({f"__r{j}": ratios.gather(positions - (4 + j)) for j in range(n)})
     groups = {w: [r[j] for j in range(w, n, 7)] for w in range(7)}
     wide = wide.with_columns(
         __mean=pl.sum_horizontal(r, ignore_nulls=False) / n,
@@ -847,39 +889,65 @@ def _score_trailing(
 ) -> pl.DataFrame:
     """:func:`score` with the per-day seasonality test (``weekday_aware="trailing"``).
 
-    The same windows (:func:`_lag_matrix`) and kernels (:func:`_plain_windows`,
-    :func:`_weekday_windows`) as the general path; only which rows take the weekday kernel
-    is decided per day by :func:`trailing_seasonality`. Days from ``since`` on are scored
-    (earlier rows are history); a day with fewer than TRAILING_SPAN days of history in the
-    frame is scored from what the frame holds, so callers that want a stored day's exact
-    score pass its TRAILING_SPAN days of history.
+    The same kernels as the general path (:func:`_plain_windows`, :func:`_weekday_windows`)
+    on the same windows, cut from a padded column (:func:`_padded`) for the days scored only;
+    which rows take the weekday kernel is decided per day by :func:`trailing_seasonality`.
+    Days from ``since`` on are scored (earlier rows are history); a day with fewer than
+    TRAILING_SPAN days of history in the frame is scored from what the frame holds, so callers
+    that want a stored day's exact score pass its TRAILING_SPAN days of history.
+
+    (Written first on a completed calendar with :func:`_lag_matrix`: the same numbers to the
+    last bit - tests/precompute/test_trailing_padded.py keeps it as the reference - at 3-4x
+    the time and twice the memory, which the import's stored scores paid for every day.)
     """
     weeks = window // 7
-    df, named_keys = prepare(frame, keys)
-    ids = df.select(named_keys).unique().with_row_index("__sid")
-    df = df.join(ids, on=named_keys, how="left", nulls_equal=True).drop(named_keys)
-    work_keys = ["__sid"]
-    cal = complete_calendar(df.with_columns(__in=pl.lit(True)), work_keys)
-    kept = _scored_days(cal, since)
-    if weeks >= 2:
-        kept = kept.with_columns(trailing_seasonality(cal, "__sid", since))
+    named = keys or [_ONE]
+    df = frame.select(*keys, "date", pl.col("value").cast(pl.Float64))
+    if not keys:
+        df = df.with_columns(pl.lit(0, pl.Int8).alias(_ONE))
+    # One integer id per series; a single integer key (the database's series_id) as it is.
+    ids = None
+    key = df.get_column(named[0])
+    if len(named) == 1 and key.dtype.is_integer() and key.null_count() == 0 and df.height:
+        low, high = key.min(), key.max()
+        if -(2**31) <= low and high < 2**31:  # type: ignore[operator]
+            df = df.rename({named[0]: _SID})
+    if _SID not in df.columns:
+        ids = df.select(named).unique().with_row_index(_SID)
+        df = df.join(ids, on=named, how="left", nulls_equal=True).drop(named)
+    if df.height == 0:
+        values, rows = pl.Series([], dtype=pl.Float64), df.with_columns(__pos=pl.lit(0, pl.Int64))
     else:
-        kept = kept.with_columns(is_weekday_aware=pl.lit(False))
-    aware = kept.get_column("is_weekday_aware")
-    windows = _lag_matrix(cal, work_keys, range(1, window + 1), since)
-    parts = [_plain_windows(kept, windows, ~aware, window)]
+        values, rows = _padded(frame, keys, df, _pad_width(window))
+    kept = rows if since is None else rows.filter(pl.col("date") >= since)
+    at = kept.get_column("__pos")
+    if weeks >= 2 and kept.height:
+        aware = trailing_seasonality(values, at)
+    else:
+        aware = pl.repeat(False, kept.height, eager=True).alias("is_weekday_aware")
+    kept = kept.select(_SID, "date", "value", __in=pl.lit(True), is_weekday_aware=aware)
+    plain = ~aware
+    parts = [
+        _plain_windows(
+            kept.filter(plain),
+            _windows(values, at.filter(plain), range(1, window + 1)),
+            pl.repeat(True, int(plain.sum()), eager=True),
+            window,
+        )
+    ]
     if aware.any():
         lags = [r + 7 * i for r in range(1, 8) for i in range(weeks)]
-        weekly = _lag_matrix(cal, work_keys, lags, since).filter(aware)
+        weekly = _windows(values, at.filter(aware), lags)
         parts.append(_weekday_windows(kept.filter(aware), weekly, weeks, None))
-    return _scored_rows(parts, ids, named_keys)
+    return _scored_rows(parts, ids, named)
 
 
 def _scored_rows(
-    parts: list[pl.DataFrame], ids: pl.DataFrame, named_keys: list[str]
+    parts: list[pl.DataFrame], ids: pl.DataFrame | None, named_keys: list[str]
 ) -> pl.DataFrame:
     """The scored rows of the input (calendar fill-ins dropped), their direction and their
-    series' keys back: the one output of both the per-series and the per-day ('trailing') test."""
+    series' keys back (``ids`` None: ``__sid`` is the one key itself): the one output of both
+    the per-series and the per-day ('trailing') test."""
     out = (
         pl.concat(parts, how="diagonal")
         .filter(pl.col("__in").fill_null(False))
@@ -889,19 +957,22 @@ def _scored_rows(
             .when(pl.col("score") < 0)
             .then(pl.lit("down"))
         )
-        .join(ids, on="__sid", how="left")
-        .select(
-            *named_keys,
-            "date",
-            "value",
-            "score",
-            "direction",
-            "median",
-            "mad",
-            "score_obs",
-            "score_reason",
-            "is_weekday_aware",
-        )
+    )
+    if ids is None:
+        out = out.rename({"__sid": named_keys[0]})
+    else:
+        out = out.join(ids, on="__sid", how="left")
+    out = out.select(
+        *named_keys,
+        "date",
+        "value",
+        "score",
+        "direction",
+        "median",
+        "mad",
+        "score_obs",
+        "score_reason",
+        "is_weekday_aware",
     )
     return finish(out, named_keys)
 
