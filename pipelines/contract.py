@@ -392,9 +392,18 @@ def _in_series_order(chunks: list[tuple[int, int, int]], rows_per_series: float)
 
 def _head_chunks(con: duckdb.DuckDBPyConnection) -> list[tuple[int, int, int]]:
     """(row group, span of series ids, rows) of the file's first ORDER_SAMPLE_ROWS rows in the
-    order they would be written (import_fast_order_sample.sql): at most 245,760 ids cut into
-    row groups here, in file order as DuckDB returns a LIMIT's rows."""
-    ids = sql.frame(con, "import_fast_order_sample", sample=ORDER_SAMPLE_ROWS)
+    order they would be written (import_fast_order_sample.sql): at most 245,760 ids, cut into
+    row groups here."""
+    # On one thread: the plan's LIMIT is a streaming one, which on several threads takes the
+    # first rows any thread reads (at 2 threads, rows from the file's middle came first); one
+    # thread reads the head in file order. (A few row groups: tens of milliseconds.)
+    threads = int(sql.run_text(con, "select current_setting('threads')")[0][0])
+    sql.run_text(con, "set threads = 1")
+    try:
+        con.execute(sql.load("import_fast_order_sample"), {"sample": ORDER_SAMPLE_ROWS})
+        ids = pl.DataFrame({"series_id": con.fetchnumpy()["series_id"]})
+    finally:
+        sql.run_text(con, f"set threads = {threads}")
     if ids.is_empty():
         return []
     spans = (

@@ -329,6 +329,14 @@ def test_file_order_decides_whether_the_write_sorts_and_the_table_ends_clustered
         return original(con, name, **params)
 
     monkeypatch.setattr(sql, "run", spy)
+    original_load = sql.load
+
+    def spy_load(name):  # (the order sample is fetched as numpy, not through sql.run)
+        if name == "import_fast_order_sample":
+            seen.append(name)
+        return original_load(name)
+
+    monkeypatch.setattr(sql, "load", spy_load)
     db = tmp_path / "x.duckdb"
     result = contract.ingest_file(path, db)
     assert (result.rows, result.series) == (n, 2000)
