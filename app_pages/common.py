@@ -254,6 +254,12 @@ def query_dict() -> dict[str, list[str]]:
     return {key: st.query_params.get_all(key) for key in st.query_params.keys()}
 
 
+def _image(publication: Any, fmt: str, options: dict[str, Any]) -> bytes:
+    """The image of `publication`: a figure, or a function that makes one (on the click)."""
+    figure = publication() if callable(publication) else publication
+    return export.export_image(figure, fmt=fmt, **options)
+
+
 def chart_downloads(
     csv_label: str,
     frame: pl.DataFrame,
@@ -265,7 +271,8 @@ def chart_downloads(
     **image_options: Any,
 ) -> None:
     """The three buttons under a chart: the CSV of the numbers behind it (formula-safe, through
-    pipelines.csvout) and the publication image as PNG and SVG (made on click by kaleido with
+    pipelines.csvout) and the publication image as PNG and SVG (`publication`: the figure, or
+    a function that makes it; made on click by kaleido with
     the system Chromium; where there is no browser, a sentence says why instead). One place
     for every page, so their downloads behave and are named alike (keys ``<key>_csv/png/svg``).
     """
@@ -286,7 +293,7 @@ def chart_downloads(
     for column, fmt, mime in ((c2, "png", "image/png"), (c3, "svg", "image/svg+xml")):
         column.download_button(
             f"Download {fmt.upper()}",
-            functools.partial(export.export_image, publication, fmt=fmt, **image_options),
+            functools.partial(_image, publication, fmt, image_options),
             file_name=f"{stem}.{fmt}",
             mime=mime,
             on_click="ignore",

@@ -7,6 +7,7 @@ Selecting a point or a box on the chart opens a prefilled form that adds an even
 
 from __future__ import annotations
 
+import functools
 from datetime import date, timedelta
 
 import plotly.graph_objects as go
@@ -102,6 +103,17 @@ def _selected_dates(selection: object) -> tuple[date, date] | None:
             except ValueError:
                 continue
     return (min(chosen), max(chosen)) if chosen else None
+
+
+def _publication(fig: go.Figure, source: str, day: date, width: int, height: int) -> go.Figure:
+    """The chart as an exported image shows it (no on-screen selected-day mark). Made on a
+    download click only: its two validated copies of the figure were a quarter of a rerun's
+    CPU when 25 sessions changed filters (benchmarks/bench_load.py)."""
+    exported = go.Figure(fig)
+    exported.layout.shapes = [sh for sh in exported.layout.shapes if sh.name != "selected day"]
+    return publish.publication_layout(
+        exported, source_line=source, export_date=day, width=width, height=height
+    )
 
 
 st.title("Explore")
@@ -380,15 +392,10 @@ k1, k2, k3, k4, k5 = st.columns([2, 2, 2, 2, 3])
 width = k1.number_input("Width (px)", 400, 4000, publish.DEFAULT_WIDTH, step=50, key="x_w")
 height = k2.number_input("Height (px)", 300, 3000, publish.DEFAULT_HEIGHT, step=25, key="x_h")
 scale = k3.selectbox("Scale", [1, 2, 3], index=1, key="x_scale")
-exported = go.Figure(fig)
-exported.layout.shapes = [sh for sh in exported.layout.shapes if sh.name != "selected day"]
-pub = publish.publication_layout(
-    exported, source_line=source_text, export_date=today, width=int(width), height=int(height)
-)
 common.chart_downloads(
     "Download CSV (numbers behind the chart)",
     numbers,
-    pub,
+    functools.partial(_publication, fig, source_text, today, int(width), int(height)),
     file_stem,
     "x_dl",
     width=int(width),
