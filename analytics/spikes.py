@@ -856,12 +856,25 @@ def trailing_seasonality(values: pl.Series, positions: pl.Series) -> pl.Series:
     Each ratio and sum is taken in a fixed order from the day's own span, so the decision
     for a day never depends on the frame it is computed in. The ratios are taken once per
     day of the column; the 28 per day only for the days asked (a daily import: one day per
-    series).
+    series) whose 28 ratios all exist: any missing one makes the sums NULL and the answer No
+    (in the S benchmark's data, a missing day within 34 is the case for most days).
     """
     v = pl.col("v")
     seven = [v.shift(k) for k in (3, 2, 1, 0, -1, -2, -3)]
     centre = pl.sum_horizontal(seven, ignore_nulls=False) / 7  # (all 7 days, as min_samples=7)
     ratios = pl.DataFrame({"v": values}).select(pl.when(centre > 0).then(v / centre)).to_series()
+    n = SEASONAL_MIN_RATIOS
+    seen = ratios.is_not_null().cast(pl.Int64).cum_sum()  # ratios up to each position
+    full = (seen.gather(positions - 4) - seen.gather(positions - 4 - n)) == n
+    aware = pl.repeat(False, positions.len(), eager=True).alias("is_weekday_aware")
+    at = full.arg_true()
+    if at.len():
+        aware = aware.scatter(at, _eta2_test(ratios, positions.gather(at)))
+    return aware
+
+
+def _eta2_test(ratios: pl.Series, positions: pl.Series) -> pl.Series:
+    """:func:`trailing_seasonality`'s decision for positions whose 28 ratios all exist."""
     n = SEASONAL_MIN_RATIOS
     r = [pl.col(f"__r{j}") for j in range(n)]
     # Lag 4 + j is weekday (d - 4 - j): lags j, j + 7, j + 14, ... share a weekday.
@@ -881,7 +894,7 @@ def trailing_seasonality(values: pl.Series, positions: pl.Series) -> pl.Series:
     )
     eta2 = 1 - pl.col("__ss_within") / pl.col("__ss_total")
     aware = (pl.col("__ss_total") > 0) & (eta2 >= SEASONAL_ETA2)
-    return wide.select(aware.fill_null(False)).to_series().alias("is_weekday_aware")
+    return wide.select(aware.fill_null(False)).to_series()
 
 
 def _score_trailing(
