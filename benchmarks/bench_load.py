@@ -700,6 +700,8 @@ def _results(ctx: Context, rows: dict[str, Result], v: dict) -> Iterator[Result]
     before = [values(c) for c in v["counts_before"]]
     after = [values(s["counts"].get("after", "")) for s in sessions]
     saw = sum(1 for b, a in zip(before, after, strict=True) if b and a and a > b)
+    later = [values(s["counts"].get("saturation", "")) for s in sessions]  # (a minute on)
+    saw_later = sum(1 for b, a in zip(before, later, strict=True) if b and a and a > b)
     not_seen = [] if saw == len(sessions) else [f"after: {len(sessions) - saw} sessions did not "
                                                 "count the import's values"]  # fmt: skip
     for phase in ("idle", "import", "after", "saturation"):
@@ -717,7 +719,8 @@ def _results(ctx: Context, rows: dict[str, Result], v: dict) -> Iterator[Result]
         extra = ""
         if phase == "import":
             late = [t for s in sessions for t in s["times"].get("import_ended", [])]
-            extra = f"import exit {imp['returncode']} in {imp['wall_s'] or 0:.0f} s; "
+            said = (imp.get("output") or "").strip().splitlines()[-1:] or [""]
+            extra = f"import exit {imp['returncode']} in {imp['wall_s'] or 0:.0f} s ({said[0]}); "
             if late:
                 extra += f"{len(late)} more reruns after it ended; "
         elif phase == "after":
@@ -726,6 +729,8 @@ def _results(ctx: Context, rows: dict[str, Result], v: dict) -> Iterator[Result]
             extra = (
                 f"{saw} of {len(sessions)} sessions counted the import ({b:,} -> {a:,} values); "
             )
+            if saw < len(sessions) and "saturation" in phases:
+                extra += f"{saw_later} in the saturation run after it; "
         elif phase == "saturation":
             rate = p.get("reruns_per_s", 0.0)
             extra = f"{rate:.2f} reruns/s sustained (counted from the first finish); "
