@@ -57,16 +57,6 @@ BATCH_ROWS = 150_000
 INSERT_ROWS = 1_000_000
 
 
-def _frame(con: duckdb.DuckDBPyConnection, name: str, **params: object) -> pl.DataFrame:
-    """A named query's rows as a polars frame, by ``execute`` (the import's reads).
-
-    Not :func:`pipelines.sql.frame`: its relation (``con.sql`` with bound values) took 3-7x
-    as long here as executing the same statement and fetching the result as Arrow (at L, a
-    batch's 340,000 values: 2.6 s against 0.4 s; DuckDB's own profile of the query, 0.2 s).
-    ``params`` are exactly the query's ``$`` names."""
-    return pl.from_arrow(con.execute(sql.load(name), params).to_arrow_table())  # type: ignore[return-value]
-
-
 @dataclass(frozen=True)
 class State:
     """What is stored: whether scores are filled, from which day, for which newest day."""
@@ -104,7 +94,7 @@ def _widen(con: duckdb.DuckDBPyConnection, import_id: int) -> bool:
 
 def touched(con: duckdb.DuckDBPyConnection, import_id: int) -> pl.DataFrame:
     """(series_id, first_date, last_date) of what an import wrote or replaced."""
-    return _frame(con, "precompute_touched", import_id=import_id, widen=_widen(con, import_id))
+    return sql.frame(con, "precompute_touched", import_id=import_id, widen=_widen(con, import_id))
 
 
 def after_write(con: duckdb.DuckDBPyConnection, import_id: int) -> int:
@@ -140,7 +130,7 @@ def refresh(con: duckdb.DuckDBPyConnection, ranges: pl.DataFrame) -> int:
     if old is not None and horizon < old:
         # The newest day moved back (an undo of the latest import): the days between the new
         # and the old horizon were never stored.
-        back = _frame(
+        back = sql.frame(
             con, "precompute_all_series", first_date=horizon, last_date=old - timedelta(days=1)
         )
         wanted = pl.concat([wanted, back], how="vertical_relaxed")
@@ -163,7 +153,7 @@ def rebuild(con: duckdb.DuckDBPyConnection) -> int:
     if last is not None:
         horizon = last - timedelta(days=STORED_DAYS - 1)
         written = _compute(
-            con, _frame(con, "precompute_all_series", first_date=horizon, last_date=last), last
+            con, sql.frame(con, "precompute_all_series", first_date=horizon, last_date=last), last
         )
     _rankings(con, last)
     return written
@@ -222,7 +212,7 @@ def _compute(con: duckdb.DuckDBPyConnection, ranges: pl.DataFrame, until: date) 
         sql.run(con, "precompute_delete")
         since = part.get_column("first_date").min() - timedelta(days=DEPENDS_DAYS)  # type: ignore[operator]
         ids = part.get_column("series_id")
-        values = _frame(
+        values = sql.frame(
             con,
             "precompute_values",
             history=DEPENDS_DAYS,
@@ -295,7 +285,7 @@ def _insert(con: duckdb.DuckDBPyConnection, query: str, frame: pl.DataFrame) -> 
 
 
 def _values(con: duckdb.DuckDBPyConnection, ids: list[int], start: date, end: date) -> pl.DataFrame:
-    return _frame(con, "precompute_series_values", series_ids=ids, start=start, end=end)
+    return sql.frame(con, "precompute_series_values", series_ids=ids, start=start, end=end)
 
 
 def movers(
@@ -309,7 +299,7 @@ def movers(
     from analytics import baselines
 
     peaks = {
-        days: _frame(
+        days: sql.frame(
             con,
             "precompute_peaks",
             start=last - timedelta(days=days - 1),
@@ -366,7 +356,7 @@ def episodes(con: duckdb.DuckDBPyConnection, last: date) -> tuple[pl.DataFrame, 
     stored days with |score| >= THRESHOLD in the last EPISODE_DAYS days, latest first, each
     with its values from 28 days before to 7 after (as the page's sparkline)."""
     since = last - timedelta(days=EPISODE_DAYS - 1)
-    flagged = _frame(con, "precompute_flagged", since=since, threshold=THRESHOLD)
+    flagged = sql.frame(con, "precompute_flagged", since=since, threshold=THRESHOLD)
     if not flagged.height:
         return pl.DataFrame(), since
     found = spikes.episodes(flagged, threshold=THRESHOLD, keys=["series_id"])
