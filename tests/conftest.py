@@ -37,6 +37,7 @@ LAKE_TESTS = (
     "tests/app/test_pages.py::test_explorer_shows_the_published_sentence",
     "tests/app/test_upload_and_views.py::test_good_upload_imports_and_is_undoable",
     "tests/alerts/test_demo_alert.py",
+    "tests/foundation/test_data_version.py",
 )
 
 
