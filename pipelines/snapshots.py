@@ -40,7 +40,6 @@ import errno
 import logging
 import os
 import re
-import shutil
 import struct
 import threading
 import zlib
@@ -108,14 +107,52 @@ def enable(db: Path) -> bool:
     return True
 
 
+# Closing ANY descriptor of a file drops every POSIX lock this process holds on it - DuckDB's
+# own lock on the database among them: an open-read-close of the header while this process
+# held the file let another process open it read-write too (two writers on one file). So the
+# file is read through one descriptor per file kept open (`_held`), closed only once DuckDB's
+# connection to it is closed (`let_go`, called by the store).
+_fds: dict[str, list[tuple[int, int]]] = {}  # path -> [(inode, fd)], the current file last
+_fds_lock = threading.Lock()
+
+
+def _held(db: Path) -> int:
+    """A descriptor of the file now at `db`, kept open (see above); OSError if there is none."""
+    inode = os.stat(db).st_ino
+    key = str(db)
+    with _fds_lock:
+        held = _fds.setdefault(key, [])
+        if held and held[-1][0] == inode:
+            return held[-1][1]
+        fd = os.open(db, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        held.append((os.fstat(fd).st_ino, fd))  # (a replaced file's stays open: see above)
+        return fd
+
+
+def let_go(db: Path) -> None:
+    """Close the descriptors `_held` keeps for `db`: the caller has closed its connection."""
+    with _fds_lock:
+        held = _fds.pop(str(db), [])
+    for _, fd in held:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+
+
+def _read_at(fd: int, size: int, offset: int) -> bytes:
+    if hasattr(os, "pread"):
+        return os.pread(fd, size, offset)
+    with _fds_lock:  # (no pread: a shared position)
+        os.lseek(fd, offset, os.SEEK_SET)
+        return os.read(fd, size)
+
+
 def stamp(db: Path) -> Stamp | None:
     """The checkpoint the file's header points at; None for a missing or never-checkpointed
     file (DuckDB writes both database headers at the first checkpoint)."""
     try:
-        with open(db, "rb") as f:
-            st = os.fstat(f.fileno())
-            f.seek(_HEADER_SIZE)
-            raw = f.read(2 * _HEADER_SIZE)
+        fd = _held(db)
+        st = os.fstat(fd)
+        raw = _read_at(fd, 2 * _HEADER_SIZE, _HEADER_SIZE)
     except OSError:
         return None
     if len(raw) < 2 * _HEADER_SIZE:
@@ -245,20 +282,22 @@ def _sync(path: Path) -> None:
 
 def _copy(src: Path, dst: Path) -> None:
     """A reflink where the file system shares extents (no data copied), else copy_file_range
-    (the kernel copies page cache to page cache, no trip through Python), else a plain copy."""
-    with open(src, "rb") as fin, open(dst, "wb") as fout:
+    (the kernel copies page cache to page cache, no trip through Python), else a plain copy.
+    The source is read through its kept descriptor, at explicit offsets (see `_held`)."""
+    fd = _held(src)
+    with open(dst, "wb") as fout:
         try:
             import fcntl
 
-            fcntl.ioctl(fout.fileno(), _FICLONE, fin.fileno())
+            fcntl.ioctl(fout.fileno(), _FICLONE, fd)
             return
         except (ImportError, OSError):
             pass
-        size = os.fstat(fin.fileno()).st_size
+        size = os.fstat(fd).st_size
         done = 0
         try:
             while done < size:
-                n = os.copy_file_range(fin.fileno(), fout.fileno(), size - done)
+                n = os.copy_file_range(fd, fout.fileno(), size - done, done)
                 if n == 0:
                     break
                 done += n
@@ -270,7 +309,9 @@ def _copy(src: Path, dst: Path) -> None:
                 errno.EINVAL,
             ):
                 raise
-            fin.seek(0)
             fout.seek(0)
             fout.truncate()
-            shutil.copyfileobj(fin, fout, 8 << 20)
+            offset = 0
+            while chunk := _read_at(fd, 8 << 20, offset):
+                fout.write(chunk)
+                offset += len(chunk)

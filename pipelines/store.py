@@ -584,6 +584,8 @@ class Store:
             keeper.con.close()  # closing the last connection checkpoints
         except duckdb.Error as exc:  # an invalidated instance; the WAL keeps what it had
             _log.warning("Closing %s failed (%s).", self.path, exc)
+        if keeper.snapshot is None and self._keeper is None and not self._retiring:
+            snapshots.let_go(self.path)  # (no connection of ours holds the file: see _held)
         self._cond.notify_all()
 
 

@@ -173,6 +173,38 @@ def test_a_snapshot_of_an_earlier_boot_is_never_read_and_the_next_write_prunes_i
     assert all(n.endswith(f"-{snapshots.BOOT}.duckdb") for n in names)
 
 
+def test_publishing_keeps_this_process_s_lock_on_the_file(db: Path) -> None:
+    """Closing any descriptor of a file drops the process's POSIX locks on it: the header read
+    and the copy once let another process open the file read-write while this one held it."""
+    import subprocess
+    import sys
+
+    store.release_all()
+    probe = (
+        "import duckdb, sys\n"
+        "try:\n    duckdb.connect(sys.argv[1]).close()\nexcept duckdb.IOException as e:\n"
+        "    print(e); sys.exit(3)\n"
+    )
+    with store.write_lock, store.connect(db) as con:
+        con.execute(
+            "insert into events (event_id, start_date, end_date, title) "
+            "values (99, current_date, current_date, 'x')"
+        )
+        con.fetchall()
+        con.execute("checkpoint")
+        con.fetchall()
+        assert snapshots.stamp(db) is not None
+        assert snapshots.publish(db) is not None  # (reads the header, copies the file)
+        other = subprocess.run(
+            [sys.executable, "-c", probe, str(db)], capture_output=True, text=True, timeout=60
+        )
+        assert other.returncode == 3, other.stdout + other.stderr
+        assert "lock" in other.stdout.lower()
+    store.release_all()
+    free = subprocess.run([sys.executable, "-c", probe, str(db)], capture_output=True, timeout=60)
+    assert free.returncode == 0  # let go with the connection
+
+
 def test_a_reader_keeps_reading_a_pruned_snapshot_it_holds(db: Path) -> None:
     with store.connect(db) as con:
         held = store.store_for(db)._snap
