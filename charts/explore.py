@@ -10,6 +10,7 @@ a right-hand axis is the alternative when absolute levels must be kept.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Sequence
 from typing import Literal
 
@@ -102,7 +103,11 @@ def _view_columns(part: pl.DataFrame, view: str) -> pl.DataFrame:
 
 
 def _hover_data(part: pl.DataFrame, label: str) -> list[list[str]]:
-    """customdata rows for HOVER_TEMPLATE; `label` is already safe, the rest is our own text."""
+    """customdata rows for HOVER_TEMPLATE; `label` is already safe, the rest is our own text.
+
+    Each distinct value, date and method label is formatted once (dicts below): the text is
+    exactly analytics.formatting's, but made per point it was a tenth of an Explore rerun's CPU
+    (the method label alone, made safe again on every point, half of that)."""
     n = part.height
     dates = part.get_column("date").to_list()
     values = part.get_column("value").to_list()
@@ -112,8 +117,34 @@ def _hover_data(part: pl.DataFrame, label: str) -> list[list[str]]:
     methods = (
         part.get_column("method_label").to_list() if "method_label" in part.columns else [None] * n
     )
+    numbers: dict[object, str] = {}
+    days: dict[object, str] = {}
+    said: dict[object, str] = {}
+
+    def number(v: object) -> str:
+        key = ("nan",) if isinstance(v, float) and v != v else v
+        text = numbers.get(key)
+        if text is None:
+            text = numbers[key] = fmt_value(v)  # type: ignore[arg-type]
+        return text
+
+    def day(d: object) -> str:
+        text = days.get(d)
+        if text is None:
+            text = days[d] = fmt_date(d)  # type: ignore[arg-type]
+        return text
+
+    def change(c: float | None, m: float | None, ml: str | None) -> str:
+        if c is None or not math.isfinite(c):
+            return format_change(c, m, ml)
+        # format_change(c, m, ml) is its numbers, then " " + the safe label: the label once.
+        tail = said.get(ml)
+        if tail is None:
+            tail = said[ml] = format_change(0.0, 1.0, ml)[len(format_change(0.0, 1.0)) :]
+        return format_change(c, m) + tail
+
     return [
-        [label, fmt_value(v), fmt_value(b), format_change(c, m, ml), fmt_date(d)]
+        [label, number(v), number(b), change(c, m, ml), day(d)]
         for v, b, c, m, ml, d in zip(
             values, baselines, changes, multiples, methods, dates, strict=True
         )
@@ -187,8 +218,10 @@ def explore_figure(
     use_right = view == "absolute" and any(str(k.get("app")) in right_apps for k in key_dicts)
 
     fig = go.Figure(layout=dict(template=TEMPLATE_NAME))
-    # Traces are added as dicts: plotly validates a dict once, as it is added, and a go.Scatter
-    # twice (made, then added): a quarter of the figure's CPU, paid by every Explore rerun.
+    # Traces are collected as dicts and put in the figure at the end without plotly's
+    # validation (`_with_traces`): validating ~40 traces of 180 points was a third of an Explore
+    # rerun's CPU (benchmarks/bench_load.py), for properties this module writes itself.
+    traces: list[dict] = []
     plotted: list[tuple[dict, pl.DataFrame, str]] = []
     for key, part in series:
         app = str(key.get("app", ""))
@@ -212,7 +245,7 @@ def explore_figure(
                 showlegend=False,
                 yaxis=yaxis,
             )
-            fig.add_trace(
+            traces.append(
                 dict(
                     type="scatter",
                     y=frame.get_column("y_low").to_list(),
@@ -220,7 +253,7 @@ def explore_figure(
                     **band,
                 )
             )
-            fig.add_trace(
+            traces.append(
                 dict(
                     type="scatter",
                     y=frame.get_column("y_high").to_list(),
@@ -231,7 +264,7 @@ def explore_figure(
                 )
             )
         if show_baseline and frame.get_column("y_baseline").drop_nulls().len():
-            fig.add_trace(
+            traces.append(
                 dict(
                     type="scatter",
                     x=x,
@@ -247,7 +280,7 @@ def explore_figure(
                 )
             )
         markers = frame.height <= MARKER_MAX_POINTS
-        fig.add_trace(
+        traces.append(
             dict(
                 type="scatter",
                 x=x,
@@ -265,15 +298,15 @@ def explore_figure(
         )
         plotted.append((key, frame, color))
 
-    if show_baseline and any(t.name and t.name.endswith(" baseline") for t in fig.data):
-        fig.add_trace(_legend_only("baseline (dashed)", dict(color=MUTED_COLOR, dash="dash")))
-    if show_band and any(t.name == "typical range" for t in fig.data):
-        fig.add_trace(
+    if show_baseline and any(t["name"].endswith(" baseline") for t in traces):
+        traces.append(_legend_only("baseline (dashed)", dict(color=MUTED_COLOR, dash="dash")))
+    if show_band and any(t["name"] == "typical range" for t in traces):
+        traces.append(
             _legend_only("typical range (band)", dict(color=MUTED_COLOR, width=8), opacity=0.3)
         )
 
     if spikes is not None and spikes.height:
-        _add_spikes(fig, spikes, plotted, keys, shown_keys, right_apps if use_right else set())
+        _add_spikes(traces, spikes, plotted, keys, shown_keys, right_apps if use_right else set())
 
     dates = results.get_column("date").drop_nulls()
     x_range = (dates.min(), dates.max()) if len(dates) else None
@@ -316,12 +349,26 @@ def explore_figure(
     )
     if source_line is not None or export_date is not None:
         add_footer(fig, source_line, export_date)
-    return fig
+    return _with_traces(fig, traces)
 
 
-def _legend_only(name: str, line: dict, opacity: float = 1.0) -> go.Scatter:
+def _with_traces(fig: go.Figure, traces: list[dict]) -> go.Figure:
+    """``fig`` (its layout validated as usual) with ``traces`` added unvalidated.
+
+    The traces are dicts of plain lists and strings that this module makes, and
+    tests/charts/test_explore_unvalidated.py checks that the figure is the one plotly's
+    validation gives, to the last property. The result validates again from here on (the page
+    adds a shape; an export copies the figure), as any figure does."""
+    out = go.Figure(data=traces, layout=fig.layout, _validate=False)
+    out._validate = True
+    out.layout._validate = True
+    return out
+
+
+def _legend_only(name: str, line: dict, opacity: float = 1.0) -> dict:
     """A legend entry explaining a line style without drawing anything."""
-    return go.Scatter(
+    return dict(
+        type="scatter",
         x=[None],
         y=[None],
         mode="lines",
@@ -335,7 +382,7 @@ def _legend_only(name: str, line: dict, opacity: float = 1.0) -> go.Scatter:
 
 
 def _add_spikes(
-    fig: go.Figure,
+    traces: list[dict],
     spikes: pl.DataFrame,
     plotted: list[tuple[dict, pl.DataFrame, str]],
     keys: list[str],
@@ -343,6 +390,10 @@ def _add_spikes(
     right_apps: set[str],
 ) -> None:
     """Triangles on the plotted line at each spike, coloured like their series."""
+    # Each series' spikes by one split of the frame, not by six filters per series and
+    # direction (120 filters for 10 series, 5% of an Explore rerun's CPU).
+    on = [k for k in keys if k in spikes.columns]
+    groups = spikes.partition_by(["direction", *on], as_dict=True, maintain_order=True)
     for direction, symbol in (("up", "triangle-up"), ("down", "triangle-down")):
         for axis in ("y", "y2"):
             xs, ys, colors, hover = [], [], [], []
@@ -350,11 +401,10 @@ def _add_spikes(
                 on_right = str(key.get("app")) in right_apps
                 if (axis == "y2") != on_right:
                     continue
-                mine = spikes.filter(pl.col("direction") == direction)
-                for k in keys:
-                    if k in mine.columns:
-                        mine = mine.filter(pl.col(k) == key[k])
-                if not mine.height:
+                if any(key[k] is None for k in on):
+                    continue  # a missing key part equals nothing (as `pl.col(k) == None`)
+                mine = groups.get((direction, *(key[k] for k in on)))
+                if mine is None or not mine.height:
                     continue
                 joined = (
                     mine.select("date", "score")
@@ -382,15 +432,16 @@ def _add_spikes(
                     )
             if not xs:
                 continue
-            fig.add_trace(
-                go.Scatter(
+            traces.append(
+                dict(
+                    type="scatter",
                     x=xs,
                     y=ys,
                     mode="markers",
                     yaxis=axis,
                     name=f"spike {direction}",
                     legendgroup=f"spike-{direction}",
-                    showlegend=not any(t.name == f"spike {direction}" for t in fig.data),
+                    showlegend=not any(t["name"] == f"spike {direction}" for t in traces),
                     marker=dict(
                         symbol=symbol, size=13, color=colors, line=dict(color="white", width=1)
                     ),
