@@ -60,15 +60,10 @@ def _options(db: str, version: str) -> dict:
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def _answer(db: str, version: str, request: SeriesRequest) -> answer.Answer:
-    return answer.answer(db, request)
-
-
-@st.cache_data(max_entries=32, show_spinner=False)
 def _answer_shown(
     db: str, version: str, request: SeriesRequest
 ) -> tuple[answer.Answer, pl.DataFrame]:
-    found = _answer(db, version, request)
+    found = answer.answer(db, request)
     return found, formatting.display_frame(views.table_numbers(found.results))
 
 
@@ -130,14 +125,9 @@ def _coverage(db: str, version: str, start: date, end: date, apps: tuple[str, ..
     return reads.coverage(db, start, end, list(apps))
 
 
-def ask(request: SeriesRequest) -> answer.Answer:
-    """The answer to a request (semantic.answer.answer, the same call as the CLI's), cached
-    per request and data version."""
-    return _answer(str(db_path()), data_version(), request)
-
-
 def ask_with_table(request: SeriesRequest) -> tuple[answer.Answer, pl.DataFrame]:
-    """:func:`ask`, and its numbers as the table shows them (``formatting.display_frame`` of
+    """The answer to a request (semantic.answer.answer, the same call as the CLI's) and its
+    numbers as the table shows them (``formatting.display_frame`` of
     ``views.table_numbers``), cached together per request and data version: a change of view
     (absolute, % vs baseline, index) or of the right-hand axis asks the same request, and
     formatting its ~2,000 rows was a fifth of an Explore rerun's CPU."""
