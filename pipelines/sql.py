@@ -72,8 +72,8 @@ def frame(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> pl.DataFr
     ``pl.DataFrame(rel)``): the relation path took 3-7x as long in the precompute (at L, a
     batch's 340,000 values: 2.6 s against 0.4 s) and 1.2-1.4x on the Explore page's read of 5
     apps' totals (S 53 -> 42 ms, L 63 -> 45 ms). ``execute`` materialises the result, which
-    every caller reads whole anyway. The Arrow table needs pyarrow (about 0.1 s to import; the
-    app has it loaded already through Streamlit).
+    every caller reads whole anyway. The Arrow table needs pyarrow (0.2 s to import alone; the
+    app has it loaded through Streamlit, and `installpulse series` took 1.1-1.2 s either way).
     """
     text = load(name)
     bound = _bind(text, params)
