@@ -217,6 +217,27 @@ def _weekday(cal: pl.DataFrame, keys: list[str], weeks: int, since: date | None)
 # test that provably takes the same decision), so the numbers are identical to the last bit
 # (tests/analytics/test_spikes_recent.py compares both paths); only the work is smaller.
 _SID = "__sid"
+#: The columns of a score, after the series' keys, in output order.
+_SCORE_COLUMNS = (
+    "date",
+    "value",
+    "score",
+    "direction",
+    "median",
+    "mad",
+    "score_obs",
+    "score_reason",
+    "is_weekday_aware",
+)
+
+
+def _keyed(out: pl.DataFrame, ids: pl.DataFrame | None, named: list[str]) -> pl.DataFrame:
+    """Scores with the series' own key columns in place of the integer id `_SID` (one key:
+    renamed; several: joined back from `ids`), in output column order."""
+    out = out.rename({_SID: named[0]}) if ids is None else out.join(ids, on=_SID, how="left")
+    return out.select(*named, *_SCORE_COLUMNS)
+
+
 # Windows are sliced for every series on every scored day (cheap contiguous copies) when
 # those cells are at most this many times the rows to score; otherwise gathered row by row.
 DENSE_MAX_CELLS_PER_ROW = 1.5
@@ -411,23 +432,7 @@ def _score_recent(
         .when(pl.col("score") < 0)
         .then(pl.lit("down")),
     )
-    if ids is None:
-        out = out.rename({_SID: named[0]})
-    else:
-        out = out.join(ids, on=_SID, how="left")
-    out = out.select(
-        *named,
-        "date",
-        "value",
-        "score",
-        "direction",
-        "median",
-        "mad",
-        "score_obs",
-        "score_reason",
-        "is_weekday_aware",
-    )
-    return finish(out, named)
+    return finish(_keyed(out, ids, named), named)
 
 
 def _cell_parts(grid: _Grid, window: int, newest: int) -> Iterator[tuple[pl.DataFrame, pl.Series]]:
@@ -978,23 +983,7 @@ def _scored_rows(
             .then(pl.lit("down"))
         )
     )
-    if ids is None:
-        out = out.rename({"__sid": named_keys[0]})
-    else:
-        out = out.join(ids, on="__sid", how="left")
-    out = out.select(
-        *named_keys,
-        "date",
-        "value",
-        "score",
-        "direction",
-        "median",
-        "mad",
-        "score_obs",
-        "score_reason",
-        "is_weekday_aware",
-    )
-    return finish(out, named_keys)
+    return finish(_keyed(out, ids, named_keys), named_keys)
 
 
 def _check_direction(direction: str) -> None:
