@@ -231,6 +231,19 @@ _SCORE_COLUMNS = (
 )
 
 
+def _series_ids(df: pl.DataFrame, named: list[str]) -> tuple[pl.DataFrame, pl.DataFrame | None]:
+    """`df` with one integer id per series in `_SID`, and the keys of each id (None when the one
+    key is a small non-null integer - the database's series_id - used as it is: no
+    unique/join over every row)."""
+    key = df.get_column(named[0])
+    if len(named) == 1 and key.dtype.is_integer() and key.null_count() == 0 and df.height:
+        low, high = key.min(), key.max()
+        if -(2**31) <= low and high < 2**31:  # type: ignore[operator]
+            return df.rename({named[0]: _SID}), None
+    ids = df.select(named).unique().with_row_index(_SID)
+    return df.join(ids, on=named, how="left", nulls_equal=True).drop(named), ids
+
+
 def _keyed(out: pl.DataFrame, ids: pl.DataFrame | None, named: list[str]) -> pl.DataFrame:
     """Scores with the series' own key columns in place of the integer id `_SID` (one key:
     renamed; several: joined back from `ids`), in output column order."""
@@ -384,17 +397,7 @@ def _score_recent(
     df = frame.select(*keys, "date", pl.col("value").cast(pl.Float64))
     if not keys:
         df = df.with_columns(pl.lit(0, pl.Int8).alias(_ONE))
-    # One integer id per series. A single integer key (the database's series_id) is used as
-    # it is: no unique/join over every row.
-    ids = None
-    key = df[named[0]]
-    if len(named) == 1 and key.dtype.is_integer() and key.null_count() == 0:
-        low, high = key.min(), key.max()
-        if -(2**31) <= low and high < 2**31:  # type: ignore[operator]
-            df = df.rename({named[0]: _SID})
-    if _SID not in df.columns:
-        ids = df.select(named).unique().with_row_index(_SID)
-        df = df.join(ids, on=named, how="left", nulls_equal=True).drop(named)
+    df, ids = _series_ids(df, named)
     grid = _build_grid(frame, keys, df, window, since)
     if grid is None:
         return None
@@ -930,16 +933,7 @@ def _score_trailing(
     df = frame.select(*keys, "date", pl.col("value").cast(pl.Float64))
     if not keys:
         df = df.with_columns(pl.lit(0, pl.Int8).alias(_ONE))
-    # One integer id per series; a single integer key (the database's series_id) as it is.
-    ids = None
-    key = df.get_column(named[0])
-    if len(named) == 1 and key.dtype.is_integer() and key.null_count() == 0 and df.height:
-        low, high = key.min(), key.max()
-        if -(2**31) <= low and high < 2**31:  # type: ignore[operator]
-            df = df.rename({named[0]: _SID})
-    if _SID not in df.columns:
-        ids = df.select(named).unique().with_row_index(_SID)
-        df = df.join(ids, on=named, how="left", nulls_equal=True).drop(named)
+    df, ids = _series_ids(df, named)
     if df.height == 0:
         values, rows = pl.Series([], dtype=pl.Float64), df.with_columns(__pos=pl.lit(0, pl.Int64))
     else:
