@@ -9,6 +9,7 @@ never re-reads a table that did not change and never shows stale data after an i
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
@@ -31,17 +32,54 @@ def db_path() -> Path:
     return settings.db_path()
 
 
+class _Run(threading.local):
+    """What one rerun of this thread remembered: the data version it read and the write
+    generation it read it at (`begin_run`/`end_run` around the script's body)."""
+
+    active = False
+    version: str | None = None
+    generation = -1
+
+
+_run = _Run()
+
+
+def begin_run() -> None:
+    """(main(), first) From here to `end_run`, `data_version` queries the store once.
+
+    Each cached read of a rerun asks for the version (5 times on Explore), and on a shared
+    server those queries were a tenth of a rerun's CPU. One rerun then also reads one state
+    of the data throughout, even if another process imports in the middle of it. A write by
+    this process (an import, undo or event edit from a page) moves
+    ``store.write_lock.generation``, so the rest of that rerun reads the version anew."""
+    _run.active, _run.version = True, None
+
+
+def end_run() -> None:
+    """(main(), last) Forget the version: widget callbacks, which Streamlit runs before the
+    next rerun's body in this same thread, read it anew."""
+    _run.active, _run.version = False, None
+
+
 def data_version() -> str:
-    """Cheap (one small query): read every rerun so caches see imports from any process.
+    """Cheap (one small query): read every rerun so caches see imports from any process;
+    once per rerun inside `begin_run`/`end_run`.
 
     The app reads from read snapshots (pipelines/snapshots.py): turning them on here (a folder
     next to the database; nothing where that folder is read-only) makes every writer of the
     file publish one, and every page read use the newest, never waiting for an import. All
     sessions share one read-only connection per snapshot (a cursor each), held by the
     process's Store rather than by st.cache_resource, so the CLI's reads share it too."""
+    remembered = _run.version
+    if remembered is not None and _run.generation == store.write_lock.generation:
+        return remembered
     db = db_path()
     snapshots.enable(db)
-    return reads.data_version(db)
+    generation = store.write_lock.generation
+    version = reads.data_version(db)
+    if _run.active:
+        _run.version, _run.generation = version, generation
+    return version
 
 
 @st.cache_data(max_entries=64, show_spinner=False)

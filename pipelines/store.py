@@ -607,6 +607,10 @@ class _WriteLock:
         self._owner: int | None = None
         self._depth = 0
         self._written: list[Store] = []
+        #: How many outermost holds have ended in this process: a reader that remembered a
+        #: value derived from the data (the app's per-rerun data version) compares this to
+        #: know whether a write of this process came since.
+        self.generation = 0
 
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
         if not self._lock.acquire(blocking, timeout):
@@ -629,6 +633,7 @@ class _WriteLock:
         finally:
             self._depth = 0
             self._owner = None
+            self.generation += 1
             self._lock.release()
 
     def held(self) -> bool:
