@@ -79,14 +79,16 @@ def _freeze_once() -> None:
     """After the first complete rerun, move every object alive then (the imported modules,
     plotly's validators, the stores) out of the garbage collector's reach, once per process.
 
-    Streamlit collects garbage after every rerun (``runner.postScriptGC``, a full collection),
-    and a full collection walks every tracked object: with polars, plotly and pyarrow loaded,
-    that walk was the largest single cost of an Explore rerun on a shared server (0.50 CPU-s
-    per rerun with it, 0.29 with the option off, 0.31 with this; benchmarks/bench_load.py).
-    Frozen objects are still freed by reference counting; only cycles among them would be
-    kept, and they are the objects of the first rerun, which live as long as the process. The
-    collection after each rerun still frees the garbage of that rerun, so memory stays as it
-    was (peak 848 MB before, 892 MB after, in the same load).
+    A full collection walks every tracked object, and with polars, plotly and pyarrow loaded
+    that is most of the heap. Streamlit forces one after every rerun (``runner.postScriptGC``),
+    which was the largest single cost of an Explore rerun with 25 sessions: 0.50 CPU-s per
+    rerun with it, 0.29 with the option off, 0.31 with this freeze (S store, 25 sessions with
+    no think time, as in the saturation phase of benchmarks/bench_load.py). The app turns the option
+    off (.streamlit/config.toml, and `installpulse app`'s flags); this freeze keeps the full
+    collections Python still makes on its own cheap. Frozen objects are still freed by
+    reference counting; only cycles among them would be kept, and they are the objects of
+    the first rerun, most of which live as long as the process. Peak memory in that load:
+    848 MB before, 844-892 MB after.
     """
     if _frozen.is_set():
         return

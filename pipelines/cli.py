@@ -273,6 +273,7 @@ STREAMLIT_OPTIONS: dict[str, bool | int | str] = {
     "server.headless": True,
     "server.maxUploadSize": 500,
     "server.enableXsrfProtection": True,
+    "runner.postScriptGC": False,
     "browser.gatherUsageStats": False,
     "client.toolbarMode": "minimal",
     "theme.base": "light",

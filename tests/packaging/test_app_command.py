@@ -33,6 +33,7 @@ def test_app_defaults_to_this_machine_and_runs_the_packaged_entry() -> None:
         "--server.headless": "true",
         "--server.maxUploadSize": "500",
         "--server.enableXsrfProtection": "true",
+        "--runner.postScriptGC": "false",
         "--browser.gatherUsageStats": "false",
         "--client.toolbarMode": "minimal",
         "--theme.base": "light",
