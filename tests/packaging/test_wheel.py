@@ -91,7 +91,7 @@ def test_wheel_leaves_tests_benchmarks_and_local_data_out(wheel: Path) -> None:
     assert not [n for n in names if n.endswith((".duckdb", "build_demo.py"))]
     with zipfile.ZipFile(wheel) as archive:
         entry_points = archive.read("installpulse-0.1.0.dist-info/entry_points.txt").decode()
-    assert "installpulse = pipelines.cli:main" in entry_points
+    assert "installpulse = pipelines.cli:run" in entry_points
 
 
 @pytest.fixture(scope="module")
