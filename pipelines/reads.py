@@ -114,7 +114,14 @@ def recent_values(
 
 
 def data_version(db: Path | str | None = None) -> str:
-    with store.connect(db) as con:
+    """The pages' cache key: it changes whenever data is committed (queries/data_version.sql
+    on a file; a lake's newest snapshot, `lake.LakeStore.version`)."""
+    from pipelines import lake  # (lake imports store; a lake's reads need it anyway)
+
+    found = store.store_for(db)
+    if isinstance(found, lake.LakeStore):
+        return "lake:" + found.version()
+    with found.connect() as con:
         return str(sql.run(con, "data_version")[0][0])
 
 
