@@ -81,3 +81,26 @@ def test_keeps_other_columns_and_series_apart() -> None:
 def test_bad_arguments() -> None:
     with pytest.raises(ValueError, match="min_pairs"):
         typical_change(series([1, 2], "2026-02-01"), window=4, min_pairs=5)
+
+
+def test_same_bits_whatever_the_first_day_read() -> None:
+    # The CLI reads 31 days before its range, the Explore page more (for the spike scores):
+    # the typical change of a day must not depend on it. A rolling mean slides by adding and
+    # subtracting, so its last bits did (0.08992152190880356 vs ...355 on the demo's 28 Feb).
+    # Here: the mean of the 30 pairs before 1 Jul 2026 (= day 180), added oldest first, as
+    # plain Python adds them.
+    values = [1000.0 + (i * 37) % 101 + (i % 7) * 13 for i in range(181)]
+    pairs = [abs(values[t] / values[t - 1] - 1) for t in range(150, 180)]
+    expected = sum(pairs) / 30
+    full = series(values, "2026-01-02")  # day 180 = 1 Jul 2026
+    for first in range(0, 150, 7):  # read from day 0, 7, ..., 147 (31 days back at least)
+        got = row(typical_change(full.slice(first)), "2026-07-01")
+        assert got["typical_obs"] == 30
+        assert got["typical_change"] == expected, first  # exact: one fixed order of addition
+
+
+def test_a_series_shorter_than_the_window() -> None:
+    # 1..3 Feb: 100, 150, 120; window 30, at least 1 pair. 3 Feb: the pair of 2 Feb, 0.5.
+    out = typical_change(series([100, 150, 120], "2026-02-01"), window=30, min_pairs=1)
+    assert row(out, "2026-02-03")["typical_change"] == 0.5
+    assert row(out, "2026-02-01")["typical_change"] is None  # no pair before it
