@@ -9,18 +9,22 @@ a right-hand axis is the alternative when absolute levels must be kept.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import functools
 import math
 from collections.abc import Sequence
 from typing import Literal
 
+import numpy as np
 import plotly.graph_objects as go
+import plotly.io as pio
 import polars as pl
 
 from analytics.formatting import fmt_date, fmt_score, fmt_value
-from charts.events import add_events
+from charts.events import event_marks
 from charts.labels import KEY_COLUMNS, format_change, join_distinct, series_label, varying_keys
-from charts.publish import add_footer, describe_results, set_titles
+from charts.publish import add_footer, describe_results, title_layout
 from charts.text import safe_text
 from charts.theme import EVENT_COLOR, MUTED_COLOR, TEMPLATE_NAME, colors_for, with_alpha
 
@@ -102,12 +106,44 @@ def _view_columns(part: pl.DataFrame, view: str) -> pl.DataFrame:
     )
 
 
-def _hover_data(part: pl.DataFrame, label: str) -> list[list[str]]:
+# Formatting is exact, pure and the dearest part of the figure (Decimal rounding per number);
+# the same numbers come back on the next rerun of the same data (another view, range or chart
+# of the same apps) and across the series of one chart (days, counts), so each text is made
+# once per process. Bounded: about 10 MB when full.
+_MEMO_SIZE = 1 << 15
+
+
+@functools.lru_cache(maxsize=_MEMO_SIZE, typed=True)
+def _value_text(v: float | int | None) -> str:
+    return fmt_value(v)
+
+
+@functools.lru_cache(maxsize=4096)
+def _day_text(d: dt.date | None) -> str:
+    return fmt_date(d)
+
+
+@functools.lru_cache(maxsize=_MEMO_SIZE, typed=True)
+def _change_numbers(c: float, m: float | None) -> str:
+    return format_change(c, m)
+
+
+@functools.lru_cache(maxsize=256)
+def _method_tail(method_label: str | None) -> str:
+    """What format_change(c, m, method_label) puts after the numbers: " " + the safe label."""
+    return format_change(0.0, 1.0, method_label)[len(format_change(0.0, 1.0)) :]
+
+
+def _is_nan(x: object) -> bool:
+    return isinstance(x, float) and x != x
+
+
+def _hover_data(part: pl.DataFrame, label: str) -> np.ndarray:
     """customdata rows for HOVER_TEMPLATE; `label` is already safe, the rest is our own text.
 
-    Each distinct value, date and method label is formatted once (dicts below): the text is
-    exactly analytics.formatting's, but made per point it was a tenth of an Explore rerun's CPU
-    (the method label alone, made safe again on every point, half of that)."""
+    Each value, date, change and method label is formatted once per process (the memos
+    above): the text is exactly analytics.formatting's, but made per point it was half of the
+    figure's CPU. A NaN is formatted as None is (both are "n/a"), so it is memoised as None."""
     n = part.height
     dates = part.get_column("date").to_list()
     values = part.get_column("value").to_list()
@@ -117,38 +153,25 @@ def _hover_data(part: pl.DataFrame, label: str) -> list[list[str]]:
     methods = (
         part.get_column("method_label").to_list() if "method_label" in part.columns else [None] * n
     )
-    numbers: dict[object, str] = {}
-    days: dict[object, str] = {}
-    said: dict[object, str] = {}
 
-    def number(v: object) -> str:
-        key = ("nan",) if isinstance(v, float) and v != v else v
-        text = numbers.get(key)
-        if text is None:
-            text = numbers[key] = fmt_value(v)  # type: ignore[arg-type]
-        return text
-
-    def day(d: object) -> str:
-        text = days.get(d)
-        if text is None:
-            text = days[d] = fmt_date(d)  # type: ignore[arg-type]
-        return text
+    def number(v: float | int | None) -> str:
+        return _value_text(None if _is_nan(v) else v)
 
     def change(c: float | None, m: float | None, ml: str | None) -> str:
         if c is None or not math.isfinite(c):
             return format_change(c, m, ml)
-        # format_change(c, m, ml) is its numbers, then " " + the safe label: the label once.
-        tail = said.get(ml)
-        if tail is None:
-            tail = said[ml] = format_change(0.0, 1.0, ml)[len(format_change(0.0, 1.0)) :]
-        return format_change(c, m) + tail
+        return _change_numbers(c, None if _is_nan(m) else m) + _method_tail(ml)
 
-    return [
-        [label, number(v), number(b), change(c, m, ml), day(d)]
+    rows = [
+        [label, number(v), number(b), change(c, m, ml), _day_text(d)]
         for v, b, c, m, ml, d in zip(
             values, baselines, changes, multiples, methods, dates, strict=True
         )
     ]
+    # A numpy array of text, not nested lists: the figure's constructor and st.plotly_chart
+    # (`Figure.to_dict`) each deep-copy the traces, and nested lists of strings are copied
+    # one object at a time (a fifth of the figure's CPU); the JSON is the same lists.
+    return np.array(rows, dtype=str).reshape(len(rows), 5)
 
 
 def _y_title(results: pl.DataFrame, view: str) -> str:
@@ -217,10 +240,11 @@ def explore_figure(
     right_apps = {str(a) for a in (secondary_axis_for or [])}
     use_right = view == "absolute" and any(str(k.get("app")) in right_apps for k in key_dicts)
 
-    fig = go.Figure(layout=dict(template=TEMPLATE_NAME))
     # Traces are collected as dicts and put in the figure at the end without plotly's
-    # validation (`_with_traces`): validating ~40 traces of 180 points was a third of an Explore
-    # rerun's CPU (benchmarks/bench_load.py), for properties this module writes itself.
+    # validation (`_unvalidated_figure`): validating ~40 traces of 180 points was a third of an
+    # Explore rerun's CPU (benchmarks/bench_load.py), for properties this module writes itself.
+    # Their arrays are numpy arrays (`_x_values`, `_y_values`, `_hover_data`): copied whole
+    # where plotly and Streamlit deep-copy the figure, numbers sent as typed arrays (base64).
     traces: list[dict] = []
     plotted: list[tuple[dict, pl.DataFrame, str]] = []
     for key, part in series:
@@ -232,10 +256,10 @@ def explore_figure(
         yaxis = "y2" if on_right else "y"
         legend_name = label + (" (right axis)" if on_right else "")
         frame = _view_columns(part, view)
-        x = frame.get_column("date").dt.to_string("%Y-%m-%d").to_list()
+        x = _x_values(frame.get_column("date"))
         group = f"s{len(plotted)}"
 
-        if show_band and frame.get_column("y_low").drop_nulls().len():
+        if show_band and _any_value(frame, "y_low"):
             band = dict(
                 x=x,
                 mode="lines",
@@ -246,29 +270,24 @@ def explore_figure(
                 yaxis=yaxis,
             )
             traces.append(
-                dict(
-                    type="scatter",
-                    y=frame.get_column("y_low").to_list(),
-                    name="typical low",
-                    **band,
-                )
+                dict(type="scatter", y=_y_values(frame, "y_low"), name="typical low", **band)
             )
             traces.append(
                 dict(
                     type="scatter",
-                    y=frame.get_column("y_high").to_list(),
+                    y=_y_values(frame, "y_high"),
                     name="typical range",
                     fill="tonexty",
                     fillcolor=with_alpha(color, 0.13),
                     **band,
                 )
             )
-        if show_baseline and frame.get_column("y_baseline").drop_nulls().len():
+        if show_baseline and _any_value(frame, "y_baseline"):
             traces.append(
                 dict(
                     type="scatter",
                     x=x,
-                    y=frame.get_column("y_baseline").to_list(),
+                    y=_y_values(frame, "y_baseline"),
                     mode="lines",
                     name=f"{label} baseline",
                     line=dict(color=color, width=1.5, dash=BASELINE_DASH),
@@ -284,7 +303,7 @@ def explore_figure(
             dict(
                 type="scatter",
                 x=x,
-                y=frame.get_column("y").to_list(),
+                y=_y_values(frame, "y"),
                 mode="lines+markers" if markers else "lines",
                 name=legend_name,
                 line=dict(color=color, width=2.4, dash=VALUE_DASHES[variant % len(VALUE_DASHES)]),
@@ -308,58 +327,101 @@ def explore_figure(
     if spikes is not None and spikes.height:
         _add_spikes(traces, spikes, plotted, keys, shown_keys, right_apps if use_right else set())
 
+    # The layout is one dict too, shapes and annotations included: adding the events one
+    # `add_shape` at a time re-validated every shape already there.
     dates = results.get_column("date").drop_nulls()
     x_range = (dates.min(), dates.max()) if len(dates) else None
-    add_events(fig, events, x_range=x_range)  # type: ignore[arg-type]
-
+    shapes, annotations, _ = event_marks(events, x_range=x_range)  # type: ignore[arg-type]
+    if view == "change":
+        # In this view every baseline is the zero line (what `fig.add_hline(y=0)` draws).
+        shapes.append(
+            dict(
+                type="line",
+                xref="x domain",
+                yref="y",
+                x0=0,
+                x1=1,
+                y0=0,
+                y1=0,
+                line=dict(color=MUTED_COLOR, width=1.2, dash=BASELINE_DASH),
+            )
+        )
     y_title = _y_title(results, view)
-    fig.update_layout(
+    layout: dict = dict(
         xaxis=dict(type="date", hoverformat="%a %Y-%m-%d"),
         yaxis=dict(
             title=dict(text=y_title),
-            ticksuffix="%" if view == "change" else None,
             rangemode="tozero" if view == "absolute" else "normal",
         ),
         hovermode="closest",
+        title=title_layout(
+            safe_text(title, 120) if title is not None else _default_title(results),
+            safe_text(subtitle, 160) if subtitle is not None else describe_results(results),
+        ),
     )
     if view == "change":
-        # In this view every baseline is the zero line.
-        fig.add_hline(y=0, line=dict(color=MUTED_COLOR, width=1.2, dash=BASELINE_DASH))
+        layout["yaxis"]["ticksuffix"] = "%"
+    if shapes:
+        layout["shapes"] = shapes
+    if annotations:
+        layout["annotations"] = annotations
     if use_right:
         right_names = join_distinct(sorted(right_apps & {str(k.get("app")) for k in key_dicts}))
         left_names = join_distinct(sorted({str(k.get("app")) for k in key_dicts} - right_apps))
-        fig.update_layout(
-            yaxis=dict(title=dict(text=f"{y_title}: {left_names} (left axis)")),
-            yaxis2=dict(
-                title=dict(text=f"{y_title}: {right_names} (right axis)"),
-                overlaying="y",
-                side="right",
-                showgrid=False,
-                rangemode="tozero",
-                tickmode="auto",
-                showline=True,
-                ticks="outside",
-            ),
+        layout["yaxis"]["title"] = dict(text=f"{y_title}: {left_names} (left axis)")
+        layout["yaxis2"] = dict(
+            title=dict(text=f"{y_title}: {right_names} (right axis)"),
+            overlaying="y",
+            side="right",
+            showgrid=False,
+            rangemode="tozero",
+            tickmode="auto",
+            showline=True,
+            ticks="outside",
         )
 
-    set_titles(
-        fig,
-        safe_text(title, 120) if title is not None else _default_title(results),
-        safe_text(subtitle, 160) if subtitle is not None else describe_results(results),
-    )
+    fig = _unvalidated_figure(traces, layout)
     if source_line is not None or export_date is not None:
         add_footer(fig, source_line, export_date)
-    return _with_traces(fig, traces)
+    return fig
 
 
-def _with_traces(fig: go.Figure, traces: list[dict]) -> go.Figure:
-    """``fig`` (its layout validated as usual) with ``traces`` added unvalidated.
+def _x_values(dates: pl.Series) -> np.ndarray | list[str | None]:
+    """Days as numpy dates (sent as the same "YYYY-MM-DD" strings), or ISO text if one is
+    missing (numpy would write "NaT" where the text is null) or they are not dates."""
+    if dates.dtype != pl.Date or dates.null_count():
+        return dates.dt.to_string("%Y-%m-%d").to_list()
+    return dates.to_numpy()
 
-    The traces are dicts of plain lists and strings that this module makes, and
+
+def _y_values(frame: pl.DataFrame, column: str) -> dict[str, str]:
+    """A float column as plotly.js's typed array: base64 of its little-endian float64 bytes,
+    exactly what plotly writes for a numpy array, made here because plotly's own conversion
+    of each array (through narwhals) cost more than the rest of st.plotly_chart's work on it.
+    Exact to the last bit; a missing or infinite value is NaN, which plotly.js draws as the
+    gap it drew for the null that the JSON of a list held."""
+    values = frame.get_column(column).to_numpy().astype("<f8")  # a copy: we write into it
+    values[~np.isfinite(values)] = np.nan
+    return {"dtype": "f8", "bdata": base64.b64encode(values).decode("ascii")}
+
+
+def _any_value(frame: pl.DataFrame, column: str) -> bool:
+    return frame.get_column(column).null_count() < frame.height
+
+
+def _unvalidated_figure(traces: list[dict], layout: dict) -> go.Figure:
+    """The figure of ``traces`` and ``layout``, taken without plotly's validation.
+
+    Both are dicts of numpy arrays, plain lists and strings that this module makes (the
+    template goes in as the registered template's own dict), and
     tests/charts/test_explore_unvalidated.py checks that the figure is the one plotly's
-    validation gives, to the last property. The result validates again from here on (the page
-    adds a shape; an export copies the figure), as any figure does."""
-    out = go.Figure(data=traces, layout=fig.layout, _validate=False)
+    validation gives, to the last property. Validating them was most of the figure's CPU: the
+    traces' arrays, and the layout twice with the template (an Explore rerun builds one figure
+    per view). The result validates again from here on (the page adds a shape; an export
+    copies the figure), as any figure does: parts of it are built, validated, when first
+    touched."""
+    layout["template"] = pio.templates[TEMPLATE_NAME].to_plotly_json()
+    out = go.Figure(data=traces, layout=layout, _validate=False)
     out._validate = True
     out.layout._validate = True
     return out
@@ -381,6 +443,9 @@ def _legend_only(name: str, line: dict, opacity: float = 1.0) -> dict:
     )
 
 
+_SPIKE_HOVER_COLUMNS = ("value", "change", "multiple", "method_label")
+
+
 def _add_spikes(
     traces: list[dict],
     spikes: pl.DataFrame,
@@ -390,60 +455,69 @@ def _add_spikes(
     right_apps: set[str],
 ) -> None:
     """Triangles on the plotted line at each spike, coloured like their series."""
-    # Each series' spikes by one split of the frame, not by six filters per series and
-    # direction (120 filters for 10 series, 5% of an Explore rerun's CPU).
+    # Every series' spikes by one join of the spikes with all plotted points (a series is its
+    # position in `plotted`), not by a filter or a join per series and direction.
+    if not plotted:
+        return
     on = [k for k in keys if k in spikes.columns]
-    groups = spikes.partition_by(["direction", *on], as_dict=True, maintain_order=True)
+    # Every plotted frame has the results' columns.
+    with_hover = all(c in plotted[0][1].columns for c in _SPIKE_HOVER_COLUMNS)
+    points = pl.concat(
+        [
+            frame.select(
+                *on,
+                "date",
+                "y",
+                *(_SPIKE_HOVER_COLUMNS if with_hover else ("value",)),
+                series=pl.lit(i, pl.Int64),
+            )
+            for i, (_, frame, _) in enumerate(plotted)
+        ]
+    )
+    joined = (
+        spikes.select(*on, "date", "score", "direction")
+        .with_row_index("row")
+        # A missing key part equals nothing (as `pl.col(k) == None`): the join's default.
+        .join(points, on=[*on, "date"], how="inner")
+        .drop_nulls("y")
+        .sort("series", "row")
+    )
+    found: dict[tuple[str, str], list[dict]] = {}
+    for row in joined.to_dicts():
+        key, _, _ = plotted[row["series"]]
+        axis = "y2" if str(key.get("app")) in right_apps else "y"
+        found.setdefault((row["direction"], axis), []).append(row)
+    labels = [series_label(key, shown_keys) for key, _, _ in plotted]
     for direction, symbol in (("up", "triangle-up"), ("down", "triangle-down")):
         for axis in ("y", "y2"):
-            xs, ys, colors, hover = [], [], [], []
-            for key, frame, color in plotted:
-                on_right = str(key.get("app")) in right_apps
-                if (axis == "y2") != on_right:
-                    continue
-                if any(key[k] is None for k in on):
-                    continue  # a missing key part equals nothing (as `pl.col(k) == None`)
-                mine = groups.get((direction, *(key[k] for k in on)))
-                if mine is None or not mine.height:
-                    continue
-                joined = (
-                    mine.select("date", "score")
-                    .join(
-                        frame.select("date", "y", "value", "change", "multiple", "method_label")
-                        if "method_label" in frame.columns and "multiple" in frame.columns
-                        else frame.select("date", "y", "value"),
-                        on="date",
-                        how="inner",
-                    )
-                    .drop_nulls("y")
-                )
-                label = series_label(key, shown_keys)
-                for row in joined.to_dicts():
-                    xs.append(row["date"].isoformat())
-                    ys.append(row["y"])
-                    colors.append(color)
-                    change = format_change(
-                        row.get("change"), row.get("multiple"), row.get("method_label")
-                    )
-                    hover.append(
-                        f"<b>{label}</b><br>{fmt_date(row['date'])}<br>"
-                        f"Spike ({direction}), score {fmt_score(row['score'])}<br>"
-                        f"Value: {fmt_value(row['value'])}<br>{change}"
-                    )
-            if not xs:
+            rows = found.get((direction, axis))
+            if not rows:
                 continue
+            hover = []
+            for row in rows:
+                change = format_change(
+                    row.get("change"), row.get("multiple"), row.get("method_label")
+                )
+                hover.append(
+                    f"<b>{labels[row['series']]}</b><br>{fmt_date(row['date'])}<br>"
+                    f"Spike ({direction}), score {fmt_score(row['score'])}<br>"
+                    f"Value: {fmt_value(row['value'])}<br>{change}"
+                )
             traces.append(
                 dict(
                     type="scatter",
-                    x=xs,
-                    y=ys,
+                    x=[row["date"].isoformat() for row in rows],
+                    y=[row["y"] for row in rows],
                     mode="markers",
                     yaxis=axis,
                     name=f"spike {direction}",
                     legendgroup=f"spike-{direction}",
                     showlegend=not any(t["name"] == f"spike {direction}" for t in traces),
                     marker=dict(
-                        symbol=symbol, size=13, color=colors, line=dict(color="white", width=1)
+                        symbol=symbol,
+                        size=13,
+                        color=[plotted[row["series"]][2] for row in rows],
+                        line=dict(color="white", width=1),
                     ),
                     hovertext=hover,
                     hoverinfo="text",

@@ -61,11 +61,17 @@ def format_export_date(export_date: dt.date | dt.datetime | str | None) -> str:
     return "Exported " + safe_text(export_date, 20)
 
 
-def set_titles(fig: go.Figure, title_html: str | None, subtitle_html: str | None) -> None:
-    """Set already-safe title and subtitle markup (ours, or `safe_text` output)."""
+def title_layout(title_html: str | None, subtitle_html: str | None) -> dict:
+    """The layout `title` for already-safe title and subtitle markup (ours, or `safe_text`
+    output): for a figure built from one layout dict (charts.explore)."""
     title: dict = dict(text=title_html or "")
     title["subtitle"] = dict(text=subtitle_html or "", font=dict(size=14, color=MUTED_COLOR))
-    fig.update_layout(title=title)
+    return title
+
+
+def set_titles(fig: go.Figure, title_html: str | None, subtitle_html: str | None) -> None:
+    """Set already-safe title and subtitle markup (ours, or `safe_text` output)."""
+    fig.update_layout(title=title_layout(title_html, subtitle_html))
 
 
 def add_footer(

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from tests.charts.figure_helpers import decode_typed_arrays
+
 APP = Path(__file__).resolve().parents[2] / "app.py"
 PAGES = [
     "app_pages/overview.py",
@@ -33,4 +35,6 @@ def open_page(page: str, query: dict | None = None) -> AppTest:
 
 
 def figure(at: AppTest, index: int = 0) -> dict:
-    return json.loads(at.get("plotly_chart")[index].proto.spec)
+    """A chart's JSON as the browser gets it, plotly's typed arrays (the Explore figure's
+    numbers) decoded to lists of numbers."""
+    return decode_typed_arrays(json.loads(at.get("plotly_chart")[index].proto.spec))

@@ -3,24 +3,27 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
+import plotly.io as pio
 import polars as pl
 import pytest
 
 from charts.events import layout_labels, normalize_events
 from charts.explore import explore_figure
 from charts.theme import color_for
+from tests.charts.figure_helpers import figure_json
 
 HOSTILE_LINK = '<a href="https://example.com">x</a><script>alert(1)</script>'
 
 
 def _traces(fig, role: str) -> list[dict]:
-    return [t for t in fig.to_dict()["data"] if (t.get("meta") or {}).get("role") == role]
+    return [t for t in figure_json(fig)["data"] if (t.get("meta") or {}).get("role") == role]
 
 
 def test_one_value_line_per_series_with_dashed_baseline_and_band(results) -> None:
     fig = explore_figure(results)
-    data = fig.to_dict()["data"]
+    data = figure_json(fig)["data"]
     values = _traces(fig, "value")
     assert [t["name"] for t in values] == ["ChatGPT", "Claude"]
     assert values[0]["line"]["color"] == color_for("ChatGPT")
@@ -47,8 +50,32 @@ def test_hover_states_change_with_multiple_and_method(results) -> None:
     assert "customdata[4]" in chatgpt["hovertemplate"]
 
 
+def test_numbers_are_sent_as_typed_arrays_that_decode_to_the_values(results) -> None:
+    """y goes to the browser as base64 float64 (plotly.js typed arrays), x as ISO days, hover
+    text as lists of strings; decoded, they are the fixture's numbers to the last bit."""
+    fig = explore_figure(results.with_columns(
+        value=pl.when(pl.col("date") == dt.date(2026, 2, 23)).then(None).otherwise("value")
+    ))  # fmt: skip
+    sent = json.loads(pio.to_json(fig))
+    raw = next(t for t in sent["data"] if (t.get("meta") or {}).get("role") == "value")
+    assert set(raw["y"]) == {"dtype", "bdata"} and raw["y"]["dtype"] == "f8"
+    chatgpt = _traces(fig, "value")[0]
+    days = [f"2026-02-{d}" for d in range(20, 29)] + [f"2026-03-0{d}" for d in range(1, 4)]
+    assert chatgpt["x"] == days
+    # ChatGPT's uninstalls from the fixture; 02-23 is missing: a gap (null), not a zero.
+    assert chatgpt["y"] == [1000.0, 1010.0, 990.0, None, 1000.0, 995.0, 1010.0, 1000.0,
+                            3950.0, 2600.0, 1800.0, 1500.0]  # fmt: skip
+    assert [row[1] for row in chatgpt["customdata"]][2:5] == ["990", "n/a", "1,000"]
+    assert chatgpt["customdata"][8][1:4] == ["3,950", "1,000", "+295% (3.95x) vs the previous day"]
+    baseline = next(t for t in figure_json(fig)["data"] if t["name"] == "ChatGPT baseline")
+    assert baseline["y"][:3] == [None, 1000.0, 1010.0]
+    change = _traces(explore_figure(results, view="change"), "value")[0]
+    assert change["y"][0] is None  # no baseline on the first day
+    assert change["y"][8] == pytest.approx(295.0) and change["y"][1] == pytest.approx(1.0)
+
+
 def test_toggles_remove_baseline_and_band(results) -> None:
-    data = explore_figure(results, show_baseline=False, show_band=False).to_dict()["data"]
+    data = figure_json(explore_figure(results, show_baseline=False, show_band=False))["data"]
     assert not [t for t in data if t["name"].endswith("baseline") or t.get("fill")]
     assert len(data) == 2
 
@@ -60,7 +87,7 @@ def test_change_view_plots_percent_and_names_the_method(results) -> None:
     assert fig.layout.yaxis.title.text == "Change (%) vs the previous day"
     assert fig.layout.yaxis.ticksuffix == "%"
     # The baseline is the dashed zero line, not one trace per series.
-    assert not [t for t in fig.to_dict()["data"] if t["name"].endswith(" baseline")]
+    assert not [t for t in figure_json(fig)["data"] if t["name"].endswith(" baseline")]
     assert any(s.y0 == 0 and s.line.dash == "dash" for s in fig.layout.shapes)
 
 

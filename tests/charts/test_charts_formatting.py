@@ -20,6 +20,7 @@ from analytics.sentences import change_sentence, study_sentence
 from charts.explore import VIEWS, explore_figure
 from charts.publish import publication_layout
 from charts.study import study_figure
+from tests.charts.figure_helpers import figure_json
 
 D = dt.date
 # A d3 number format inside a template: %{y:.0%}, %{customdata[1]:+.0%}, %{x:,.2f}, %{y:+d}...
@@ -55,7 +56,7 @@ def ties() -> pl.DataFrame:
 
 
 def _value_trace(fig: go.Figure) -> dict:
-    return next(t for t in fig.to_dict()["data"] if (t.get("meta") or {}).get("role") == "value")
+    return next(t for t in figure_json(fig)["data"] if (t.get("meta") or {}).get("role") == "value")
 
 
 def test_explore_hover_says_exactly_what_the_module_says(ties) -> None:
@@ -92,7 +93,9 @@ def test_spike_hover_uses_the_module(ties) -> None:
         score=pl.lit(3.25), direction=pl.lit("up"),
     )  # fmt: skip
     fig = explore_figure(ties, spikes=spikes)
-    spike = next(t for t in fig.to_dict()["data"] if (t.get("meta") or {}).get("role") == "spike")
+    spike = next(
+        t for t in figure_json(fig)["data"] if (t.get("meta") or {}).get("role") == "spike"
+    )
     assert spike["hovertext"][0] == (
         "<b>ChatGPT</b><br>Fri 27 Feb 2026<br>Spike (up), score +3.3<br>Value: 1,145<br>"
         "+15% (1.15x) vs the previous day"
@@ -157,7 +160,7 @@ def _strings(node, path: str = "") -> Iterator[tuple[str, str]]:
 
 def test_no_figure_leaves_a_number_to_d3(results, spikes, events, study) -> None:
     for name, fig in _all_figures(results, spikes, events, study):
-        spec = fig.to_dict()
+        spec = figure_json(fig)  # customdata is a numpy array in the figure, lists here
         spec["layout"].pop("template", None)  # plotly's template defaults, not our text
         for path, text in _strings(spec):
             where = f"{name}: {path}"
