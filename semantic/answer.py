@@ -11,7 +11,7 @@ study page and ``installpulse study``. Nothing here imports Streamlit.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -144,15 +144,61 @@ def spike_peaks(
     ).filter(pl.col("date").is_between(request.start, request.end))
 
 
-def answer(db: Path | str | None, request: SeriesRequest, *, with_spikes: bool = True) -> Answer:
-    """Read the totals of ``request`` (range plus look-back) and compute its numbers."""
+# ----- an answer in two parts ------------------------------------------------------------
+#
+# Why two: an analyst flips between baselines on one view, and what is read (the totals over
+# the range and its look-back) and the spike peaks do not depend on the baseline method -
+# except through the first day read, which a long look-back (yoy, a fixed window, a week's
+# start) moves. `read` is that part and `read_key` says what it depends on, so the page keeps
+# it per key and a change of baseline recomputes only `numbers`. `answer` is the two parts in
+# a row: the CLI and the page call the same functions.
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What a request reads, whatever its baseline method: ``series`` (the labelled daily
+    totals from :func:`first_day_read` on), the metrics' ``kinds`` and the ``spikes`` (the peak
+    of each spike episode in the range, day grain; empty without spikes)."""
+
+    series: pl.DataFrame
+    kinds: Mapping[str, str]
+    spikes: pl.DataFrame
+
+
+def first_day_read(request: SeriesRequest, *, with_spikes: bool = True) -> date:
+    """The first day :func:`read` reads: the method's look-back, and at day grain the typical
+    change's 31 days (and the spike scores' history, with spikes)."""
     extra = TYPICAL_LOOKBACK if request.grain == "day" else 0
     if with_spikes and request.grain == "day":
         extra = max(extra, SPIKE_LOOKBACK + stored_scores.HISTORY_DAYS)
-    series, kinds, _ = totals.load(db, request, request.first_day_read(extra))
-    results = numbers(series, request, kinds)
+    return request.first_day_read(extra)
+
+
+def read_key(request: SeriesRequest, *, with_spikes: bool = True) -> tuple[object, ...]:
+    """Everything :func:`read` depends on: the request but its baseline method, and the first
+    day read (the one thing the method changes). Two requests with one key read the same."""
+    scope = tuple((f.name, getattr(request, f.name)) for f in fields(request) if f.name != "method")
+    return scope, first_day_read(request, with_spikes=with_spikes), with_spikes
+
+
+def read(db: Path | str | None, request: SeriesRequest, *, with_spikes: bool = True) -> Reading:
+    """The part of an answer its baseline method does not change (see :func:`read_key`)."""
+    first = first_day_read(request, with_spikes=with_spikes)
+    series, kinds, _ = totals.load(db, request, first)
     spikes = spike_peaks(series, request, db) if with_spikes else pl.DataFrame()
-    return Answer(request, series, results, spikes, kinds)
+    return Reading(series, kinds, spikes)
+
+
+def from_reading(reading: Reading, request: SeriesRequest) -> Answer:
+    """The answer to ``request`` from what it read (``read(db, request)``, or the reading of
+    another request with the same :func:`read_key`): its numbers by its own method."""
+    results = numbers(reading.series, request, reading.kinds)
+    return Answer(request, reading.series, results, reading.spikes, reading.kinds)
+
+
+def answer(db: Path | str | None, request: SeriesRequest, *, with_spikes: bool = True) -> Answer:
+    """Read the totals of ``request`` (range plus look-back) and compute its numbers."""
+    return from_reading(read(db, request, with_spikes=with_spikes), request)
 
 
 def series_answer(
