@@ -16,10 +16,10 @@ GENERIC = FIXTURES / "generic"
 
 
 def cli(
-    *args: str, env: dict[str, str] | None = None, timeout: float = 120
+    *args: str, env: dict[str, str] | None = None, timeout: float = 120, python: tuple = ()
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "pipelines", *args],
+        [sys.executable, *python, "-m", "pipelines", *args],
         capture_output=True,
         text=True,
         cwd=REPO,
@@ -45,14 +45,7 @@ def test_the_command_never_imports_pandas(db: Path) -> None:
         ["ingest", "--db", str(db), str(GENERIC / "long_utf8.csv")],
         ["series", "--db", str(db), "--app", "ChatGPT", "--metric", "uninstalls"],
     ):
-        result = subprocess.run(
-            [sys.executable, "-X", "importtime", "-m", "pipelines", *args],
-            capture_output=True,
-            text=True,
-            cwd=REPO,
-            timeout=120,
-            check=False,
-        )
+        result = cli(*args, python=("-X", "importtime"))
         assert result.returncode == 0, result.stderr[-2000:]
         imported = {line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines()}
         assert "duckdb" in imported and "polars" in imported  # (the listing is there)
