@@ -200,7 +200,9 @@ def _emit(frame: pl.DataFrame, fmt: str) -> None:
 
 
 # ----------------------------------------------------------------------------- series
-SERIES_COLUMNS = [*KEYS, *baselines.RESULT_COLUMNS, "typical_change", "missing"]
+# The answer's columns, as the Explore page's CSV download has them (typical_low/typical_high,
+# the typical range's band, included): one request gives one file on both surfaces.
+SERIES_COLUMNS = semantic_answer.RESULT_COLUMNS
 
 
 def series_frame(

@@ -11,6 +11,8 @@ Series are US, iOS + Android summed, source demo (data/demo/README.md gives the 
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import subprocess
@@ -286,3 +288,43 @@ def test_crossover_via_cli(demo_path: Path) -> None:
     assert len(claude) == len(chatgpt) == 424  # every day 2025-01-01 .. 2026-02-28
     above = [day for day in sorted(claude) if claude[day] > chatgpt[day]]
     assert above == ["2026-02-28"]
+
+
+# (app, metric, (day, value, baseline) for the two days) - data/demo/README.md's levels.
+ONE_NUMBER = [
+    ("ChatGPT", "uninstalls", [("2026-02-27", 3200, 3250), ("2026-02-28", 12640, 3200)]),
+    ("Claude", "downloads", [("2026-02-27", 109600, 80000), ("2026-02-28", 165496, 109600)]),
+]
+
+
+@pytest.mark.parametrize(("app", "metric", "days"), ONE_NUMBER)
+def test_cli_csv_is_the_explore_download(
+    demo_path: Path, app: str, metric: str, days: list[tuple[str, int, int]]
+) -> None:
+    """One request, one file: `installpulse series --format csv` and the Explore page's CSV
+    download (the same view: one app, US, all platforms, the same range) agree cell for cell,
+    the typical change to the last bit (the CLI reads 31 days back, the page more), and the
+    sentence under the chart is the CLI table's last line."""
+    from pipelines import csvout
+    from semantic import answer, views
+
+    start, end = days[0][0], days[-1][0]
+    args = ["series", "--app", app, "--metric", metric, "--country", "US"]
+    p = cli(demo_path, *args, "--start", start, "--end", end, "--format", "csv")
+    assert p.returncode == 0, p.stderr
+    from_cli = list(csv.DictReader(io.StringIO(p.stdout)))
+    state = views.ExploreState(apps=[app], metrics=[metric], countries=["US"], start=d(start),
+                               end=d(end), day=d(end))  # fmt: skip
+    results = answer.answer(demo_path, state.request()).results
+    download = csvout.to_csv_bytes(views.table_numbers(results)).decode("utf-8")
+    from_page = list(csv.DictReader(io.StringIO(download)))
+    assert from_page == from_cli
+    # By hand: value / baseline of the demo's levels; the band is baseline x (1 +/- typical).
+    for r, (day, value, baseline) in zip(from_page, days, strict=True):
+        assert (r["date"], float(r["value"]), float(r["baseline"])) == (day, value, baseline)
+        assert float(r["multiple"]) == value / baseline
+        typ = float(r["typical_change"])
+        assert float(r["typical_low"]) == baseline * (1 - typ)
+        assert float(r["typical_high"]) == baseline * (1 + typ)
+    table = cli(demo_path, *args, "--start", start, "--end", end)
+    assert table.stdout.rstrip("\n").splitlines()[-1] == views.day_sentences(results, d(end))[0]
