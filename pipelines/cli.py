@@ -199,11 +199,16 @@ def cmd_events(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from pipelines import demo
 
+    # Say where: an installed installpulse writes to the user's data folder, which a newcomer
+    # who ran `installpulse demo` from some folder would otherwise have to look up.
+    where = settings.db_path(args.db)
+    shown = where if str(where).startswith("ducklake:") else where.resolve()
     if args.if_empty and not demo.is_empty(args.db):
-        print("The database already holds data; demo not loaded.")
+        print(f"The database already holds data; demo not loaded. Database: {shown}")
         return 0
     for line in demo.load(args.db, actor=auth.local_actor()):
         print(line)
+    print(f"Database: {shown}")
     return 0
 
 

@@ -121,11 +121,13 @@ def _env() -> dict[str, str]:
     return {**env, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
 
 
-def _run(venv: Path, args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+def _run(
+    venv: Path, args: list[str], cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     done = subprocess.run(
         [str(venv / "bin" / args[0]), *args[1:]],
         cwd=cwd,
-        env=_env(),
+        env={**_env(), **(env or {})},
         capture_output=True,
         text=True,
         timeout=120,
@@ -152,9 +154,17 @@ def test_installed_package_runs_demo_series_and_app(installed: Path, tmp_path: P
     for line in where.stdout.split():
         assert Path(line).is_relative_to(installed), line
 
-    demo = _run(installed, ["installpulse", "demo", "--db", str(db)], elsewhere)
+    # As the README tells a newcomer: no --db, the database goes to the user's data folder
+    # (XDG_DATA_HOME here, so the test's home is not touched) and the command says where.
+    data_home = {"XDG_DATA_HOME": str(tmp_path / "data")}
+    default_db = tmp_path / "data" / "installpulse" / "installpulse.duckdb"
+    demo = _run(installed, ["installpulse", "demo"], elsewhere, data_home)
     assert "observations.csv: imported as #1" in demo.stdout
     assert "events.csv: imported as #2: 10 events." in demo.stdout
+    assert demo.stdout.splitlines()[-1] == f"Database: {default_db}"
+    assert default_db.is_file()
+    assert list(elsewhere.iterdir()) == []  # nothing written where the command ran
+    shutil.move(default_db, db)  # the rest runs on --db
 
     series = ["installpulse", "series", "--app", "ChatGPT", "--metric", "uninstalls", "--country",
               "US", "--start", "2026-02-28", "--end", "2026-02-28", "--db", str(db)]  # fmt: skip
@@ -178,7 +188,7 @@ def test_installed_package_runs_demo_series_and_app(installed: Path, tmp_path: P
         at = AppTest.from_file(app_pages.main.__file__, default_timeout=60).run()
         assert not at.exception, at.exception
         print("|".join(e.value for e in at.subheader))
-        for page in ["explore", "study", "events", "data", "database"]:
+        for page in ["explore", "study", "check", "events", "data", "database"]:
             at.switch_page(str(Path(app_pages.main.__file__).with_name(page + ".py"))).run()
             assert not at.exception, (page, at.exception)
             print(page, "rendered")
@@ -195,7 +205,7 @@ def test_installed_package_runs_demo_series_and_app(installed: Path, tmp_path: P
     )
     assert rendered.returncode == 0, rendered.stderr
     assert "Top movers" in rendered.stdout
-    assert rendered.stdout.count("rendered") == 5
+    assert rendered.stdout.count("rendered") == 6
 
     port = _free_port()
     log_path = tmp_path / "app.log"
