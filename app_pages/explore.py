@@ -174,7 +174,9 @@ with st.container(border=True):
         on_change=_around_event,
         args=(all_events, first_day, last_day),
     )
-    e1, e2, e3, e4 = st.columns([2.6, 2.4, 3.6, 3])
+    # Three to a row: with the source preference a fourth, Grain lost "month" and View
+    # "Index (=100)" off their right edge in a 1400-pixel-wide window.
+    e1, e2, e3 = st.columns([3, 2.4, 3.6])
     e1.selectbox(
         "Baseline (what a change is measured against)",
         list(views.BASELINE_CHOICES),
@@ -194,16 +196,18 @@ with st.container(border=True):
         "chosen baseline. Index: each series divided by its own first baseline (= 100), so "
         "apps of very different size share one scale.",
     )
-    e4.multiselect(
-        "Prefer sources (in order)",
-        options.get("sources") or [],
-        key=W + "prefer",
-        placeholder="Store figures first",
-        help="Where two sources cover the same platform, country and day (an estimate beside "
-        "a store's own figure) they are never summed: the first source here that has the day "
-        "wins. Empty: store figures (" + ", ".join(FIRST_PARTY) + ") first, estimates last. "
-        "The numbers table names the sources used.",
-    )
+    # With one source there is nothing to prefer (the demo has one): no widget.
+    if len(options.get("sources") or []) > 1:
+        st.columns([3, 6])[0].multiselect(
+            "Prefer sources (in order)",
+            options.get("sources") or [],
+            key=W + "prefer",
+            placeholder="Store figures first",
+            help="Where two sources cover the same platform, country and day (an estimate beside "
+            "a store's own figure) they are never summed: the first source here that has the day "
+            "wins. Empty: store figures (" + ", ".join(FIRST_PARTY) + ") first, estimates last. "
+            "The numbers table names the sources used.",
+        )
 
 raw = ExploreState(
     apps=list(st.session_state.get(W + "apps") or []),

@@ -26,6 +26,17 @@ def test_explorer_story_with_event_labels_and_image_downloads(page, app_url):
     assert "ChatGPT and Claude" in text
     assert "Altman posts amended terms" in text  # an event label on the timeline
     assert "+295% vs the previous day (3.95x)" in page.locator("body").inner_text()
+    # Every option of Grain and View shows whole in its column (1400 px wide: "month" and
+    # "Index (=100)" were cut off when a fourth widget shared their row).
+    clipped = page.evaluate(
+        """() => [...document.querySelectorAll('[data-testid="stButtonGroup"] button')]
+            .filter(b => b.innerText.trim())
+            .filter(b => b.getBoundingClientRect().right
+                         > b.closest('[data-testid="stColumn"]').getBoundingClientRect().right)
+            .map(b => b.innerText)"""
+    )
+    assert page.locator('[data-testid="stButtonGroup"] button').count() >= 6
+    assert clipped == []
     screenshot(page, "explore")
 
     with page.expect_download() as png_info:
