@@ -21,7 +21,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import polars as pl
 
-from analytics.formatting import fmt_date, fmt_score, fmt_value
+from analytics.formatting import NA, display_frame, fmt_date, fmt_score, fmt_value
 from charts.events import event_marks
 from charts.labels import KEY_COLUMNS, format_change, join_distinct, series_label, varying_keys
 from charts.publish import add_footer, describe_results, title_layout
@@ -106,66 +106,80 @@ def _view_columns(part: pl.DataFrame, view: str) -> pl.DataFrame:
     )
 
 
-# Formatting is exact, pure and the dearest part of the figure (Decimal rounding per number);
-# the same numbers come back on the next rerun of the same data (another view, range or chart
-# of the same apps) and across the series of one chart (days, counts), so each text is made
-# once per process. Bounded: about 10 MB when full.
-_MEMO_SIZE = 1 << 15
+# The hover's texts, made for the whole results frame at once (`_with_hover_text`) and carried
+# by each series' part in these columns.
+_HOVER_COLUMNS = ("_hover_value", "_hover_baseline", "_hover_change")
 
 
-@functools.lru_cache(maxsize=_MEMO_SIZE, typed=True)
-def _value_text(v: float | int | None) -> str:
-    return fmt_value(v)
+def _with_hover_text(results: pl.DataFrame) -> pl.DataFrame:
+    """``results`` with the hover's value, baseline and change texts of every row.
+
+    The numbers are analytics.formatting's strings, made a column at a time by
+    `display_frame` (exact: it rounds in binary only where that cannot change the string, and
+    formats each distinct number once); made per point through Decimal they were half of the
+    figure's CPU. The change is `format_change`'s "+295% (3.95x) vs the previous day": its
+    two numbers from the `change` and `multiple` columns, then the method label made safe once
+    per label; a row without a finite multiple (format_change then derives it from the change,
+    in decimal) is formatted by format_change itself."""
+    n = results.height
+    present = [c for c in ("value", "baseline", "change", "multiple") if c in results.columns]
+    # A column of nulls only may have no number type; display_frame formats number columns.
+    texts = display_frame(
+        results.select(
+            pl.col(c).cast(pl.Float64) if results.schema[c] == pl.Null else pl.col(c)
+            for c in present
+        )
+    )
+
+    def column(name: str) -> list:
+        return texts.get_column(name).to_list() if name in present else [NA] * n
+
+    def floats(name: str) -> list:
+        if name not in results.columns:
+            return [None] * n
+        return results.get_column(name).cast(pl.Float64).to_list()
+
+    changes, multiples = floats("change"), floats("multiple")
+    labels = (
+        results.get_column("method_label").to_list()
+        if "method_label" in results.columns
+        else [None] * n
+    )
+    tails: dict[str | None, str] = {}
+    said = []
+    for c, m, ml, pct, mult in zip(
+        changes, multiples, labels, column("change"), column("multiple"), strict=True
+    ):
+        if c is None or not math.isfinite(c):
+            said.append(format_change(c, m, ml))  # "no change available"
+        elif m is None or not math.isfinite(m):
+            said.append(format_change(c, m, ml))
+        else:
+            tail = tails.get(ml)
+            if tail is None:
+                # format_change(c, m, ml) is its numbers, then " " + the safe label.
+                tail = tails[ml] = format_change(0.0, 1.0, ml)[len(format_change(0.0, 1.0)) :]
+            said.append(f"{pct} ({mult}){tail}")
+    return results.with_columns(
+        pl.Series("_hover_value", column("value"), dtype=pl.String),
+        pl.Series("_hover_baseline", column("baseline"), dtype=pl.String),
+        pl.Series("_hover_change", said, dtype=pl.String),
+    )
 
 
 @functools.lru_cache(maxsize=4096)
 def _day_text(d: dt.date | None) -> str:
+    """fmt_date, once per day shown (every series of a chart has the same days)."""
     return fmt_date(d)
 
 
-@functools.lru_cache(maxsize=_MEMO_SIZE, typed=True)
-def _change_numbers(c: float, m: float | None) -> str:
-    return format_change(c, m)
-
-
-@functools.lru_cache(maxsize=256)
-def _method_tail(method_label: str | None) -> str:
-    """What format_change(c, m, method_label) puts after the numbers: " " + the safe label."""
-    return format_change(0.0, 1.0, method_label)[len(format_change(0.0, 1.0)) :]
-
-
-def _is_nan(x: object) -> bool:
-    return isinstance(x, float) and x != x
-
-
 def _hover_data(part: pl.DataFrame, label: str) -> np.ndarray:
-    """customdata rows for HOVER_TEMPLATE; `label` is already safe, the rest is our own text.
-
-    Each value, date, change and method label is formatted once per process (the memos
-    above): the text is exactly analytics.formatting's, but made per point it was half of the
-    figure's CPU. A NaN is formatted as None is (both are "n/a"), so it is memoised as None."""
-    n = part.height
-    dates = part.get_column("date").to_list()
-    values = part.get_column("value").to_list()
-    baselines = part.get_column("baseline").to_list() if "baseline" in part.columns else [None] * n
-    changes = part.get_column("change").to_list() if "change" in part.columns else [None] * n
-    multiples = part.get_column("multiple").to_list() if "multiple" in part.columns else [None] * n
-    methods = (
-        part.get_column("method_label").to_list() if "method_label" in part.columns else [None] * n
-    )
-
-    def number(v: float | int | None) -> str:
-        return _value_text(None if _is_nan(v) else v)
-
-    def change(c: float | None, m: float | None, ml: str | None) -> str:
-        if c is None or not math.isfinite(c):
-            return format_change(c, m, ml)
-        return _change_numbers(c, None if _is_nan(m) else m) + _method_tail(ml)
-
+    """customdata rows for HOVER_TEMPLATE; `label` is already safe, the rest is our own text
+    (`part` carries `_with_hover_text`'s columns)."""
     rows = [
-        [label, number(v), number(b), change(c, m, ml), _day_text(d)]
-        for v, b, c, m, ml, d in zip(
-            values, baselines, changes, multiples, methods, dates, strict=True
+        [label, v, b, c, _day_text(d)]
+        for v, b, c, d in zip(
+            *(part.get_column(name).to_list() for name in (*_HOVER_COLUMNS, "date")), strict=True
         )
     ]
     # A numpy array of text, not nested lists: the figure's constructor and st.plotly_chart
@@ -229,7 +243,7 @@ def explore_figure(
         raise ValueError(f"results frame is missing column(s) {', '.join(missing)}")
 
     keys = _keys_present(results)
-    series = _series_frames(results, keys)
+    series = _series_frames(_with_hover_text(results), keys)
     key_dicts = [k for k, _ in series]
     shown_keys = varying_keys(key_dicts, keys)
     colors = colors_for(str(k.get("app", "")) for k in key_dicts)

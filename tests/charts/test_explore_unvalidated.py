@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 
 from analytics.formatting import fmt_date, fmt_value
-from charts.explore import _hover_data, explore_figure
+from charts.explore import _hover_data, _with_hover_text, explore_figure
 from charts.labels import format_change
 from tests.charts.figure_helpers import figure_json
 
@@ -64,37 +64,38 @@ def test_figure_validates_what_is_added_later(results: pl.DataFrame, events: pl.
 
 
 def test_hover_text_is_formatting_per_point(results: pl.DataFrame) -> None:
-    """_hover_data formats each distinct value, day and label once: the text must be what
-    formatting each point on its own gives, also for missing, infinite and hostile inputs."""
+    """The hover's texts are made a column at a time (display_frame's fast path): they must be
+    what formatting each point on its own gives, also for ties, missing, infinite and hostile
+    inputs, a missing multiple and a column of nulls."""
     part = results.filter(pl.col("app") == "ChatGPT").with_columns(
-        change=pl.Series([None, float("nan"), float("inf"), *[0.1 * i for i in range(9)]]),
-        multiple=pl.Series([None, None, None, None, *[1 + 0.1 * i for i in range(1, 9)]]),
+        change=pl.Series([None, float("nan"), float("inf"), 0.145, -0.135, 0.125, 2.95,
+                          -0.005, 0.5, 0.7, 0.8, -1.0]),
+        multiple=pl.Series([None, None, None, 1.145, 0.865, None, 3.95, float("nan"),
+                            float("inf"), 1.7, 1.8, 0.0]),
         method_label=pl.Series([HOSTILE, None, "", *["vs the previous day"] * 8, HOSTILE]),
-        value=pl.Series([1000.0, 1000.0, float("nan"), None, 2.5, 2.5, *[1003.5714] * 6]),
-    )
-    got = _hover_data(part, "ChatGPT").tolist()
-    assert _hover_data(part, "ChatGPT").tolist() == got  # the second time from the memos
-    rows = part.to_dicts()
-    assert got == [
-        [
-            "ChatGPT",
-            fmt_value(r["value"]),
-            fmt_value(r["baseline"]),
-            format_change(r["change"], r["multiple"], r["method_label"]),
-            fmt_date(r["date"]),
+        value=pl.Series([1000.0, 1000.0, float("nan"), None, 2.5, 2.5, 990.425, 1145.0,
+                         -0.0, *[1003.5714] * 3]),
+    )  # fmt: skip
+    for frame in (part, part.with_columns(baseline=None), part.drop("multiple", "baseline")):
+        got = _hover_data(_with_hover_text(frame), "ChatGPT").tolist()
+        rows = frame.to_dicts()
+        assert got == [
+            [
+                "ChatGPT",
+                fmt_value(r["value"]),
+                fmt_value(r.get("baseline")),
+                format_change(r["change"], r.get("multiple"), r["method_label"]),
+                fmt_date(r["date"]),
+            ]
+            for r in rows
         ]
-        for r in rows
+    got = _hover_data(_with_hover_text(part), "ChatGPT").tolist()
+    assert [row[3] for row in got[3:8]] == [
+        "+15% (1.15x) vs the previous day",  # 0.145 and 1.145: ties, half away from zero
+        "-14% (0.87x) vs the previous day",
+        "+13% (1.13x) vs the previous day",  # no multiple: 1 + 0.125 in decimal
+        "+295% (3.95x) vs the previous day",
+        "-1% (1.00x) vs the previous day",  # NaN multiple: derived, 0.995 -> 1.00x
     ]
     assert got[-1][3].endswith(format_change(0.8, 1.8, HOSTILE)[len("+80% (1.80x)") :])
     assert "<script>" not in got[-1][3]
-
-
-def test_memos_give_formatting_s_text_for_equal_keys() -> None:
-    """Keys a dict takes as one (0.0 and -0.0; a NaN multiple and None) must have one text."""
-    from charts.explore import _change_numbers, _value_text
-
-    assert _value_text(0.0) == _value_text(-0.0) == fmt_value(-0.0) == "0"
-    assert _change_numbers(0.0, None) == _change_numbers(-0.0, None) == format_change(-0.0)
-    assert _change_numbers(-0.0, 1.0) == format_change(-0.0, 1.0) == "0% (1.00x)"
-    assert _value_text(2) == fmt_value(2) and _value_text(2.0) == fmt_value(2.0)
-    assert format_change(0.5, float("nan")) == format_change(0.5, None) == "+50% (1.50x)"
