@@ -38,9 +38,19 @@ st.dataframe(
     column_config={
         "first_date": st.column_config.DateColumn("first day"),
         "last_date": st.column_config.DateColumn("last day"),
-        "values_present": st.column_config.NumberColumn("values present", format="%d"),
+        # Counts with thousands separators, as the Data page's history shows them ("%d"
+        # printed 58191 beside the sidebar's 58,191); whole numbers, so nothing is rounded.
+        "rows": st.column_config.NumberColumn("rows", format="localized"),
+        "values_present": st.column_config.NumberColumn("values present", format="localized"),
     },
 )
 
 st.subheader("Import history")
-st.dataframe(history.drop("archive_path"), hide_index=True)
+st.dataframe(
+    history.drop("archive_path"),
+    hide_index=True,
+    column_config={
+        name: st.column_config.NumberColumn(name, format="localized")
+        for name in ("rows_written", "rows_replaced", "series_touched")
+    },
+)

@@ -208,3 +208,9 @@ def test_database_page_lists_holdings_per_app_and_metric(demo_env):
             "where app = 'Claude' and metric = 'downloads'",
         )[0]
     assert (row["rows"], row["values_present"]) == expected
+    # Counts shown with thousands separators (4,850 like the sidebar's 58,191, not 4850).
+    for table, columns in ((0, ("rows", "values_present")), (1, ("rows_written",))):
+        config = json.loads(at.dataframe[table].proto.columns)
+        assert {c: config[c]["type_config"]["format"] for c in columns} == dict.fromkeys(
+            columns, "localized"
+        )
