@@ -73,9 +73,25 @@ class Answer:
         return sorted(found)
 
 
-def numbers(series: pl.DataFrame, request: SeriesRequest, kinds: Mapping[str, str]) -> pl.DataFrame:
+def day_extras(series: pl.DataFrame) -> pl.DataFrame:
+    """KEYS, date, the typical day-over-day change and what a total lacked (``missing``) on
+    every day of ``series`` (day grain): what :func:`numbers` adds to the baselines. Neither
+    depends on the baseline method, so a :class:`Reading` keeps them."""
+    frame = series.select(*KEYS, "date", "value", "missing")
+    typ = typical.typical_change(frame, window=presets.TYPICAL_WINDOW, keys=KEYS)
+    return typ.select(*KEYS, "date", "typical_change", "missing")
+
+
+def numbers(
+    series: pl.DataFrame,
+    request: SeriesRequest,
+    kinds: Mapping[str, str],
+    *,
+    extras: pl.DataFrame | None = None,
+) -> pl.DataFrame:
     """Baselines, change, multiple, the typical day-over-day change and its band, per series
-    and period of ``request.start..request.end`` (the frame holds the look-back too)."""
+    and period of ``request.start..request.end`` (the frame holds the look-back too).
+    ``extras``: :func:`day_extras` of ``series`` where already made (day grain)."""
     if not series.height:
         return pl.DataFrame(schema={c: pl.String for c in RESULT_COLUMNS})
     frame = series.select(*KEYS, "date", "value")
@@ -92,12 +108,9 @@ def numbers(series: pl.DataFrame, request: SeriesRequest, kinds: Mapping[str, st
     except ValueError as exc:
         raise _fail_from(exc) from None
     if request.grain == "day":
-        typ = typical.typical_change(frame, window=presets.TYPICAL_WINDOW, keys=KEYS).select(
-            *KEYS, "date", "typical_change"
-        )
-        result = result.join(typ, on=[*KEYS, "date"], how="left", nulls_equal=True)
-        missing = series.select(*KEYS, "date", "missing")
-        result = result.join(missing, on=[*KEYS, "date"], how="left", nulls_equal=True)
+        if extras is None:
+            extras = day_extras(series)
+        result = result.join(extras, on=[*KEYS, "date"], how="left", nulls_equal=True)
     else:
         result = result.with_columns(
             typical_change=pl.lit(None, pl.Float64), missing=pl.lit(None, pl.String)
@@ -147,22 +160,25 @@ def spike_peaks(
 # ----- an answer in two parts ------------------------------------------------------------
 #
 # Why two: an analyst flips between baselines on one view, and what is read (the totals over
-# the range and its look-back) and the spike peaks do not depend on the baseline method -
-# except through the first day read, which a long look-back (yoy, a fixed window, a week's
-# start) moves. `read` is that part and `read_key` says what it depends on, so the page keeps
-# it per key and a change of baseline recomputes only `numbers`. `answer` is the two parts in
-# a row: the CLI and the page call the same functions.
+# the range and its look-back), the spike peaks and the typical change do not depend on the
+# baseline method - except through the first day read, which a long look-back (yoy, a fixed
+# window, a week's start) moves. `read` is that part and `read_key` says what it depends on,
+# so the page keeps it per key and a change of baseline recomputes only the baselines
+# (`numbers`). `answer` is the two parts in a row: the CLI and the page call the same
+# functions.
 
 
 @dataclass(frozen=True)
 class Reading:
     """What a request reads, whatever its baseline method: ``series`` (the labelled daily
-    totals from :func:`first_day_read` on), the metrics' ``kinds`` and the ``spikes`` (the peak
-    of each spike episode in the range, day grain; empty without spikes)."""
+    totals from :func:`first_day_read` on), the metrics' ``kinds``, the ``spikes`` (the peak
+    of each spike episode in the range, day grain; empty without spikes) and, at day grain,
+    the ``extras`` of every day (:func:`day_extras`; None otherwise)."""
 
     series: pl.DataFrame
     kinds: Mapping[str, str]
     spikes: pl.DataFrame
+    extras: pl.DataFrame | None = None
 
 
 def first_day_read(request: SeriesRequest, *, with_spikes: bool = True) -> date:
@@ -186,13 +202,14 @@ def read(db: Path | str | None, request: SeriesRequest, *, with_spikes: bool = T
     first = first_day_read(request, with_spikes=with_spikes)
     series, kinds, _ = totals.load(db, request, first)
     spikes = spike_peaks(series, request, db) if with_spikes else pl.DataFrame()
-    return Reading(series, kinds, spikes)
+    extras = day_extras(series) if request.grain == "day" and series.height else None
+    return Reading(series, kinds, spikes, extras)
 
 
 def from_reading(reading: Reading, request: SeriesRequest) -> Answer:
     """The answer to ``request`` from what it read (``read(db, request)``, or the reading of
     another request with the same :func:`read_key`): its numbers by its own method."""
-    results = numbers(reading.series, request, reading.kinds)
+    results = numbers(reading.series, request, reading.kinds, extras=reading.extras)
     return Answer(request, reading.series, results, reading.spikes, reading.kinds)
 
 

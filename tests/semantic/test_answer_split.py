@@ -80,3 +80,18 @@ def test_a_reading_answers_every_method_with_its_key(demo_db: Path) -> None:
         assert set(from_reading.results.get_column("method").to_list()) == {
             baselines.parse_method(method).name
         }
+
+
+def test_the_reading_keeps_the_typical_change_which_no_method_changes(demo_db: Path) -> None:
+    request = _request("mean:28")
+    reading = answer.read(demo_db, request)
+    assert reading.extras is not None
+    assert_frame_equal(reading.extras, answer.day_extras(reading.series))
+    # the numbers from the kept extras are the numbers made without them
+    kept = answer.numbers(reading.series, request, reading.kinds, extras=reading.extras)
+    assert_frame_equal(kept, answer.numbers(reading.series, request, reading.kinds))
+    assert kept.get_column("typical_change").drop_nulls().len() == kept.height
+    weekly = answer.read(demo_db, _request("wow", "week"))
+    assert weekly.extras is None
+    results = answer.from_reading(weekly, _request("wow", "week")).results
+    assert results.height and results.get_column("typical_change").null_count() == results.height
