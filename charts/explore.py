@@ -50,60 +50,68 @@ def _keys_present(frame: pl.DataFrame) -> list[str]:
     return [c for c in KEY_COLUMNS if c in frame.columns]
 
 
-def _series_frames(results: pl.DataFrame, keys: list[str]) -> list[tuple[dict, pl.DataFrame]]:
+def _ordered(results: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+    """``results`` in key then date order, with ``_series``: each series' position (0, 1, ...)
+    in that order, which is the order the series are drawn in."""
     if not keys:
-        return [({}, results.sort("date"))]
+        return results.sort("date").with_columns(_series=pl.lit(0, pl.Int64))
     ordered = results.sort([*keys, "date"], nulls_last=True)
-    out = []
-    for _, part in ordered.group_by(keys, maintain_order=True):
-        key = {k: part.get_column(k)[0] for k in keys}
-        out.append((key, part))
-    return out
+    key = pl.struct(keys)
+    # A new series starts where the key differs from the row before (null-safe: a missing
+    # key part is a value of its own, as in a group_by).
+    starts = key.ne_missing(key.shift(1)).fill_null(True)
+    return ordered.with_columns(_series=starts.cast(pl.Int64).cum_sum() - 1)
 
 
-def _first_baseline(part: pl.DataFrame) -> float | None:
-    candidates = part.get_column("baseline").drop_nulls() if "baseline" in part.columns else None
-    if candidates is not None and len(candidates):
-        nonzero = candidates.filter(candidates != 0)
-        if len(nonzero):
-            return float(nonzero[0])
-    values = part.get_column("value").drop_nulls()
-    values = values.filter(values != 0)
-    return float(values[0]) if len(values) else None
+def _series_frames(ordered: pl.DataFrame, keys: list[str]) -> list[tuple[dict, pl.DataFrame]]:
+    """Each series' key and rows, from one split of the `_ordered` frame."""
+    parts = ordered.partition_by("_series", maintain_order=True)
+    return [({k: part.get_column(k)[0] for k in keys}, part) for part in parts]
 
 
-def _view_columns(part: pl.DataFrame, view: str) -> pl.DataFrame:
-    """Add `y`, `y_baseline`, `y_low`, `y_high`: what is plotted for this view."""
-    has_band = "typical_low" in part.columns and "typical_high" in part.columns
+def _view_columns(frame: pl.DataFrame, view: str) -> pl.DataFrame:
+    """Add `y`, `y_baseline`, `y_low`, `y_high`: what is plotted for this view.
+
+    One query for every series of an `_ordered` frame; the index view's scale is per series
+    (`over("_series")`): 100 / the series' first non-zero baseline, else its first non-zero
+    value; no scale (nothing to index to, or a zero one) plots nothing but an `index` column."""
+    has_band = "typical_low" in frame.columns and "typical_high" in frame.columns
     low = pl.col("typical_low") if has_band else pl.lit(None, dtype=pl.Float64)
     high = pl.col("typical_high") if has_band else pl.lit(None, dtype=pl.Float64)
-    baseline = pl.col("baseline") if "baseline" in part.columns else pl.lit(None, pl.Float64)
+    baseline = pl.col("baseline") if "baseline" in frame.columns else pl.lit(None, pl.Float64)
+    none = pl.lit(None, pl.Float64)
     if view == "absolute":
         exprs = [pl.col("value"), baseline, low, high]
     elif view == "change":
         change = (
             pl.col("change") * 100
-            if "change" in part.columns
+            if "change" in frame.columns
             else (pl.col("value") / baseline - 1) * 100
         )
         # The baseline is the zero line itself; the band is relative to that baseline.
-        none = pl.lit(None, pl.Float64)
         exprs = [change, none, (low / baseline - 1) * 100, (high / baseline - 1) * 100]
     else:
-        first = _first_baseline(part)
-        scale = 100 / first if first else None
-        if "index" in part.columns:
-            y = pl.col("index")
-        else:
-            y = pl.col("value") * scale if scale else pl.lit(None, pl.Float64)
-        if scale:
-            exprs = [y, baseline * scale, low * scale, high * scale]
-        else:
-            exprs = [y, pl.lit(None, pl.Float64), pl.lit(None, pl.Float64), pl.lit(None)]
+        firsts = [_first_nonzero("value")]
+        if "baseline" in frame.columns:
+            firsts.insert(0, _first_nonzero("baseline"))
+        scale = 100 / pl.coalesce(firsts)
+        scaled = scale.is_not_null() & (scale != 0)
+        y = (
+            pl.col("index")
+            if "index" in frame.columns
+            else pl.when(scaled).then(pl.col("value") * scale)
+        )
+        exprs = [y, *(pl.when(scaled).then(e * scale) for e in (baseline, low, high))]
     names = ("y", "y_baseline", "y_low", "y_high")
-    return part.with_columns(
+    return frame.with_columns(
         [e.cast(pl.Float64).alias(n) for e, n in zip(exprs, names, strict=True)]
     )
+
+
+def _first_nonzero(column: str) -> pl.Expr:
+    """The series' first value of ``column`` that is neither missing nor zero (NaN counts)."""
+    c = pl.col(column).cast(pl.Float64)
+    return c.filter(c.is_not_null() & (c != 0)).first().over("_series")
 
 
 # The hover's texts, made for the whole results frame at once (`_with_hover_text`) and carried
@@ -243,7 +251,10 @@ def explore_figure(
         raise ValueError(f"results frame is missing column(s) {', '.join(missing)}")
 
     keys = _keys_present(results)
-    series = _series_frames(_with_hover_text(results), keys)
+    # One frame of every point: order, hover text and plotted values by a few whole-frame
+    # queries (per-series queries were most of the figure's time on a busy server).
+    points = _view_columns(_with_hover_text(_ordered(results, keys)), view)
+    series = _series_frames(points, keys)
     key_dicts = [k for k, _ in series]
     shown_keys = varying_keys(key_dicts, keys)
     colors = colors_for(str(k.get("app", "")) for k in key_dicts)
@@ -260,8 +271,8 @@ def explore_figure(
     # Their arrays are numpy arrays (`_x_values`, `_y_values`, `_hover_data`): copied whole
     # where plotly and Streamlit deep-copy the figure, numbers sent as typed arrays (base64).
     traces: list[dict] = []
-    plotted: list[tuple[dict, pl.DataFrame, str]] = []
-    for key, part in series:
+    plotted: list[tuple[dict, str]] = []
+    for key, frame in series:
         app = str(key.get("app", ""))
         color = colors.get(app, EVENT_COLOR)
         variant = variants.index(tuple(str(key.get(c)) for c in other_keys))
@@ -269,7 +280,6 @@ def explore_figure(
         on_right = use_right and app in right_apps
         yaxis = "y2" if on_right else "y"
         legend_name = label + (" (right axis)" if on_right else "")
-        frame = _view_columns(part, view)
         x = _x_values(frame.get_column("date"))
         group = f"s{len(plotted)}"
 
@@ -322,14 +332,14 @@ def explore_figure(
                 name=legend_name,
                 line=dict(color=color, width=2.4, dash=VALUE_DASHES[variant % len(VALUE_DASHES)]),
                 marker=dict(size=5, symbol=MARKER_SYMBOLS[variant % len(MARKER_SYMBOLS)]),
-                customdata=_hover_data(part, label),
+                customdata=_hover_data(frame, label),
                 hovertemplate=HOVER_TEMPLATE,
                 legendgroup=group,
                 yaxis=yaxis,
                 meta=dict(role="value", series=group),
             )
         )
-        plotted.append((key, frame, color))
+        plotted.append((key, color))
 
     if show_baseline and any(t["name"].endswith(" baseline") for t in traces):
         traces.append(_legend_only("baseline (dashed)", dict(color=MUTED_COLOR, dash="dash")))
@@ -339,7 +349,9 @@ def explore_figure(
         )
 
     if spikes is not None and spikes.height:
-        _add_spikes(traces, spikes, plotted, keys, shown_keys, right_apps if use_right else set())
+        _add_spikes(
+            traces, spikes, points, plotted, keys, shown_keys, right_apps if use_right else set()
+        )
 
     # The layout is one dict too, shapes and annotations included: adding the events one
     # `add_shape` at a time re-validated every shape already there.
@@ -463,45 +475,44 @@ _SPIKE_HOVER_COLUMNS = ("value", "change", "multiple", "method_label")
 def _add_spikes(
     traces: list[dict],
     spikes: pl.DataFrame,
-    plotted: list[tuple[dict, pl.DataFrame, str]],
+    points: pl.DataFrame,
+    plotted: list[tuple[dict, str]],
     keys: list[str],
     shown_keys: list[str],
     right_apps: set[str],
 ) -> None:
-    """Triangles on the plotted line at each spike, coloured like their series."""
-    # Every series' spikes by one join of the spikes with all plotted points (a series is its
-    # position in `plotted`), not by a filter or a join per series and direction.
-    if not plotted:
-        return
+    """Triangles on the plotted line at each spike, coloured like their series.
+
+    ``points`` is every plotted point (`_view_columns` of the `_ordered` results: its
+    ``_series`` is the position in ``plotted``, which holds each series' key and colour)."""
+    # Every series' spikes by one join of the spikes with all plotted points, not by a filter
+    # or a join per series and direction.
     on = [k for k in keys if k in spikes.columns]
-    # Every plotted frame has the results' columns.
-    with_hover = all(c in plotted[0][1].columns for c in _SPIKE_HOVER_COLUMNS)
-    points = pl.concat(
-        [
-            frame.select(
-                *on,
-                "date",
-                "y",
-                *(_SPIKE_HOVER_COLUMNS if with_hover else ("value",)),
-                series=pl.lit(i, pl.Int64),
-            )
-            for i, (_, frame, _) in enumerate(plotted)
-        ]
-    )
+    with_hover = all(c in points.columns for c in _SPIKE_HOVER_COLUMNS)
     joined = (
         spikes.select(*on, "date", "score", "direction")
         .with_row_index("row")
         # A missing key part equals nothing (as `pl.col(k) == None`): the join's default.
-        .join(points, on=[*on, "date"], how="inner")
+        .join(
+            points.select(
+                *on,
+                "date",
+                "y",
+                *(_SPIKE_HOVER_COLUMNS if with_hover else ("value",)),
+                series="_series",
+            ),
+            on=[*on, "date"],
+            how="inner",
+        )
         .drop_nulls("y")
         .sort("series", "row")
     )
     found: dict[tuple[str, str], list[dict]] = {}
     for row in joined.to_dicts():
-        key, _, _ = plotted[row["series"]]
+        key, _ = plotted[row["series"]]
         axis = "y2" if str(key.get("app")) in right_apps else "y"
         found.setdefault((row["direction"], axis), []).append(row)
-    labels = [series_label(key, shown_keys) for key, _, _ in plotted]
+    labels = [series_label(key, shown_keys) for key, _ in plotted]
     for direction, symbol in (("up", "triangle-up"), ("down", "triangle-down")):
         for axis in ("y", "y2"):
             rows = found.get((direction, axis))
@@ -530,7 +541,7 @@ def _add_spikes(
                     marker=dict(
                         symbol=symbol,
                         size=13,
-                        color=[plotted[row["series"]][2] for row in rows],
+                        color=[plotted[row["series"]][1] for row in rows],
                         line=dict(color="white", width=1),
                     ),
                     hovertext=hover,
