@@ -13,11 +13,13 @@ from pathlib import Path
 import streamlit as st
 
 from app_pages import access, common
+from pipelines import store
 
 PAGES_DIR = Path(__file__).resolve().parent
 
 
 def main() -> None:
+    store.serve_sessions()  # (before the first read opens a connection)
     st.set_page_config(page_title="installpulse", page_icon=":material/show_chart:", layout="wide")
     # Before anything reads the database: a public address without sign-in shows nothing, and
     # a shared server shows nothing to someone not signed in.

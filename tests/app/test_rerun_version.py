@@ -25,7 +25,9 @@ CSV = (
     b"2026-03-01,Chat,ios,US,downloads,100,manual\n"
     b"2026-03-02,Chat,ios,US,downloads,150,manual\n"
 )
-MORE = b"date,app,platform,country,metric,value,source\n2026-03-03,Chat,ios,US,downloads,90,manual\n"
+MORE = (
+    b"date,app,platform,country,metric,value,source\n2026-03-03,Chat,ios,US,downloads,90,manual\n"
+)
 VIEW = {"apps": "Chat", "metrics": "downloads", "start": "2026-03-01", "end": "2026-03-03"}
 
 
@@ -98,3 +100,32 @@ def test_the_app_freezes_what_its_first_rerun_left_alive(db: Path) -> None:
     assert frozen > 10_000  # the modules and plotly's validators at least
     at.run()
     assert gc.get_freeze_count() == frozen  # once per process, not per rerun
+
+
+def test_the_app_reads_on_one_duckdb_thread_the_cli_on_duckdb_s_choice(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """store.serve_sessions (app_pages/main.py): the app's connections run a query on
+    INSTALLPULSE_APP_THREADS threads; a process that is not the app keeps DuckDB's default."""
+    import os
+    import subprocess
+    import sys
+
+    from pipelines import store
+
+    script = (
+        "from pipelines import store\n"
+        "with store.connect() as con:\n"
+        "    print(con.execute(\"select current_setting('threads')\").fetchone()[0])\n"
+        "store.release_all()\n"
+    )
+    store.release_all()  # (the fixture's import left a connection, opened before the app)
+    cli = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert int(cli.stdout) == os.cpu_count()  # (DuckDB's own choice: one per core)
+    monkeypatch.delenv("INSTALLPULSE_THREADS", raising=False)
+    at = open_page("app_pages/explore.py", VIEW)
+    assert not at.exception, at.exception
+    with store.connect(db) as con:
+        assert con.execute("select current_setting('threads')").fetchone()[0] == 1
