@@ -50,6 +50,20 @@ def _keys_present(frame: pl.DataFrame) -> list[str]:
     return [c for c in KEY_COLUMNS if c in frame.columns]
 
 
+# The results' columns the chart reads (with the key columns): the others are not copied along.
+_USED_COLUMNS = (
+    "date",
+    "value",
+    "baseline",
+    "change",
+    "multiple",
+    "method_label",
+    "typical_low",
+    "typical_high",
+    "index",
+)
+
+
 def _ordered(results: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
     """``results`` in key then date order, with ``_series``: each series' position (0, 1, ...)
     in that order, which is the order the series are drawn in."""
@@ -190,10 +204,14 @@ def _hover_data(part: pl.DataFrame, label: str) -> np.ndarray:
             *(part.get_column(name).to_list() for name in (*_HOVER_COLUMNS, "date")), strict=True
         )
     ]
-    # A numpy array of text, not nested lists: the figure's constructor and st.plotly_chart
-    # (`Figure.to_dict`) each deep-copy the traces, and nested lists of strings are copied
-    # one object at a time (a fifth of the figure's CPU); the JSON is the same lists.
-    return np.array(rows, dtype=str).reshape(len(rows), 5)
+    # A numpy array of the strings, not nested lists: the figure's constructor and
+    # st.plotly_chart (`Figure.to_dict`) each deep-copy the traces, and nested lists are
+    # copied one list at a time (a fifth of the figure's CPU); the JSON is the same lists.
+    # Of objects, not numpy text (`dtype=str`): that is as wide as the longest text in every
+    # cell, and with plotly's copies it took 25 sessions' charts 110 MB more at their peak.
+    out = np.empty((len(rows), 5), dtype=object)
+    out[:] = rows
+    return out
 
 
 def _y_title(results: pl.DataFrame, view: str) -> str:
@@ -253,7 +271,8 @@ def explore_figure(
     keys = _keys_present(results)
     # One frame of every point: order, hover text and plotted values by a few whole-frame
     # queries (per-series queries were most of the figure's time on a busy server).
-    points = _view_columns(_with_hover_text(_ordered(results, keys)), view)
+    used = results.select(c for c in (*keys, *_USED_COLUMNS) if c in results.columns)
+    points = _view_columns(_with_hover_text(_ordered(used, keys)), view)
     series = _series_frames(points, keys)
     key_dicts = [k for k, _ in series]
     shown_keys = varying_keys(key_dicts, keys)
