@@ -1,7 +1,7 @@
 """The Explore figure goes in without plotly's validation (charts/explore.py
 `_unvalidated_figure`: traces and layout, most of a rerun's figure CPU): the figure must be
 exactly the one validation gives, and it must validate again for whatever is added to it
-afterwards. Its hover text is memoised per process: it must be formatting's text all the same."""
+afterwards. Its hover text is made a column at a time: it must be formatting's text per point."""
 
 from __future__ import annotations
 
