@@ -16,6 +16,7 @@ import streamlit as st
 
 from app_pages import access, common
 from charts import publish
+from charts.events import full_height
 from charts.explore import explore_figure
 from pipelines import events
 from pipelines.errors import InstallpulseError
@@ -268,16 +269,13 @@ fig.update_layout(height=540, dragmode="zoom", margin=dict(t=118))
 marked = state.day if state.day is not None else views.peak_day(results)
 if marked is not None:
     fig.add_shape(
-        type="line",
-        xref="x",
-        yref="paper",
-        x0=marked.isoformat(),
-        x1=marked.isoformat(),
-        y0=0,
-        y1=1,
-        line=dict(color="#B2182B", width=1, dash="dot"),
-        layer="below",
-        name="selected day",
+        **full_height(
+            "line",
+            marked,
+            marked,
+            line=dict(color="#B2182B", width=1, dash="dot"),
+            name="selected day",
+        )
     )
 file_stem = publish.safe_filename(*state.apps, *state.metrics, state.start, state.end)
 config = publish.modebar_config(file_stem)

@@ -116,6 +116,22 @@ def layout_labels(
     return labels
 
 
+def full_height(kind: str, x0: dt.date, x1: dt.date, **style: object) -> dict[str, object]:
+    """A shape (``kind`` "line" or "rect") from day ``x0`` to ``x1`` over the plot's whole
+    height, under the data: an event's line or span, the page's selected-day mark."""
+    return dict(
+        type=kind,
+        xref="x",
+        yref="paper",
+        x0=x0.isoformat(),
+        x1=x1.isoformat(),
+        y0=0,
+        y1=1,
+        layer="below",
+        **style,
+    )
+
+
 def event_marks(
     events: pl.DataFrame | None,
     x_range: tuple[dt.date, dt.date] | None = None,
@@ -146,31 +162,21 @@ def event_marks(
         drawn.add((start, end, approx))
         if end > start:
             shapes.append(
-                dict(
-                    type="rect",
-                    xref="x",
-                    yref="paper",
-                    x0=start.isoformat(),
-                    x1=end.isoformat(),
-                    y0=0,
-                    y1=1,
+                full_height(
+                    "rect",
+                    start,
+                    end,
                     fillcolor=with_alpha(EVENT_COLOR, 0.10),
                     line=dict(color=EVENT_COLOR, width=1 if approx else 0, dash="dot"),
-                    layer="below",
                 )
             )
         else:
             shapes.append(
-                dict(
-                    type="line",
-                    xref="x",
-                    yref="paper",
-                    x0=start.isoformat(),
-                    x1=start.isoformat(),
-                    y0=0,
-                    y1=1,
+                full_height(
+                    "line",
+                    start,
+                    start,
                     line=dict(color=EVENT_COLOR, width=1.2, dash="dot" if approx else "solid"),
-                    layer="below",
                 )
             )
 
