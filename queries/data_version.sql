@@ -1,4 +1,5 @@
--- Changes on every import, undo, alias and event edit: the UI's cache key for query results.
+-- Changes on every import, undo, alias and event edit: the UI's cache key for query results
+-- on a database file (a lake's key is its catalog's newest snapshot: lake.LakeStore.version).
 -- The newest import that committed data, not the newest history row: an import's 'running'
 -- row is committed before its data (a failure must leave its row), and on a lake, whose
 -- readers see every commit, a page rerun during the import cached the old data under a key
