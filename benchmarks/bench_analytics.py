@@ -189,7 +189,7 @@ def spikes_benchmark(ctx: Context) -> Iterator[Result]:
         target=SPIKES_TARGET,
         note="read range + 28-day look-back, score, top movers, episodes",
     )
-    yield _latency_row(
+    yield pooled_latency_row(
         ctx,
         "analytics.spikes.inner",
         "spikes_frame in process (read + score + top movers + episodes, cold)",
@@ -205,7 +205,7 @@ def spikes_benchmark(ctx: Context) -> Iterator[Result]:
 def explorer_benchmark(ctx: Context) -> Iterator[Result]:
     db = ensure_store(ctx)
     what = f"{EXPLORER_APPS} apps, 1 country, {EXPLORER_DAYS} days"
-    floor = _latency_row(
+    floor = pooled_latency_row(
         ctx,
         "analytics.explorer.raw_read",
         f"Floor: the raw DuckDB query of the same rows ({what}), into polars",
@@ -215,7 +215,7 @@ def explorer_benchmark(ctx: Context) -> Iterator[Result]:
     )
     floor.is_floor = True
     yield floor
-    rerun = _latency_row(
+    rerun = pooled_latency_row(
         ctx,
         "analytics.explorer.data_path",
         f"Explorer data path: {what}, mean:28 + typical + spikes (page rerun, no cache)",
@@ -227,7 +227,7 @@ def explorer_benchmark(ctx: Context) -> Iterator[Result]:
     )
     rerun.compare_to(floor)
     yield rerun
-    cold = _latency_row(
+    cold = pooled_latency_row(
         ctx,
         "analytics.explorer.data_path_reconnect",
         f"Explorer data path on a new connection each time ({what})",
@@ -239,7 +239,7 @@ def explorer_benchmark(ctx: Context) -> Iterator[Result]:
     yield cold
 
 
-def _latency_row(
+def pooled_latency_row(
     ctx: Context,
     id: str,
     label: str,
@@ -249,11 +249,13 @@ def _latency_row(
     note: str,
     target: Target | None = None,
 ) -> Result:
-    """Pool the latencies a child callable returns over ``ctx.reps`` fresh processes."""
+    """Pool the latencies a child callable returns over ``ctx.reps`` fresh processes (each
+    given its rep as ``offset``). ``fn``: a function of this module, or ``module:function``."""
     samples: list[float] = []
     error = ""
+    target_fn = fn if ":" in fn else f"{HERE}:{fn}"
     for rep in range(max(1, ctx.reps)):
-        s = run_callable(f"{HERE}:{fn}", {**kwargs, "offset": rep}, timeout=ctx.timeout_s)
+        s = run_callable(target_fn, {**kwargs, "offset": rep}, timeout=ctx.timeout_s)
         if not s.ok:
             error = s.stderr_tail.strip()[-600:] or f"exit {s.returncode}"
             break

@@ -16,8 +16,12 @@ import time
 from collections.abc import Iterator
 from datetime import timedelta
 
-from benchmarks.bench_analytics import EXPLORER_APPS, EXPLORER_DAYS, ensure_store
-from benchmarks.measure import percentile, run_callable
+from benchmarks.bench_analytics import (
+    EXPLORER_APPS,
+    EXPLORER_DAYS,
+    ensure_store,
+    pooled_latency_row,
+)
 from benchmarks.registry import Context, Result, benchmark
 
 HERE = "benchmarks.bench_figure"
@@ -117,27 +121,6 @@ def figure_loop(db: str, offset: int = 0, mode: str = "chart") -> list[float]:
     return times
 
 
-def _pooled(ctx: Context, id: str, label: str, db: str, mode: str, note: str) -> Result:
-    """Pool the CPU times of ``ctx.reps`` fresh processes (a different app window each)."""
-    samples: list[float] = []
-    error = ""
-    for rep in range(max(1, ctx.reps)):
-        s = run_callable(f"{HERE}:figure_loop", {"db": db, "offset": rep, "mode": mode},
-                         timeout=ctx.timeout_s)  # fmt: skip
-        if not s.ok:
-            error = s.stderr_tail.strip()[-600:] or f"exit {s.returncode}"
-            break
-        samples += list(s.value or [])
-    r = Result(id=id, label=label, size=ctx.size_name, reps=len(samples), show_p95=True,
-               samples_s=[round(x, 4) for x in samples], note=note)  # fmt: skip
-    if error or not samples:
-        r.status, r.note = "failed", error or "no samples"
-        return r
-    r.median_s = round(percentile(samples, 50), 4)
-    r.p95_s = round(percentile(samples, 95), 4)
-    return r
-
-
 @benchmark(
     "explore_figure",
     order=25,
@@ -147,23 +130,23 @@ def figure_benchmark(ctx: Context) -> Iterator[Result]:
     db = str(ensure_store(ctx))
     what = f"{EXPLORER_APPS} apps x 2 metrics x {EXPLORER_DAYS} days, 1 country"
     runs = f"{len(VIEWS)} views x {len(GRAINS)} grains x {FIGURE_LOOPS} per process"
-    floor = _pooled(
+    floor = pooled_latency_row(
         ctx,
         "explore.figure.json_floor",
         f"Floor: json.dumps of the answer's days and numbers as plain lists ({what})",
-        db,
-        "floor",
+        f"{HERE}:figure_loop",
+        {"db": db, "mode": "floor"},
         note=f"CPU seconds; {runs}",
     )
     floor.is_floor = True
     yield floor
-    chart = _pooled(
+    chart = pooled_latency_row(
         ctx,
         "explore.figure.chart",
         f"Explore chart: explore_figure + the page's edits + st.plotly_chart's to_dict, "
         f"to_json and message hash ({what}, day and week, with events and spikes)",
-        db,
-        "chart",
+        f"{HERE}:figure_loop",
+        {"db": db, "mode": "chart"},
         note=f"CPU seconds; {runs}",
     )
     chart.compare_to(floor)

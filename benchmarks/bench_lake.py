@@ -23,7 +23,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from benchmarks.bench_analytics import _latency_row
+from benchmarks.bench_analytics import pooled_latency_row
 from benchmarks.bench_import import ingest_cmd
 from benchmarks.measure import measure, run_command
 from benchmarks.registry import STATUS_NOT_AVAILABLE, Context, Result, benchmark
@@ -114,12 +114,12 @@ def _rows(ctx: Context, folder: Path, port: int, labels: dict[str, str]) -> Iter
         yield Result.from_measurement("lake.ingest.lake", labels["lake.ingest.lake"], ctx, m,
                                       floor=floor)  # fmt: skip
         note = "page-rerun mode, the connection kept open; p50/p95 over every path"
-        explore_file = _latency_row(ctx, "lake.explore.file", labels["lake.explore.file"],
+        explore_file = pooled_latency_row(ctx, "lake.explore.file", labels["lake.explore.file"],
                                     "explorer_loop", {"db": str(file_db), "mode": "rerun"},
                                     note=note)  # fmt: skip
         explore_file.is_floor = True
         yield explore_file
-        explore_lake = _latency_row(ctx, "lake.explore.lake", labels["lake.explore.lake"],
+        explore_lake = pooled_latency_row(ctx, "lake.explore.lake", labels["lake.explore.lake"],
                                     "explorer_loop", {"db": lake["address"], "mode": "rerun"},
                                     note=note)  # fmt: skip
         explore_lake.compare_to(explore_file)
