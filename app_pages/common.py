@@ -97,7 +97,14 @@ def _options(db: str, version: str) -> dict:
     return reads.filter_options(db)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+# The two caches of Explore's answer keep the objects themselves (st.cache_resource), not
+# pickles of them (st.cache_data): st.cache_data pickled every new answer and unpickled a copy
+# on every hit, polars frames through their own serialisation, about 6% of the CPU of 25
+# sessions changing filters (a py-spy profile of the server, benchmarks/bench_load.py). What
+# they hold is never changed after it is made: frozen dataclasses of polars frames, whose
+# methods all return new frames; tests/app/test_shared_answers.py checks a page run leaves a
+# cached answer as it found it.
+@st.cache_resource(max_entries=64, show_spinner=False)
 def _reading(db: str, version: str, key: tuple, _request: SeriesRequest) -> answer.Reading:
     # keyed by answer.read_key(_request): the request but its baseline method (which only
     # moves the first day read, part of the key); 64 entries: 25 sessions flipping baselines
@@ -105,7 +112,7 @@ def _reading(db: str, version: str, key: tuple, _request: SeriesRequest) -> answ
     return answer.read(db, _request)
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
+@st.cache_resource(max_entries=32, show_spinner=False)
 def _answer_shown(
     db: str, version: str, request: SeriesRequest
 ) -> tuple[answer.Answer, pl.DataFrame]:
@@ -170,6 +177,13 @@ def _apps(db: str, version: str) -> pl.DataFrame:
 def _coverage(db: str, version: str, start: date, end: date, apps: tuple[str, ...]) -> pl.DataFrame:
     # DuckDB aggregates to one row per app, metric, country and month (queries/coverage.sql).
     return reads.coverage(db, start, end, list(apps))
+
+
+def clear_caches() -> None:
+    """Forget every cached result of every page (both kinds of cache above); tests and the
+    benchmarks' cold-cache runs call it between runs."""
+    st.cache_data.clear()
+    st.cache_resource.clear()
 
 
 def ask_with_table(request: SeriesRequest) -> tuple[answer.Answer, pl.DataFrame]:

@@ -8,7 +8,7 @@ copy keeps the cached store free for any other process reading it.
 * ``app_rerun`` - one page rerun after a widget change, through ``streamlit.testing`` AppTest in
   a fresh process: the Overview (the "Over the last" days cycle 14 -> 30 -> 7) and Explore
   (5 apps, 1 country, both metrics, 180 days, baseline ``mean:28``; each rerun picks another
-  5 apps). Cold result cache (``st.cache_data.clear()`` before every measured rerun), warm
+  5 apps). Cold result cache (``app_pages.common.clear_caches()`` before every measured rerun), warm
   database (the page has rendered once and the file is in the page cache). p50/p95 over every
   rerun of every process.
 * ``app_concurrency`` - 10 sessions at once: 10 AppTest instances in 10 threads of one process
@@ -189,7 +189,7 @@ def rerun_loop(db: str, page: str, loops: int = RERUN_LOOPS, offset: int = 0) ->
     """Open ``page`` on ``db``, then time ``loops`` reruns after a widget change, each with
     the result cache cleared first. Returns latencies (s), first render time and errors."""
     os.environ["INSTALLPULSE_DB"] = db
-    import streamlit as st
+    from app_pages.common import clear_caches
 
     server_like_apptest()
     errors: list[str] = []
@@ -209,7 +209,7 @@ def rerun_loop(db: str, page: str, loops: int = RERUN_LOOPS, offset: int = 0) ->
     at.run()
     times = []
     for i in range(loops):
-        st.cache_data.clear()
+        clear_caches()
         if page == "explore":
             chosen = explore_query(db, offset * loops + i + 2)["apps"]
             at.multiselect(key="x_apps").set_value(chosen)
@@ -231,12 +231,11 @@ def concurrency_loop(
     changing apps, baseline and date range ``reruns`` times. Returns every rerun latency, the
     errors (exceptions shown by the page or raised by the run) and the wall time."""
     os.environ["INSTALLPULSE_DB"] = db
-    import streamlit as st
-
+    from app_pages.common import clear_caches
     from pipelines import reads
 
     server_like_apptest()
-    st.cache_data.clear()
+    clear_caches()
     last = reads.last_date(db)
     ready = threading.Barrier(sessions)
     lock = threading.Lock()

@@ -6,11 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from alert_helpers import Answer, Receiver
 from streamlit.testing.v1 import AppTest
 
-from app_pages.common import md_escape
+from app_pages.common import clear_caches, md_escape
 from pipelines import alerts, contract
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
@@ -18,7 +17,7 @@ ROWS = "date,app,platform,country,metric,value,source\n"
 
 
 def _overview() -> AppTest:
-    st.cache_data.clear()
+    clear_caches()
     at = AppTest.from_file(str(APP), default_timeout=60)
     at.run()
     at.switch_page("app_pages/overview.py")

@@ -6,14 +6,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import streamlit as st
+
+from app_pages.common import clear_caches
 
 
 @pytest.fixture(autouse=True)
 def _fresh_caches():
-    st.cache_data.clear()
+    clear_caches()
     yield
-    st.cache_data.clear()
+    clear_caches()
 
 
 @pytest.fixture

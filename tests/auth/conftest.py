@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import streamlit as st
+
+from app_pages.common import clear_caches
 
 COOKIE_SECRET = "installpulse-tests-cookie-secret-0123456789abcdef"
 
@@ -35,9 +36,9 @@ def team_secrets(redirect_uri: str, metadata_url: str) -> dict[str, Any]:
 
 @pytest.fixture(autouse=True)
 def _fresh_caches():
-    st.cache_data.clear()
+    clear_caches()
     yield
-    st.cache_data.clear()
+    clear_caches()
 
 
 @pytest.fixture

@@ -13,8 +13,8 @@ import signal
 from pathlib import Path
 
 import pytest
-import streamlit as st
 
+from app_pages.common import clear_caches
 from pipelines import reads, snapshots, store
 from tests.app.app_helpers import open_page
 from tests.conftest import FIXTURES
@@ -26,9 +26,9 @@ EXPLORE = {"apps": "ChatGPT", "metrics": "uninstalls", "countries": "US"}
 
 @pytest.fixture(autouse=True)
 def _fresh_caches():
-    st.cache_data.clear()
+    clear_caches()
     yield
-    st.cache_data.clear()
+    clear_caches()
 
 
 def _daily_values(at) -> str:

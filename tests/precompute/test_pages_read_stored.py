@@ -9,10 +9,10 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from analytics import spikes
+from app_pages.common import clear_caches
 from pipelines import store
 from semantic import answer, scores
 from semantic.request import SeriesRequest
@@ -22,9 +22,9 @@ APP = Path(__file__).resolve().parents[2] / "app.py"
 
 @pytest.fixture(autouse=True)
 def _fresh_caches():
-    st.cache_data.clear()
+    clear_caches()
     yield
-    st.cache_data.clear()
+    clear_caches()
 
 
 def _overview(db: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
