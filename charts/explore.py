@@ -14,12 +14,15 @@ import datetime as dt
 import functools
 import math
 from collections.abc import Sequence
+from copy import deepcopy
 from typing import Literal
 
 import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
 import polars as pl
+from _plotly_utils.basevalidators import is_homogeneous_array
+from _plotly_utils.utils import convert_to_base64, is_skipped_key, to_typed_array_spec
 
 from analytics.formatting import NA, display_frame, fmt_date, fmt_score, fmt_value
 from charts.events import event_marks
@@ -211,6 +214,8 @@ def _hover_data(part: pl.DataFrame, label: str) -> np.ndarray:
     # cell, and with plotly's copies it took 25 sessions' charts 110 MB more at their peak.
     out = np.empty((len(rows), 5), dtype=object)
     out[:] = rows
+    # Read-only: the figure shares it with what it sends (`_SentFigure.to_dict`).
+    out.flags.writeable = False
     return out
 
 
@@ -436,18 +441,35 @@ def _x_values(dates: pl.Series) -> np.ndarray | list[str | None]:
     missing (numpy would write "NaT" where the text is null) or they are not dates."""
     if dates.dtype != pl.Date or dates.null_count():
         return dates.dt.to_string("%Y-%m-%d").to_list()
-    return dates.to_numpy()
+    days = dates.to_numpy()
+    # Read-only: a series' traces share it, in the figure and in what it sends.
+    days.flags.writeable = False
+    return days
 
 
-def _y_values(frame: pl.DataFrame, column: str) -> dict[str, str]:
+def _y_values(frame: pl.DataFrame, column: str) -> dict[str, str] | list[float | None]:
     """A float column as plotly.js's typed array: base64 of its little-endian float64 bytes,
     exactly what plotly writes for a numpy array, made here because plotly's own conversion
     of each array (through narwhals) cost more than the rest of st.plotly_chart's work on it.
     Exact to the last bit; a missing or infinite value is NaN, which plotly.js draws as the
-    gap it drew for the null that the JSON of a list held."""
+    gap it drew for the null that the JSON of a list held.
+
+    Base64 text that happens to hold "NaN" or "Infinity" (about one 365-day array in 70, so
+    nearly every other chart) made plotly's JSON encoder take the whole chart's JSON for one
+    with NaN numbers in it: it parsed and wrote it all again, which cost more than writing it
+    (`PlotlyJSONEncoder.encode`). Such an array goes as a list of the same numbers instead:
+    JSON's shortest round-trip decimals, read back by plotly.js as the same doubles, and null
+    for the gaps."""
     values = frame.get_column(column).to_numpy().astype("<f8")  # a copy: we write into it
-    values[~np.isfinite(values)] = np.nan
-    return {"dtype": "f8", "bdata": base64.b64encode(values).decode("ascii")}
+    gaps = ~np.isfinite(values)
+    values[gaps] = np.nan
+    text = base64.b64encode(values).decode("ascii")
+    if "NaN" not in text and "Infinity" not in text:
+        return {"dtype": "f8", "bdata": text}
+    numbers: list[float | None] = values.tolist()
+    for i in np.flatnonzero(gaps).tolist():
+        numbers[i] = None
+    return numbers
 
 
 def _any_value(frame: pl.DataFrame, column: str) -> bool:
@@ -464,12 +486,132 @@ def _unvalidated_figure(traces: list[dict], layout: dict) -> go.Figure:
     traces' arrays, and the layout twice with the template (an Explore rerun builds one figure
     per view). The result validates again from here on (the page adds a shape; an export
     copies the figure), as any figure does: parts of it are built, validated, when first
-    touched."""
+    touched.
+
+    The read-only arrays (`_hover_data`'s strings, `_x_values`' days: nothing changes them) go
+    in after the figure is made: plotly's constructor deep-copies every trace, the hover texts
+    one string at a time (half of its CPU), and a series' traces would each get their own copy
+    of its days. Each trace takes a placeholder in their place first, so its properties keep
+    the order plotly gives them, which is the order of the JSON sent."""
     layout["template"] = pio.templates[TEMPLATE_NAME].to_plotly_json()
-    out = go.Figure(data=traces, layout=layout, _validate=False)
+    kept: list[tuple[int, str, np.ndarray]] = []
+    for i, trace in enumerate(traces):
+        for name, value in trace.items():
+            if type(value) is np.ndarray and not value.flags.writeable:
+                kept.append((i, name, value))
+                trace[name] = _PLACEHOLDER
+    out = _SentFigure(data=traces, layout=layout, _validate=False)
+    for i, name, value in kept:
+        out._data[i][name] = value  # the dict the trace object reads its properties from
+    out._texts = {id(value): value for _, _, value in kept if value.dtype == object}
     out._validate = True
     out.layout._validate = True
     return out
+
+
+# Stands for a read-only array while plotly's constructor copies the traces.
+_PLACEHOLDER = "array"
+
+
+class _SentFigure(go.Figure):
+    """A plotly Figure whose `to_dict` copies no more than it must.
+
+    `st.plotly_chart` sends a figure as ``plotly.io.to_json(fig.to_dict())``. Plotly's
+    `to_dict` deep-copies the whole figure and then turns its numeric arrays into base64 (in
+    place, in the copy); the copy walked every hover string one by one (96,000 deepcopy calls
+    for a 365-day chart) and was as slow as writing the JSON. This `to_dict` gives the same
+    dict, up to how the JSON encoder sees it (byte-identical JSON, tests/charts/
+    test_explore_sent.py), in one pass: new dicts and lists all the way down (what the caller
+    does with them cannot reach the figure, nor the reverse), numeric arrays as the typed
+    arrays plotly makes of them, date arrays as the strings plotly's encoder makes of them
+    (once per array: a series' traces share their days), and the figure's own hover-text
+    arrays (`_texts`: read-only, strings only, made by `_hover_data`) not copied at all.
+    Anything else is what plotly does with it: a deep copy, then its base64 conversion."""
+
+    # id -> array of the hover-text arrays `_unvalidated_figure` put in; one that the page
+    # replaces later is a new array (validated, copied) and is copied like any other.
+    _texts: dict[int, np.ndarray] = {}  # noqa: RUF012 - never changed, only replaced
+
+    def to_dict(self) -> dict:
+        sent = _Sender(self._texts)
+        res = {
+            "data": [sent.dict(trace) for trace in self._data],
+            "layout": sent.dict(self._layout),
+        }
+        frames = [sent.dict(frame._props) for frame in self._frame_objs]
+        if frames:
+            res["frames"] = frames
+        return res
+
+
+_LEAVES = frozenset((str, int, float, bool, type(None)))
+
+
+class _Sender:
+    """One `_SentFigure.to_dict`: ``convert_to_base64(deepcopy(part))`` of each part."""
+
+    def __init__(self, texts: dict[int, np.ndarray]) -> None:
+        self.texts = texts
+        self.days: dict[int, tuple[np.ndarray, list[str]]] = {}
+
+    def dict(self, part: dict) -> dict:
+        """A dict's copy: its values converted as convert_to_base64 converts a dict's."""
+        out = {}
+        for key, value in part.items():
+            kind = type(value)
+            if kind in _LEAVES:
+                out[key] = value
+            elif is_skipped_key(key):  # neither converted nor walked into by plotly
+                out[key] = deepcopy(value)
+            elif kind is dict:
+                out[key] = self.dict(value)
+            elif kind is list or kind is tuple:
+                out[key] = self.items(value)
+            elif kind is np.ndarray:
+                out[key] = self.array(value)
+            else:
+                value = deepcopy(value)
+                if is_homogeneous_array(value):
+                    value = to_typed_array_spec(value)
+                else:
+                    convert_to_base64(value)
+                out[key] = value
+        return out
+
+    def items(self, part: list | tuple) -> list | tuple:
+        """A list's or tuple's copy: dicts in it are converted, arrays in it are not."""
+        out = []
+        for value in part:
+            kind = type(value)
+            if kind in _LEAVES:
+                out.append(value)
+            elif kind is dict:
+                out.append(self.dict(value))
+            elif kind is list or kind is tuple:
+                out.append(self.items(value))
+            else:
+                value = deepcopy(value)
+                convert_to_base64(value)
+                out.append(value)
+        return out if type(part) is list else tuple(out)
+
+    def array(self, value: np.ndarray) -> object:
+        """A numpy array as it is sent (plotly: ``to_typed_array_spec(deepcopy(value))``)."""
+        if self.texts.get(id(value)) is value:
+            return value  # the JSON encoder takes its `tolist()`, as of plotly's copy
+        kind = value.dtype.kind
+        if kind == "M":
+            # plotly's copy is written by its encoder as `np.datetime_as_string(a).tolist()`.
+            known = self.days.get(id(value))
+            if known is None:
+                try:
+                    known = self.days[id(value)] = (value, np.datetime_as_string(value).tolist())
+                except TypeError:
+                    return to_typed_array_spec(value)
+            return list(known[1])
+        if kind in "biuf":
+            return to_typed_array_spec(value)  # it copies a numeric array (no references)
+        return to_typed_array_spec(deepcopy(value))
 
 
 def _legend_only(name: str, line: dict, opacity: float = 1.0) -> dict:
