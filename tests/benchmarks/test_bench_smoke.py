@@ -189,3 +189,26 @@ def test_smoke_run_writes_results_with_floor_figures(tmp_path: Path) -> None:
     md = (out / "results.md").read_text()
     assert "| benchmark | size | median | p95 | peak RSS | ratio to floor | target | met? |" in md
     assert not list(data.glob("work-*")), "scratch directory left behind"
+
+
+def test_each_analyst_opens_on_the_view_its_first_change_changes() -> None:
+    """The load test's analysts begin at their own place in the cycle of changes
+    (benchmarks.bench_load._opening): the view a session opens on is the one the changes
+    before its first would have left, and every step of the cycle, the first included, makes a
+    new view (a change that changed nothing would count as an error)."""
+    from datetime import date
+
+    from benchmarks.bench_load import ACTIONS, _opening
+    from semantic.views import ExploreState
+
+    query = {"apps": ["A"], "metrics": ["installs"], "countries": "US",
+             "start": "2025-08-05", "end": "2026-01-31", "baseline": "previous-day"}  # fmt: skip
+    first, last = date(2024, 1, 1), date(2026, 1, 31)
+    states = [
+        ExploreState.from_params(_opening(query, k, first, last)) for k in range(len(ACTIONS) + 1)
+    ]
+    assert states[3].start == date(2026, 1, 2) and states[3].baseline == "mean:28"
+    assert states[4].start == date(2025, 2, 1) and states[4].view == "change"
+    assert (states[6].grain, states[6].baseline) == ("week", "wow")
+    for k in range(len(ACTIONS)):
+        assert states[k + 1] != states[k], ACTIONS[k]
