@@ -8,6 +8,7 @@ INSTALLPULSE_LOCK_WAIT seconds.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import json
 import os
@@ -405,7 +406,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--encoding", help="text encoding when the bytes do not say (e.g. cp1252)")
     p.add_argument("--events", action="store_true", help="the files are event annotation CSVs")
-    p.set_defaults(func=cmd_ingest)
+    p.set_defaults(batch=True, func=cmd_ingest)
 
     p = sub.add_parser("imports", parents=[common, out], help="import history")
     p.add_argument("--limit", type=int, default=50)
@@ -457,7 +458,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", parents=[common], help="load the illustrative demo dataset")
     p.add_argument("--if-empty", action="store_true", help="only when the database is empty")
-    p.set_defaults(func=cmd_demo)
+    p.set_defaults(batch=True, func=cmd_demo)
 
     p = sub.add_parser(
         "recover",
@@ -466,7 +467,7 @@ def build_parser() -> argparse.ArgumentParser:
         "the archived imports the database lost",
     )
     p.add_argument("--replay", action="store_true", help="re-import them from the archive")
-    p.set_defaults(func=cmd_recover)
+    p.set_defaults(batch=True, func=cmd_recover)
 
     p = sub.add_parser(
         "precompute",
@@ -478,7 +479,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="recompute every stored score and ranking (after a migration from schema 8)",
     )
-    p.set_defaults(func=cmd_precompute)
+    p.set_defaults(batch=True, func=cmd_precompute)
 
     p = sub.add_parser(
         "app", parents=[common], help="start the dashboard (Streamlit) from the installed package"
@@ -508,7 +509,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DAYS",
         help="expire snapshots (and delete files unneeded) older than this (default 7 days)",
     )
-    p.set_defaults(func=cmd_maintain)
+    p.set_defaults(batch=True, func=cmd_maintain)
 
     p = sub.add_parser("lake", help="move data between a DuckDB file and a lake")
     lake_sub = p.add_subparsers(dest="lake_command", required=True)
@@ -519,7 +520,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a database file or a lake address (ducklake:postgres:...)")  # fmt: skip
     c.add_argument("--to", dest="target", required=True, metavar="DST",
                    help="an empty (or new) database file or lake address")  # fmt: skip
-    p.set_defaults(func=cmd_lake_copy)
+    p.set_defaults(batch=True, func=cmd_lake_copy)
 
     for register in EXTRA_COMMANDS:
         register(sub, common, out)
@@ -545,10 +546,39 @@ def run() -> int:
     and the app call `main` in processes that use pandas."""
     if "pandas" not in sys.modules:
         sys.modules["pandas"] = None  # type: ignore[assignment]
-    return main()
+    return main(console=True)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def yield_cpu() -> int:
+    """Give up INSTALLPULSE_BATCH_NICE of CPU priority (``os.nice``): the commands that write in
+    bulk (their parsers set ``batch``) run beside a shared app on the same machine, whose
+    sessions should not wait while an import takes both cores - DuckDB's threads inherit the
+    priority, and the import still uses every idle moment. Returns the niceness now."""
+    raw = settings.get("INSTALLPULSE_BATCH_NICE").strip() or "0"
+    try:
+        step = int(raw)
+    except ValueError:
+        raise UsageError(
+            f"INSTALLPULSE_BATCH_NICE must be a whole number from 0 to 19, not {raw!r}"
+        ) from None
+    if not 0 <= step <= 19:
+        raise UsageError(f"INSTALLPULSE_BATCH_NICE must be from 0 to 19, not {step}")
+    if not hasattr(os, "nice"):  # (Windows: no such priority)
+        return 0
+    niceness = os.nice(step)
+    # Linux keeps a priority per thread, and the threads polars and DuckDB started before
+    # this call keep theirs: lower each (threads started later inherit it from their maker).
+    tasks = Path("/proc/self/task")
+    if step and tasks.is_dir():
+        for tid in tasks.iterdir():
+            with contextlib.suppress(OSError, ValueError):  # (a thread that just ended)
+                os.setpriority(os.PRIO_PROCESS, int(tid.name), niceness)
+    return niceness
+
+
+def main(argv: Sequence[str] | None = None, *, console: bool = False) -> int:
+    """Run one command. ``console``: this process is the command's own (`run`), which may
+    change process-wide things such as its CPU priority; tests and the app call it without."""
     try:
         from pipelines import analysis_cli  # noqa: F401  (registers series/spikes/study)
     except ImportError:
@@ -559,6 +589,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        if console and getattr(args, "batch", False):
+            yield_cpu()
         return int(args.func(args) or 0)
     except DatabaseBusy as exc:
         print(str(exc), file=sys.stderr)

@@ -158,6 +158,14 @@ SETTINGS: dict[str, Setting] = {
             "20% more reruns a second than two threads per read). Empty: DuckDB's choice.",
         ),
         Setting(
+            "INSTALLPULSE_BATCH_NICE",
+            "10",
+            "CPU priority given up (`nice`) by the commands that write data in bulk (ingest, "
+            "sync, precompute, maintain, lake copy, demo, recover), so an app on the same "
+            "machine answers its pages first while they run; they still take every idle "
+            "moment. 0: none.",
+        ),
+        Setting(
             "INSTALLPULSE_EXPORT_TIMEOUT",
             "30",
             "Seconds a server-side chart image export (kaleido + Chromium) may take before "

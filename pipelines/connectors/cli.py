@@ -190,7 +190,7 @@ def register(sub: Any, common: argparse.ArgumentParser, out: argparse.ArgumentPa
         metavar="DATE",
         help="fetch from this day (default: after the last day held per app)",
     )
-    s.set_defaults(func=cmd_sync)
+    s.set_defaults(batch=True, func=cmd_sync)
 
 
 cli.EXTRA_COMMANDS.append(register)
