@@ -82,6 +82,10 @@ def _isolated_db(
     monkeypatch.setenv("INSTALLPULSE_DB", str(base / "installpulse.duckdb"))
     monkeypatch.setenv("STREAMLIT_BROWSER_GATHER_USAGE_STATS", "false")
     monkeypatch.setenv("STREAMLIT_SERVER_HEADLESS", "true")
+    # The CLI's bulk writes run at normal priority here: with two xdist workers, a niced import
+    # of one could wait behind the other's Chromium past a test's bounds
+    # (tests/faults/test_batch_priority.py checks the default of 10 itself).
+    monkeypatch.setenv("INSTALLPULSE_BATCH_NICE", "0")
     if backend == "lake":  # (INSTALLPULSE_STORE wins over INSTALLPULSE_DB, not over a --db)
         template = "demo" if "demo_db" in request.fixturenames else "schema"
         address = request.getfixturevalue("lake_catalogs").new(base / "lake", template)
