@@ -20,6 +20,16 @@ PAGES = [
     "app_pages/check.py",
 ]
 
+# The demo's story on Explore (README "Demo"): ChatGPT and Claude, US uninstalls, two weeks
+# either side of 28 Feb 2026.
+STORY = {
+    "apps": ["ChatGPT", "Claude"],
+    "metrics": "uninstalls",
+    "countries": "US",
+    "start": "2026-02-14",
+    "end": "2026-03-14",
+}
+
 
 def open_page(page: str, query: dict | None = None) -> AppTest:
     """Run the app once, switch to `page` (with an optional query string) and run it."""

@@ -8,25 +8,17 @@ import json
 from pathlib import Path
 
 import pytest
-from app_helpers import open_page
+from app_helpers import STORY, open_page
 
 from analytics import formatting
 from pipelines import cli
 from semantic import answer
 
-VIEW = {
-    "apps": ["ChatGPT", "Claude"],
-    "metrics": "uninstalls",
-    "countries": "US",
-    "start": "2026-02-14",
-    "end": "2026-03-14",
-}
-
 
 def _cli_rows(db: Path, method: str, capsys: pytest.CaptureFixture[str]) -> list[dict]:
     code = cli.main(
         ["series", "--app", "ChatGPT", "--metric", "uninstalls", "--country", "US",
-         "--start", VIEW["start"], "--end", VIEW["end"], "--baseline", method,
+         "--start", STORY["start"], "--end", STORY["end"], "--baseline", method,
          "--format", "json", "--db", str(db)]
     )  # fmt: skip
     assert code == 0
@@ -52,7 +44,7 @@ def test_a_baseline_change_reads_once_and_says_what_the_cli_says(
         return real(db, request, **options)
 
     monkeypatch.setattr(answer, "read", counting)
-    at = open_page("app_pages/explore.py", VIEW)
+    at = open_page("app_pages/explore.py", STORY)
     assert not at.exception, at.exception
     assert len(reads) == 1
 

@@ -6,17 +6,9 @@ import json
 from datetime import date
 
 import pytest
-from app_helpers import PAGES, figure, open_page
+from app_helpers import PAGES, STORY, figure, open_page
 
 from pipelines import events, sql, store
-
-STORY = {
-    "apps": ["ChatGPT", "Claude"],
-    "metrics": "uninstalls",
-    "countries": "US",
-    "start": "2026-02-14",
-    "end": "2026-03-14",
-}
 
 
 @pytest.mark.parametrize("page", PAGES)

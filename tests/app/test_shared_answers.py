@@ -13,17 +13,9 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from app_helpers import open_page
+from app_helpers import STORY, open_page
 
 from semantic import answer
-
-VIEW = {
-    "apps": ["ChatGPT", "Claude"],
-    "metrics": "uninstalls",
-    "countries": "US",
-    "start": "2026-02-14",
-    "end": "2026-03-14",
-}
 
 
 def _snapshot(obj: object) -> dict:
@@ -66,7 +58,7 @@ def test_reruns_share_the_cached_answer_and_leave_it_as_it_was(
 
     monkeypatch.setattr(answer, "read", reading)
     monkeypatch.setattr(answer, "from_reading", from_reading)
-    at = open_page("app_pages/explore.py", VIEW)
+    at = open_page("app_pages/explore.py", STORY)
     assert not at.exception, at.exception
     assert len(made) == 2  # one reading, one answer
     first_table = at.dataframe[-1].value
