@@ -415,6 +415,9 @@ def explore_figure(
         layout["shapes"] = shapes
     if annotations:
         layout["annotations"] = annotations
+    if _legend_wraps(traces):
+        # Beside a right-hand axis, at the chart's edge (its ticks and title are at the plot's).
+        layout["legend"] = dict(SIDE_LEGEND, **(RIGHT_EDGE if use_right else {}))
     if use_right:
         right_names = join_distinct(sorted(right_apps & {str(k.get("app")) for k in key_dicts}))
         left_names = join_distinct(sorted({str(k.get("app")) for k in key_dicts} - right_apps))
@@ -612,6 +615,24 @@ class _Sender:
         if kind in "biuf":
             return to_typed_array_spec(value)  # it copies a numeric array (no references)
         return to_typed_array_spec(deepcopy(value))
+
+
+# The template's legend is one row above the plot. When its entries need more than a row
+# (5 apps x 2 metrics: 14 entries, 3-4 rows at 1,000-1,400 px) plotly wraps it upwards over the
+# title and subtitle; such a legend goes down the right-hand side instead, where plotly makes
+# room for it (and scrolls it when it is taller than the plot).
+SIDE_LEGEND = dict(orientation="v", x=1.02, xanchor="left", y=1, yanchor="top", tracegroupgap=2)
+RIGHT_EDGE = dict(xref="container", x=1, xanchor="right")
+#: The row a top legend may take (a 1,000-px chart less its margins), in the estimate below.
+LEGEND_ROW_PX = 850
+
+
+def _legend_wraps(traces: list[dict]) -> bool:
+    """Whether the legend's entries would need more than one row: each about 7 px a character
+    of its name (12-px type) and 50 px for its symbol and gap - an estimate that errs towards
+    the side legend, since the page's width is the browser's."""
+    names = [str(t.get("name") or "") for t in traces if t.get("showlegend", True)]
+    return sum(7 * len(name) + 50 for name in names) > LEGEND_ROW_PX
 
 
 def _legend_only(name: str, line: dict, opacity: float = 1.0) -> dict:

@@ -147,8 +147,9 @@ def publication_layout(
             safe_text(subtitle, SUBTITLE_MAX_LEN) if subtitle is not None else current_sub,
         )
     out.update_layout(title=dict(font=dict(size=22, color=TEXT_COLOR), y=0.97, yanchor="top"))
-    # Keep the legend above the plot but below the subtitle.
-    out.update_layout(legend=dict(y=1.02, yanchor="bottom"))
+    # Keep a top legend above the plot but below the subtitle (a side legend stays put).
+    if out.layout.legend.orientation != "v":
+        out.update_layout(legend=dict(y=1.02, yanchor="bottom"))
     add_footer(out, source_line, export_date)
     return out
 
