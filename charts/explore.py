@@ -381,7 +381,13 @@ def explore_figure(
     # `add_shape` at a time re-validated every shape already there.
     dates = results.get_column("date").drop_nulls()
     x_range = (dates.min(), dates.max()) if len(dates) else None
-    shapes, annotations, _ = event_marks(events, x_range=x_range)  # type: ignore[arg-type]
+    side_legend = _legend_wraps(traces)
+    shapes, annotations, _ = event_marks(
+        events,
+        x_range=x_range,  # type: ignore[arg-type]
+        # A side legend takes ~250 px of the plot's width: labels are staggered for that.
+        plot_width_px=SIDE_LEGEND_PLOT_PX if side_legend else 900,
+    )
     if view == "change":
         # In this view every baseline is the zero line (what `fig.add_hline(y=0)` draws).
         shapes.append(
@@ -415,7 +421,7 @@ def explore_figure(
         layout["shapes"] = shapes
     if annotations:
         layout["annotations"] = annotations
-    if _legend_wraps(traces):
+    if side_legend:
         # Beside a right-hand axis, at the chart's edge (its ticks and title are at the plot's).
         layout["legend"] = dict(SIDE_LEGEND, **(RIGHT_EDGE if use_right else {}))
     if use_right:
@@ -623,6 +629,8 @@ class _Sender:
 # room for it (and scrolls it when it is taller than the plot).
 SIDE_LEGEND = dict(orientation="v", x=1.02, xanchor="left", y=1, yanchor="top", tracegroupgap=2)
 RIGHT_EDGE = dict(xref="container", x=1, xanchor="right")
+#: The plot's width beside a side legend on a 1,000-px chart (event labels are staggered for it).
+SIDE_LEGEND_PLOT_PX = 650
 #: The row a top legend may take (a 1,000-px chart less its margins), in the estimate below.
 LEGEND_ROW_PX = 850
 

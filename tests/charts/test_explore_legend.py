@@ -15,7 +15,7 @@ import pytest
 from charts import export
 from charts.explore import explore_figure
 from charts.publish import publication_layout
-from pipelines import reads
+from pipelines import events, reads
 from semantic import answer
 from semantic.views import ExploreState
 
@@ -101,3 +101,35 @@ def test_the_drawn_legend_starts_below_the_subtitle(
     assert top >= subtitle_baseline - 1, (top, subtitle_baseline)
     if len(apps) == 5:
         assert x > 600  # beside the plot, not over it
+
+
+def _label_boxes(svg: str) -> list[tuple[float, float, float, float, str]]:
+    """(left, top, right, bottom, text) of every annotation label drawn in the SVG."""
+    found = re.finditer(
+        r'<g class="cursor-pointer" transform="translate\(([-\d.]+),\s*([-\d.]+)\)"[^>]*>'
+        r'<rect class="bg" x="[-\d.]+" y="[-\d.]+" width="([\d.]+)" height="([\d.]+)"'
+        r'.*?<text class="annotation-text"[^>]*>([^<]*)</text>',
+        svg,
+    )
+    return [
+        (float(m[1]), float(m[2]), float(m[1]) + float(m[3]), float(m[2]) + float(m[4]), m[5])
+        for m in found
+    ]
+
+
+@pytest.mark.slow
+def test_event_labels_beside_a_side_legend_do_not_overlap(browser_path: str, demo_db: Path) -> None:
+    """The side legend narrows the plot (about 690 px of a 1,000-px chart): the event labels
+    are staggered for that width, so none is drawn over another (the demo's five events of
+    24 Feb - 4 Mar; laid out for 900 px, "Defense Secretary meets" and "2 events" overlapped)."""
+    found = _results(demo_db, APPS, ["installs", "uninstalls"])
+    fig = explore_figure(found.results, events=events.list_events(demo_db))
+    fig.update_layout(height=540, margin=dict(t=118))
+    assert fig.layout.legend.orientation == "v"
+    svg = export.export_image(fig, fmt="svg", width=1000, height=540).decode()
+    boxes = [b for b in _label_boxes(svg) if b[4] and "bench" not in b[4]]
+    assert len(boxes) >= 4, boxes
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            apart = a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1]
+            assert apart, (a, b)
