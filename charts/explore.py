@@ -386,7 +386,7 @@ def explore_figure(
         events,
         x_range=x_range,  # type: ignore[arg-type]
         # A side legend takes ~250 px of the plot's width: labels are staggered for that.
-        plot_width_px=SIDE_LEGEND_PLOT_PX if side_legend else 900,
+        **({"plot_width_px": SIDE_LEGEND_PLOT_PX} if side_legend else {}),
     )
     if view == "change":
         # In this view every baseline is the zero line (what `fig.add_hline(y=0)` draws).
