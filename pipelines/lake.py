@@ -440,6 +440,10 @@ class LakeStore:
         """(end of a unit of writes) Let the writers' lock go."""
         self._writer.release()
 
+    def is_open(self) -> bool:
+        """Whether the shared connection is open now (a write would need no new instance)."""
+        return self._con is not None
+
     def release(self) -> None:
         """Nothing to free between reads: the lake holds no lock a writer waits for."""
 

@@ -47,8 +47,11 @@ from pipelines.errors import DatabaseBusy, InstallpulseError, ReadOnlyDatabase
 SCHEMA_VERSION = 9
 _WAL_RE = re.compile(r"replaying WAL|Corrupt WAL", re.IGNORECASE)
 _NOT_WRITABLE_RE = re.compile(r"Read-only file system|Permission denied", re.IGNORECASE)
-# DuckDB 1.5 reports a commit that found no memory for its blocks as a TransactionException
-_COMMIT_OOM = "Failed to commit: could not allocate"
+# DuckDB 1.5 reports a commit that found no memory for its blocks as a TransactionException:
+# "Failed to commit: could not allocate block of N bytes" past its own limit, "Failed to commit:
+# Failed to allocate block of N bytes (bad allocation)" when the system refused the memory
+_COMMIT_OOM = re.compile(r"Failed to commit: (?:could not|failed to) allocate", re.IGNORECASE)
+SYSTEM_REFUSED = "the system refused more memory"
 _LOCK_RE = re.compile(r"(?:Could not set lock|Conflicting lock)", re.IGNORECASE)
 _PID_RE = re.compile(r"PID (\d+)")
 _HELD_BY_RE = re.compile(r"lock is held in (.+?) \(PID \d+\)")
@@ -115,7 +118,7 @@ def memory_shortage(exc: BaseException | None) -> tuple[str, str] | None:
         if (
             isinstance(exc, (MemoryError, duckdb.OutOfMemoryException))
             or (isinstance(exc, RuntimeError) and "can't start new thread" in str(exc))
-            or (isinstance(exc, duckdb.TransactionException) and _COMMIT_OOM in str(exc))
+            or (isinstance(exc, duckdb.TransactionException) and _COMMIT_OOM.search(str(exc)))
         ):
             found = exc
             break
@@ -131,7 +134,7 @@ def memory_shortage(exc: BaseException | None) -> tuple[str, str] | None:
             "or import the file in smaller parts.",
         )
     return (
-        "the system refused more memory (a ulimit's or a container's memory cap)",
+        f"{SYSTEM_REFUSED} (a ulimit's or a container's memory cap)",
         f"Raise that cap, or set INSTALLPULSE_MEMORY_LIMIT (now {limit}) well below it so "
         "DuckDB spills to disk instead, or import the file in smaller parts.",
     )
@@ -412,6 +415,11 @@ class Store:
                 self._retire(keeper)  # DuckDB may have invalidated the instance: open anew
         finally:
             self._put_back(keeper)
+
+    def is_open(self) -> bool:
+        """Whether a connection to the file is open now (a write would need no new instance)."""
+        with self._cond:
+            return self._keeper is not None
 
     def release(self) -> None:
         """Close the kept connection now if no one is using it (else when its last user ends)."""

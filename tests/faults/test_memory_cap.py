@@ -19,8 +19,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import pytest
 
+from pipelines import contract, sql, store
+from pipelines.adapters.base import IngestOptions
+from pipelines.errors import ImportFailed, Problem
 from tests.conftest import FIXTURES, REPO
 from tests.faults.fault_helpers import (
     RUN_LIMIT,
@@ -102,6 +106,61 @@ def test_a_read_past_duckdbs_memory_limit_is_a_sentence(seeded: Path) -> None:
     assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
     assert done.stderr.startswith("installpulse: not enough memory: DuckDB reached its memory "
                                   "limit, INSTALLPULSE_MEMORY_LIMIT=1MB")  # fmt: skip
+
+
+# DuckDB 1.5.5's words for a commit that found no memory, as printed under each cap here
+COMMIT_OOM = {
+    "duckdb": "TransactionContext Error: Failed to commit: could not allocate block of size "
+    "256.0 KiB (16.0 MiB/16.0 MiB used)",
+    "system": "TransactionContext Error: Failed to commit: Failed to allocate block of 262144 "
+    "bytes (bad allocation)",
+}
+
+
+def test_a_commit_short_of_memory_is_a_shortage_of_the_right_kind() -> None:
+    # (the system's words were not recognised: the import was 'could not be read', then
+    # recording that failed on the same shortage with a traceback - CI, stop 19)
+    duckdbs = store.memory_shortage(duckdb.TransactionException(COMMIT_OOM["duckdb"]))
+    systems = store.memory_shortage(duckdb.TransactionException(COMMIT_OOM["system"]))
+    assert duckdbs is not None and duckdbs[0].startswith("DuckDB reached its memory limit, ")
+    assert systems is not None and systems[0].startswith(store.SYSTEM_REFUSED + " (")
+    wrapped = ImportFailed("f.csv", [Problem("could not be read.")])
+    wrapped.__cause__ = duckdb.TransactionException(COMMIT_OOM["system"])
+    assert store.memory_shortage(wrapped) == systems
+    conflict = "TransactionContext Error: Failed to commit: write-write conflict on key"
+    assert store.memory_shortage(duckdb.TransactionException(conflict)) is None
+
+
+def _running_import(db: Path) -> int:
+    with store.write_lock, store.connect(db) as con:
+        row = sql.run(con, "history_insert", file_name="medium.csv", sha256="ab" * 32,
+                      format="generic-long", status="running", options="{}", encoding=None,
+                      actor="local")  # fmt: skip
+    store.release_all()
+    return int(row[0][0])
+
+
+@pytest.mark.parametrize("kind", ["duckdb", "system"])
+def test_the_failed_row_opens_no_new_instance_after_the_system_refused_memory(
+    kind: str, seeded: Path, tmp_path: Path
+) -> None:
+    """Past DuckDB's limit the failed row is written on an instance opened anew; after the
+    system refused memory no instance is opened (a new one's thread was seen to wait forever
+    for the loader's lock the failed allocation left held), and the row stays for recover."""
+    db = copy_db(seeded, tmp_path / "db.duckdb")
+    import_id = _running_import(db)
+    assert not store.store_for(db).is_open()
+    why = "DuckDB reached its memory limit" if kind == "duckdb" else store.SYSTEM_REFUSED
+    short = ImportFailed("medium.csv", [Problem(f"not enough memory to import it: {why}.")])
+    contract._record_memory_failure(db, "medium.csv", "ab" * 32, "generic-long",
+                                    IngestOptions(), short, import_id, "local")  # fmt: skip
+    opened = store.store_for(db).is_open()
+    store.release_all()
+    assert (opened, statuses(db)[-1]) == (
+        (True, ("medium.csv", "failed")) if kind == "duckdb" else (False, ("medium.csv", "running"))
+    )
+    assert cli("recover", "--db", str(db)).returncode == 0
+    assert statuses(db)[-1] == ("medium.csv", "failed")
 
 
 def _capped(extra_mb: int, *args: str) -> subprocess.CompletedProcess[str]:
