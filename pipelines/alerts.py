@@ -232,7 +232,7 @@ def add_rule(
     if not request.apps:
         raise UsageError("Name at least one app (--app NAME).")
     with store.write_lock, store.connect(db) as con:
-        names, _ = totals.resolve(con, request)
+        names, _ = totals.resolve(con, request, db)
         rule_id = int(
             sql.run(
                 con,

@@ -35,8 +35,9 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -371,6 +372,32 @@ class LakeStore:
         self._writer = _AdvisoryLock(self.info)
         self._catalog = None  # (psycopg) the session `version` asks on
         self._asking = threading.Lock()
+        self._kept: dict[str, Any] = {}  # (see `remembered`) lookups as of `_kept_version`
+        self._kept_version = ""
+        self._keeping = threading.Lock()  # one thread computes a lookup; the others wait
+
+    #: whole-catalogue lookups are kept per version (`remembered`); a file computes them anew
+    remembers = True
+
+    def remembered(self, name: str, compute: Callable[[], Any]) -> Any:
+        """`compute()`, a lookup of the whole catalogue (every app's name, every metric's kind,
+        the stored scores' state), as of the lake's current version: computed once per version
+        for every session of this process, by one thread while the others wait.
+
+        Why: on a lake each such query is a DuckLake transaction of 12-20 round trips to the
+        catalog (12-42 ms here, against 1-5 ms on a file), every page read made three, and
+        after an import's commit all 25 sessions of the load test made them at once. Kept
+        under the version read before computing, so a kept lookup is never older than its
+        key; a writer (inside its own transaction) always computes."""
+        if store.write_lock.held():
+            return compute()
+        version = self.version()
+        with self._keeping:
+            if self._kept_version != version:
+                self._kept, self._kept_version = {}, version
+            if name not in self._kept:
+                self._kept[name] = compute()
+            return self._kept[name]
 
     def version(self) -> str:
         """The lake's newest snapshot that changed more than the import history, as

@@ -78,7 +78,13 @@ def state(con: duckdb.DuckDBPyConnection) -> State:
 def read_state(db: Path | str | None) -> State:
     """The stored state of a database (pages: stored rankings or the on-the-fly path)."""
     with store.connect(db) as con:
-        return state(con)
+        return state_of(db, con)
+
+
+def state_of(db: Path | str | None, con: duckdb.DuckDBPyConnection) -> State:
+    """The stored state as a reader sees it, on ``con`` (a cursor on ``db``); a lake keeps it
+    for its current version (`LakeStore.remembered`): every page read asks."""
+    return store.store_for(db).remembered("precompute_state", lambda: state(con))
 
 
 def _widen(con: duckdb.DuckDBPyConnection, import_id: int) -> bool:

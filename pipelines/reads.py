@@ -38,7 +38,30 @@ def metric_kinds(db: Path | str | None, metrics: Sequence[str] | str) -> dict[st
     if not metric_list:
         return {}
     with store.connect(db) as con:
-        return {m: k for m, k, _, _ in sql.run(con, "metric_kinds", metrics=metric_list)}
+        return kinds_of(db, con, metric_list)
+
+
+def kinds_of(db: Path | str | None, con: Any, metrics: Sequence[str]) -> dict[str, str]:
+    """{metric: kind} of the known metrics among ``metrics``, read on ``con`` (a cursor on
+    ``db``); a lake keeps the whole catalogue's per version (`LakeStore.remembered`)."""
+    kept = store.store_for(db)
+    if not kept.remembers:
+        return {m: k for m, k, _, _ in sql.run(con, "metric_kinds", metrics=list(metrics))}
+    every = kept.remembered(
+        "metric_kinds", lambda: {m: k for m, k, _, _ in sql.run(con, "metric_kinds", metrics=None)}
+    )
+    return {m: every[m] for m in metrics if m in every}
+
+
+def app_names(db: Path | str | None, con: Any, apps: Sequence[str]) -> dict[str, str]:
+    """{asked value: display name} for each value of ``apps`` that is an app's name or any
+    of its store identifiers (queries/resolve_apps.sql), read on ``con`` (a cursor on ``db``);
+    a lake keeps the whole catalogue's per version (`LakeStore.remembered`)."""
+    kept = store.store_for(db)
+    if not kept.remembers:
+        return dict(sql.run(con, "resolve_apps", apps=list(apps)))
+    every = kept.remembered("resolve_apps", lambda: dict(sql.run(con, "resolve_apps", apps=None)))
+    return {a: every[a] for a in apps if a in every}
 
 
 def resolve_app(db: Path | str | None, app: str) -> str | None:

@@ -35,15 +35,17 @@ import re
 import shutil
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 
 from pipelines import __version__, faults, settings, snapshots, sql
 from pipelines.errors import DatabaseBusy, InstallpulseError, ReadOnlyDatabase
 
+T = TypeVar("T")
 SCHEMA_VERSION = 9
 _WAL_RE = re.compile(r"replaying WAL|Corrupt WAL", re.IGNORECASE)
 _NOT_WRITABLE_RE = re.compile(r"Read-only file system|Permission denied", re.IGNORECASE)
@@ -415,6 +417,13 @@ class Store:
                 self._retire(keeper)  # DuckDB may have invalidated the instance: open anew
         finally:
             self._put_back(keeper)
+
+    #: a file's catalogue lookups cost 1-5 ms: computed per read (a lake keeps them per version)
+    remembers = False
+
+    def remembered(self, name: str, compute: Callable[[], T]) -> T:
+        """`compute()` (the interface of `lake.LakeStore.remembered`)."""
+        return compute()
 
     def is_open(self) -> bool:
         """Whether a connection to the file is open now (a write would need no new instance)."""

@@ -40,7 +40,7 @@ def _stored_ids(db: Path | str | None, series: pl.DataFrame, first: date) -> pl.
     """(KEYS..., series_id) of the totals that are one stored series with stored scores from
     ``first`` on; empty when none is (or nothing is stored)."""
     with store.connect(db) as con:
-        state = precompute.state(con)
+        state = precompute.state_of(db, con)
         if not state.is_filled or state.horizon_start is None or state.horizon_start > first:
             return pl.DataFrame()
         apps = series.get_column("app").unique().to_list()

@@ -29,7 +29,7 @@ from typing import Any
 
 import polars as pl
 
-from pipelines import sql, store
+from pipelines import reads, sql, store
 from pipelines.errors import UsageError
 from semantic.request import ESTIMATES, SeriesRequest
 
@@ -48,12 +48,15 @@ def _refuse_ww_with_countries(request: SeriesRequest) -> None:
         )
 
 
-def resolve(con: Any, request: SeriesRequest) -> tuple[tuple[str, ...], dict[str, str]]:
+def resolve(
+    con: Any, request: SeriesRequest, db: Path | str | None = None
+) -> tuple[tuple[str, ...], dict[str, str]]:
     """(display names of the apps, catalogue kind of each metric), refusing unknown ones.
 
-    Two queries whatever the number of apps: at a page rerun, per-app lookups cost more than
-    the totals themselves."""
-    found = dict(sql.run(con, "resolve_apps", apps=list(request.apps)))
+    Two queries whatever the number of apps (at a page rerun, per-app lookups cost more than
+    the totals themselves), on ``con``, a cursor on ``db``; none on a lake whose catalogue
+    lookups are kept for its current version (`reads.app_names`)."""
+    found = reads.app_names(db, con, request.apps)
     names: list[str] = []
     for app in request.apps:
         if app not in found:
@@ -63,7 +66,7 @@ def resolve(con: Any, request: SeriesRequest) -> tuple[tuple[str, ...], dict[str
             )
         if found[app] not in names:
             names.append(found[app])
-    kinds = {m: k for m, k, _, _ in sql.run(con, "metric_kinds", metrics=list(request.metrics))}
+    kinds = reads.kinds_of(db, con, request.metrics)
     unknown = [m for m in request.metrics if m not in kinds]
     if unknown:
         raise UsageError(f"Unknown metric(s): {', '.join(unknown)}; see `installpulse metrics`.")
@@ -164,7 +167,7 @@ def load(
     if not request.apps or not request.metrics:
         return empty(), {}, ()
     with store.connect(db) as con:
-        names, kinds = resolve(con, request)
+        names, kinds = resolve(con, request, db)
         frame = sql.frame(
             con,
             "series_totals",

@@ -1,0 +1,90 @@
+"""A lake keeps its whole-catalogue lookups (every app's name and identifier, every metric's
+kind, the stored scores' state) for its current version (`LakeStore.remembered`): each is a
+DuckLake transaction of 12-20 round trips to the catalog, every page read made three, and
+after an import all 25 sessions of the load test made them at once. Kept, they must still
+answer as the catalogue does after every commit."""
+
+from __future__ import annotations
+
+import collections
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from pipelines import contract, precompute, sql, store
+from semantic import answer
+from semantic.request import SeriesRequest
+
+HEADER = "date,app,platform,country,metric,value,source\n"
+LOOKUPS = ("resolve_apps", "metric_kinds", "precompute_state")
+
+
+def _csv(path: Path, rows: list[str]) -> Path:
+    path.write_text(HEADER + "".join(r + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def _request(*apps: str) -> SeriesRequest:
+    return SeriesRequest.build(list(apps), ["installs"], dt.date(2026, 3, 1), dt.date(2026, 3, 3))
+
+
+@pytest.fixture
+def asked(monkeypatch: pytest.MonkeyPatch) -> collections.Counter[str]:
+    """How many times each named query ran."""
+    counts: collections.Counter[str] = collections.Counter()
+    real = sql.run
+
+    def counted(con, name, **params):  # type: ignore[no-untyped-def]
+        counts[name] += 1
+        return real(con, name, **params)
+
+    monkeypatch.setattr(sql, "run", counted)
+    return counts
+
+
+def test_a_read_at_the_same_version_asks_the_catalogue_nothing(
+    lake: Path, tmp_path: Path, asked: collections.Counter[str]
+) -> None:
+    rows = [
+        "2026-03-01,App A,ios,US,installs,10,manual",
+        "2026-03-02,App A,ios,US,installs,12,manual",
+    ]
+    contract.ingest_file(_csv(tmp_path / "a.csv", rows))
+    asked.clear()  # (the import's own lookups, in its transaction)
+    first = answer.answer(lake, _request("App A"))
+    once = {name: asked[name] for name in LOOKUPS}
+    assert once == dict.fromkeys(LOOKUPS, 1)
+    again = answer.answer(lake, _request("App A"))
+    assert {name: asked[name] for name in LOOKUPS} == once
+    assert again.series.equals(first.series)
+
+
+def test_kept_lookups_follow_every_commit(lake: Path, tmp_path: Path) -> None:
+    """A new app, a new identifier of it and a new metric kind are seen by the next read;
+    a writer inside its transaction resolves what it just wrote."""
+    contract.ingest_file(_csv(tmp_path / "a.csv", ["2026-03-01,App A,ios,US,installs,10,manual"]))
+    assert answer.answer(lake, _request("App A")).series["value"].to_list() == [10.0]
+    with pytest.raises(Exception, match="Unknown app 'App B'"):
+        answer.answer(lake, _request("App B"))
+    rows = [
+        "2026-03-01,App B,ios,US,installs,5,manual",
+        "2026-03-02,App B,ios,US,installs,6,manual",
+    ]
+    contract.ingest_file(_csv(tmp_path / "b.csv", rows))
+    found = answer.answer(lake, _request("App B"))
+    assert found.series["value"].to_list() == [5.0, 6.0]
+    assert precompute.read_state(lake).last_date == dt.date(2026, 3, 2)
+
+
+def test_a_writer_never_uses_a_kept_lookup(lake: Path) -> None:
+    """Inside its transaction a writer sees what it wrote and no other session does: what it
+    looks up is computed on its own cursor every time, and nothing is kept from it."""
+    kept = store.store_for(lake)
+    calls: list[str] = []
+    with store.write_lock:
+        assert kept.remembered("probe", lambda: calls.append("writer") or 1) == 1
+        assert kept.remembered("probe", lambda: calls.append("writer") or 2) == 2
+    assert kept.remembered("probe", lambda: calls.append("reader") or 3) == 3
+    assert kept.remembered("probe", lambda: calls.append("reader") or 4) == 3
+    assert calls == ["writer", "writer", "reader"]
