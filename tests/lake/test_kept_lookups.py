@@ -17,7 +17,7 @@ from semantic import answer
 from semantic.request import SeriesRequest
 
 HEADER = "date,app,platform,country,metric,value,source\n"
-LOOKUPS = ("resolve_apps", "metric_kinds", "precompute_state")
+LOOKUPS = ("resolve_apps", "metric_kinds", "precompute_state", "explore_stored_series")
 
 
 def _csv(path: Path, rows: list[str]) -> Path:
@@ -33,13 +33,14 @@ def _request(*apps: str) -> SeriesRequest:
 def asked(monkeypatch: pytest.MonkeyPatch) -> collections.Counter[str]:
     """How many times each named query ran."""
     counts: collections.Counter[str] = collections.Counter()
-    real = sql.run
+    for kind in ("run", "frame"):
+        real = getattr(sql, kind)
 
-    def counted(con, name, **params):  # type: ignore[no-untyped-def]
-        counts[name] += 1
-        return real(con, name, **params)
+        def counted(con, name, _real=real, **params):  # type: ignore[no-untyped-def]
+            counts[name] += 1
+            return _real(con, name, **params)
 
-    monkeypatch.setattr(sql, "run", counted)
+        monkeypatch.setattr(sql, kind, counted)
     return counts
 
 
