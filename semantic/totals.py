@@ -49,7 +49,7 @@ def _refuse_ww_with_countries(request: SeriesRequest) -> None:
 
 
 def resolve(
-    con: Any, request: SeriesRequest, db: Path | str | None = None
+    con: Any, request: SeriesRequest, db: Path | str | None
 ) -> tuple[tuple[str, ...], dict[str, str]]:
     """(display names of the apps, catalogue kind of each metric), refusing unknown ones.
 
