@@ -46,6 +46,8 @@ from pipelines.errors import DatabaseBusy, InstallpulseError, UsageError
 
 PREFIX = "ducklake:postgres:"
 ALIAS = "lake"
+#: Readers' cursors kept for reuse (LakeStore.connect): about one per concurrent page read.
+_IDLE_CURSORS = 32
 # The advisory lock key of installpulse's writers (any constant; "installpulse" in hex digits).
 WRITER_LOCK_KEY = 0x1257A11_0015E
 _EXTENSIONS = {
@@ -372,6 +374,8 @@ class LakeStore:
         self._writer = _AdvisoryLock(self.info)
         self._catalog = None  # (psycopg) the session `version` asks on
         self._asking = threading.Lock()
+        self._idle: list[duckdb.DuckDBPyConnection] = []  # readers' cursors, in the lake
+        self._idle_of: duckdb.DuckDBPyConnection | None = None  # (the connection they are of)
         self._kept: dict[str, Any] = {}  # (see `remembered`) lookups as of `_kept_version`
         self._kept_version = ""
         self._keeping = threading.Lock()  # one thread computes a lookup; the others wait
@@ -441,15 +445,42 @@ class LakeStore:
     def connect(
         self, wait: float | None = None, *, snapshot: bool = True
     ) -> Iterator[duckdb.DuckDBPyConnection]:
-        if store.write_lock.held() and self._writer._session is None:
-            self._writer.acquire(wait)
-            store.write_lock.wrote(self)  # type: ignore[arg-type]  # (checkpoint = unlock)
-        cur = self._shared().cursor()
+        if store.write_lock.held():
+            if self._writer._session is None:
+                self._writer.acquire(wait)
+                store.write_lock.wrote(self)  # type: ignore[arg-type]  # (checkpoint = unlock)
+            cur = self._shared().cursor()
+            try:
+                cur.execute(f"use {ALIAS}")
+                yield cur
+            finally:
+                cur.close()
+            return
+        # A reader's cursor is kept for the next reader: `use` is a DuckLake transaction of
+        # its own (2.5-4 ms here), and a page's reading opens three cursors. A writer's is
+        # not (its temp tables and transactions are its own), nor one that saw an error.
+        con = self._shared()
+        with self._opening:
+            cur = self._idle.pop() if self._idle_of is con and self._idle else None
+        if cur is None:
+            cur = con.cursor()
+            try:
+                cur.execute(f"use {ALIAS}")
+            except BaseException:
+                cur.close()
+                raise
         try:
-            cur.execute(f"use {ALIAS}")
             yield cur
-        finally:
+        except BaseException:
             cur.close()
+            raise
+        with self._opening:
+            if self._con is con and len(self._idle) < _IDLE_CURSORS:
+                if self._idle_of is not con:
+                    self._idle, self._idle_of = [], con
+                self._idle.append(cur)
+                return
+        cur.close()
 
     def _shared(self) -> duckdb.DuckDBPyConnection:
         with self._opening:
@@ -478,6 +509,9 @@ class LakeStore:
         """Close the shared connection (tests; the next `connect` opens the lake anew)."""
         with self._opening:
             con, self._con = self._con, None
+            idle, self._idle, self._idle_of = self._idle, [], None
+        for cur in idle:
+            cur.close()
         if con is not None:
             con.close()
         with self._asking:

@@ -89,3 +89,29 @@ def test_a_writer_never_uses_a_kept_lookup(lake: Path) -> None:
     assert kept.remembered("probe", lambda: calls.append("reader") or 3) == 3
     assert kept.remembered("probe", lambda: calls.append("reader") or 4) == 3
     assert calls == ["writer", "writer", "reader"]
+
+
+def test_a_readers_cursor_is_kept_in_the_lake_for_the_next_reader(lake: Path) -> None:
+    """`use lake` is a DuckLake transaction of its own (2.5-4 ms), and a page's reading opens
+    three cursors: a reader's cursor is kept, already in the lake, for the next reader; a
+    cursor that saw an error, a writer's, and those of a retired connection are not."""
+    with store.connect(lake) as first:
+        assert first.execute("select current_database()").fetchone() == ("lake",)
+    with store.connect(lake) as again:
+        assert again is first
+        assert again.execute("select current_database()").fetchone() == ("lake",)
+    with pytest.raises(ValueError), store.connect(lake) as failed:
+        raise ValueError("a reader's error")
+    with store.connect(lake) as after_error:
+        assert after_error is not failed
+    with store.write_lock, store.connect(lake) as writer:
+        writer.execute("create temp table mine as select 1 as x")
+    with store.connect(lake) as reader:
+        assert reader is not writer
+        assert reader.execute(
+            "select count(*) from duckdb_tables() where temporary"
+        ).fetchone() == (0,)
+    store.store_for(lake).retire()
+    with store.connect(lake) as fresh:
+        assert fresh is not reader
+        assert fresh.execute("select current_database()").fetchone() == ("lake",)
