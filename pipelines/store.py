@@ -425,6 +425,11 @@ class Store:
         """`compute()` (the interface of `lake.LakeStore.remembered`)."""
         return compute()
 
+    def connect_totals(self) -> contextlib.AbstractContextManager[duckdb.DuckDBPyConnection]:
+        """A cursor for the totals macro (the interface of `lake.LakeStore.connect_totals`):
+        on a file, a reader's cursor like any other (its tables cost nothing to open)."""
+        return self.connect()
+
     def is_open(self) -> bool:
         """Whether a connection to the file is open now (a write would need no new instance)."""
         with self._cond:
@@ -735,6 +740,15 @@ def connect(
 ) -> contextlib.AbstractContextManager[duckdb.DuckDBPyConnection]:
     """A short-lived connection to an up-to-date store (created or migrated when opened)."""
     return store_for(path).connect(wait)
+
+
+def connect_totals(
+    path: Path | str | None = None,
+) -> contextlib.AbstractContextManager[duckdb.DuckDBPyConnection]:
+    """A reader's cursor for the totals macro `ip_totals` and the catalogue lookups beside it
+    (`semantic.totals.load`): `connect` on a file; on a lake, one whose catalogue tables are
+    in memory (`lake.LakeStore.connect_totals`)."""
+    return store_for(path).connect_totals()
 
 
 def current_version(con: duckdb.DuckDBPyConnection) -> int:

@@ -166,7 +166,7 @@ def load(
     _refuse_ww_with_countries(request)
     if not request.apps or not request.metrics:
         return empty(), {}, ()
-    with store.connect(db) as con:
+    with store.connect_totals(db) as con:
         names, kinds = resolve(con, request, db)
         frame = sql.frame(
             con,
